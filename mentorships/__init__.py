@@ -1,0 +1,1 @@
+"""Mentorships: local Supabase-compatible stack, CLI and shared helpers."""

@@ -1,0 +1,195 @@
+"""`mentorships`: run the local stack and its database.
+
+Every command reads its settings from MENTORSHIPS_* environment variables (and .env); see
+.env.example. MENTORSHIPS_STACK picks the stack (default `demo`; `make test` uses `test`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from mentorships import db
+from mentorships import jwt as jwt_
+from mentorships.errors import StackError
+from mentorships.settings import PROJECT_DIR, Settings, get_settings
+from mentorships.stack import Stack
+
+
+def _step(label: str) -> float:
+    click.echo(f"  {label} ... ", nl=False)
+    return time.monotonic()
+
+
+def _done(started: float, changed: bool = True, note: str = "") -> None:
+    state = "ok" if changed else "already running"
+    click.echo(f"{state} ({time.monotonic() - started:.1f} s){' ' + note if note else ''}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Mentorships local stack: PostgreSQL 15 + pg_cron, PostgREST 12 behind an
+    nginx gateway at /rest/v1/ (as hosted Supabase), and the project's SQL.
+
+    \b
+    Start here:
+      mentorships up          start everything (creates the cluster on first run)
+      mentorships db apply    migrations, then sql/rules, then sql/rls
+      mentorships seed        demo data
+      mentorships info        URLs, keys and curl lines that work
+    """
+    ctx.obj = get_settings()
+
+
+@cli.command()
+@click.pass_obj
+def up(settings: Settings) -> None:
+    """Start PostgreSQL, PostgREST and the gateway (idempotent)."""
+    stack = Stack(settings)
+    click.echo(f"Starting the `{settings.stack}` stack:")
+    t = _step(f"PostgreSQL on {stack.postgres.address}")
+    created = stack.postgres.init()
+    started = stack.postgres.start()
+    _done(t, started, "(new cluster)" if created else "")
+    t = _step("auth shim (roles, auth schema)")
+    db.apply_shim(settings)
+    _done(t)
+    t = _step(f"PostgREST on {stack.postgrest.address}")
+    _done(t, stack.postgrest.start())
+    t = _step(f"gateway on {settings.rest_url}/")
+    _done(t, stack.gateway.start())
+
+
+@cli.command()
+@click.pass_obj
+def down(settings: Settings) -> None:
+    """Stop everything `up` started."""
+    for name, stopped in Stack(settings).stop():
+        click.echo(f"  {name}: {'stopped' if stopped else 'was not running'}")
+
+
+@cli.command()
+@click.pass_obj
+def status(settings: Settings) -> None:
+    """What runs where, healthy or not (exit status 1 when something is down)."""
+    rows = Stack(settings).status()
+    width = max(len(r.address) for r in rows)
+    click.echo(f"stack `{settings.stack}`:")
+    for r in rows:
+        state = "healthy" if r.healthy else ("UNHEALTHY" if r.running else "stopped")
+        click.echo(f"  {r.name:<10} {r.address:<{width}}  {state:<9} {r.detail}")
+    if not all(r.healthy for r in rows):
+        click.echo("Start what is stopped with `mentorships up`.")
+        sys.exit(1)
+
+
+@cli.group(name="db")
+def db_group() -> None:
+    """Apply, reset and bundle the project's SQL."""
+
+
+@db_group.command(name="apply")
+@click.pass_obj
+def db_apply(settings: Settings) -> None:
+    """Apply new migrations in order, then sql/rules/, then sql/rls/ (re-runnable)."""
+    t = _step("applying migrations, rules and policies")
+    new = db.apply(settings)
+    _done(t, note=f"{len(new)} new migration(s)")
+
+
+@db_group.command(name="reset")
+@click.confirmation_option(prompt="Drop every table, function and row of the project and re-apply?")
+@click.pass_obj
+def db_reset(settings: Settings) -> None:
+    """Drop the project's schemas and data, then apply everything again."""
+    t = _step("resetting the database")
+    db.reset(settings)
+    new = db.apply(settings)
+    _done(t, note=f"{len(new)} migration(s) applied")
+
+
+@db_group.command(name="bundle")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=db.MIGRATIONS_DIR,
+              show_default=True, help="Where to write the migration.")
+def db_bundle(out_dir: Path) -> None:
+    """Write sql/rules + sql/rls as one timestamped migration, for `supabase db push`."""
+    out = db.bundle(out_dir)
+    try:
+        shown: Path = out.relative_to(PROJECT_DIR)
+    except ValueError:
+        shown = out
+    click.echo(f"wrote {shown}\nnext: supabase db push")
+
+
+@cli.command()
+@click.option("--scale", type=click.IntRange(1, 1000), default=1, show_default=True,
+              help="Multiply mentors and students (1: 6 mentors, 24 students).")
+@click.option("--random-seed", type=int, default=20261121, show_default=True,
+              help="Same seed, same data.")
+@click.pass_obj
+def seed(settings: Settings, scale: int, random_seed: int) -> None:
+    """Load demo data (replaces earlier demo data; other users are kept)."""
+    from mentorships import seed as seed_
+
+    summary = seed_.run(settings, scale=scale, random_seed=random_seed, progress=click.echo)
+    click.echo("seeded: " + ", ".join(f"{n} {k}" for k, n in summary.items()))
+
+
+@cli.command()
+@click.argument("email")
+@click.option("--ttl", type=click.IntRange(60, 30 * 24 * 3600), default=None,
+              help="Seconds until it expires [default: MENTORSHIPS_JWT_EXPIRY_SECONDS, 3600].")
+@click.pass_obj
+def token(settings: Settings, email: str, ttl: int | None) -> None:
+    """Mint a JWT for the local user EMAIL (Supabase's claim shape)."""
+    with db.connect(settings) as conn:
+        row = conn.execute("select id, email from auth.users where lower(email) = lower(%s)", (email,)).fetchone()
+    if row is None:
+        raise StackError(f"no local user with email {email!r}; run `mentorships seed`, "
+                         "or see `mentorships info` for demo users")
+    click.echo(jwt_.user_token(settings, row[0], row[1], ttl_seconds=ttl))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable.")
+@click.pass_obj
+def keys(settings: Settings, as_json: bool) -> None:
+    """The local API URL, anon and service-role keys and JWT secret."""
+    values = {
+        "api_url": settings.gateway_url,
+        "anon_key": jwt_.anon_key(settings),
+        "service_role_key": jwt_.service_role_key(settings),
+        "jwt_secret": settings.jwt_secret.get_secret_value(),
+        "db_url": settings.dsn(),
+    }
+    if as_json:
+        click.echo(json.dumps(values, indent=2))
+        return
+    for k, v in values.items():
+        click.echo(f"{k:<17} {v}")
+
+
+@cli.command()
+@click.pass_obj
+def info(settings: Settings) -> None:
+    """URLs, keys, demo users and three curl lines that work."""
+    from mentorships import seed as seed_
+
+    click.echo(seed_.info_text(settings))
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except StackError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

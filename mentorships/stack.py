@@ -1,0 +1,547 @@
+"""The local Supabase-compatible stack: a Postgres cluster of the project's own, PostgREST behind
+nginx at /rest/v1/ (as hosted Supabase serves it). Each component starts, stops and reports
+health; a second `up` is a no-op for what already runs."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from mentorships import jwt
+from mentorships.errors import StackError
+from mentorships.settings import PROJECT_DIR, Settings
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+POSTGREST_BIN = PROJECT_DIR / ".local" / "bin" / "postgrest"
+SETUP_HINT = "run `make setup` (scripts/setup.sh)"
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+@dataclass(frozen=True)
+class Paths:
+    state: Path
+    pgroot: Path
+
+    @property
+    def pgdata(self) -> Path:
+        return self.pgroot / "data"
+
+    @property
+    def pgrun(self) -> Path:
+        return self.pgroot / "run"
+
+    @property
+    def pglog(self) -> Path:
+        return self.pgroot / "postgres.log"
+
+    @property
+    def logs(self) -> Path:
+        return self.state / "logs"
+
+    @property
+    def postgrest_conf(self) -> Path:
+        return self.state / "postgrest.conf"
+
+    @property
+    def postgrest_pid(self) -> Path:
+        return self.state / "postgrest.pid"
+
+    @property
+    def postgrest_log(self) -> Path:
+        return self.logs / "postgrest.log"
+
+    @property
+    def nginx(self) -> Path:
+        return self.state / "nginx"
+
+
+def paths(settings: Settings) -> Paths:
+    state = PROJECT_DIR / ".local" / settings.stack
+    if is_root():
+        # Postgres refuses to run as root; the cluster belongs to the `postgres` user and lives
+        # where that user can always reach it (a project under /root is not traversable).
+        tag = hashlib.sha1(str(PROJECT_DIR).encode()).hexdigest()[:8]  # noqa: S324
+        pgroot = Path("/var/lib/postgresql/mentorships") / f"{tag}-{settings.stack}"
+    else:
+        pgroot = state / "postgres"
+    return Paths(state=state, pgroot=pgroot)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    if not is_root():
+        return cmd
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError as e:
+        raise StackError(f"there is no `postgres` system user: PostgreSQL 15 is not installed; {SETUP_HINT}") from e
+    return ["runuser", "-u", "postgres", "--", *cmd]
+
+
+def _chown_postgres(path: Path) -> None:
+    if is_root():
+        pw = pwd.getpwnam("postgres")
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
+def _run(cmd: list[str], what: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except FileNotFoundError as e:
+        raise StackError(f"{what}: {cmd[0]} not found; {SETUP_HINT}") from e
+    if proc.returncode != 0:
+        raise StackError(f"{what} failed (exit {proc.returncode}):\n{proc.stderr.strip() or proc.stdout.strip()}")
+    return proc
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def _require_free(host: str, port: int, env: str) -> None:
+    if port_in_use(host, port):
+        raise StackError(
+            f"port {port} on {host} is taken by another process. "
+            f"Stop that process (see `ss -ltnp 'sport = :{port}'`) or set {env} to a free port."
+        )
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _pid_alive(pid_file: Path, needle: str) -> int | None:
+    """The pid in pid_file if that process runs and its command line contains needle."""
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if needle in cmdline else None
+
+
+def _wait(check: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return check()
+
+
+def _stop_pid(pid: int, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        # A zombie child of ours counts as gone.
+        with contextlib.suppress(OSError):
+            if "State:\tZ" in Path(f"/proc/{pid}/status").read_text():
+                return True
+        return False
+
+    if not _wait(gone, timeout):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+class Postgres:
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.p = paths(settings)
+
+    @property
+    def address(self) -> str:
+        return f"{self.s.host}:{self.s.db_port}"
+
+    def installed(self) -> bool:
+        return (PG_BIN / "initdb").exists()
+
+    def initialized(self) -> bool:
+        return (self.p.pgdata / "PG_VERSION").exists()
+
+    def init(self) -> bool:
+        """Create the cluster if it does not exist. Returns True when it was created."""
+        if not self.installed():
+            raise StackError(f"PostgreSQL 15 is not installed ({PG_BIN / 'initdb'} is missing); {SETUP_HINT}")
+        if self.initialized():
+            return False
+        for d in (self.p.pgroot.parent, self.p.pgroot, self.p.pgrun):
+            d.mkdir(parents=True, exist_ok=True)
+        _chown_postgres(self.p.pgroot)
+        _chown_postgres(self.p.pgrun)
+        pwfile = self.p.pgroot / ".pwfile"
+        pwfile.write_text(self.s.db_password.get_secret_value() + "\n")
+        pwfile.chmod(0o600)
+        _chown_postgres(pwfile)
+        try:
+            _run(
+                _as_postgres([
+                    str(PG_BIN / "initdb"), "-D", str(self.p.pgdata), "-U", "postgres",
+                    f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8",
+                    "--auth-local=trust", "--auth-host=scram-sha-256",
+                ]),
+                "initdb",
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        conf = self.p.pgdata / "postgresql.conf"
+        with conf.open("a") as f:
+            f.write("\n# Managed by `mentorships up`: see mentorships.conf\ninclude_if_exists = 'mentorships.conf'\n")
+        return True
+
+    def _write_conf(self) -> None:
+        lines = [
+            f"listen_addresses = '{self.s.host}'",
+            f"port = {self.s.db_port}",
+            f"unix_socket_directories = '{self.p.pgrun}'",
+            "shared_preload_libraries = 'pg_cron'",
+            f"cron.database_name = '{self.s.db_name}'",
+            "cron.timezone = 'UTC'",
+            "timezone = 'UTC'",
+            "log_timezone = 'UTC'",
+            "max_connections = 200",
+        ]
+        if self.s.ephemeral:
+            lines += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
+        target = self.p.pgdata / "mentorships.conf"
+        target.write_text("\n".join(lines) + "\n")
+        _chown_postgres(target)
+
+    def running(self) -> bool:
+        if not self.initialized():
+            return False
+        proc = subprocess.run(
+            _as_postgres([str(PG_BIN / "pg_ctl"), "status", "-D", str(self.p.pgdata)]),
+            capture_output=True, text=True, check=False,
+        )
+        return proc.returncode == 0
+
+    def start(self) -> bool:
+        """Start the cluster (creating it first). Returns False when it already ran."""
+        self.init()
+        if self.running():
+            return False
+        _require_free(self.s.host, self.s.db_port, "MENTORSHIPS_DB_PORT")
+        self._write_conf()
+        self.p.pgrun.mkdir(parents=True, exist_ok=True)
+        _chown_postgres(self.p.pgrun)
+        try:
+            _run(
+                _as_postgres([
+                    str(PG_BIN / "pg_ctl"), "start", "-D", str(self.p.pgdata),
+                    "-l", str(self.p.pglog), "-w", "-t", "60",
+                ]),
+                "starting PostgreSQL",
+            )
+        except StackError as e:
+            raise StackError(f"{e}\nPostgreSQL log ({self.p.pglog}):\n{_tail(self.p.pglog)}") from e
+        return True
+
+    def stop(self) -> bool:
+        if not self.running():
+            return False
+        _run(_as_postgres([str(PG_BIN / "pg_ctl"), "stop", "-D", str(self.p.pgdata), "-m", "fast", "-w"]),
+             "stopping PostgreSQL")
+        return True
+
+    def healthy(self) -> bool:
+        import psycopg
+
+        try:
+            with psycopg.connect(self.s.dsn(), connect_timeout=2) as conn:
+                conn.execute("select 1")
+            return True
+        except psycopg.Error:
+            return False
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.p.pgroot, ignore_errors=True)
+
+
+# --- PostgREST --------------------------------------------------------------------------------
+
+
+class PostgREST:
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.p = paths(settings)
+
+    @property
+    def address(self) -> str:
+        return f"{self.s.host}:{self.s.postgrest_port}"
+
+    def config(self) -> str:
+        s = self.s
+        authenticator_uri = s.dsn("authenticator")
+        return "\n".join([
+            f'db-uri = "{authenticator_uri}"',
+            'db-schemas = "public"',
+            'db-anon-role = "anon"',
+            'db-extra-search-path = "public, extensions"',
+            "db-max-rows = 1000",
+            f"db-pool = {s.postgrest_db_pool}",
+            "db-channel-enabled = true",
+            f'db-tx-end = "{"commit-allow-override" if s.allow_tx_rollback else "commit"}"',
+            f'jwt-secret = "{s.jwt_secret.get_secret_value()}"',
+            'jwt-secret-is-base64 = false',
+            f'server-host = "{s.host}"',
+            f"server-port = {s.postgrest_port}",
+            f"admin-server-port = {s.postgrest_admin_port}",
+            'log-level = "warn"',
+            'openapi-mode = "follow-privileges"',
+        ]) + "\n"
+
+    def pid(self) -> int | None:
+        return _pid_alive(self.p.postgrest_pid, "postgrest")
+
+    def ready(self) -> bool:
+        try:
+            r = httpx.get(f"http://{self.s.host}:{self.s.postgrest_admin_port}/ready", timeout=1)
+        except httpx.HTTPError:
+            return False
+        return r.status_code == 200
+
+    def start(self) -> bool:
+        if self.pid():
+            return False
+        if not POSTGREST_BIN.exists():
+            raise StackError(f"PostgREST is not installed ({POSTGREST_BIN} is missing); {SETUP_HINT}")
+        _require_free(self.s.host, self.s.postgrest_port, "MENTORSHIPS_POSTGREST_PORT")
+        _require_free(self.s.host, self.s.postgrest_admin_port, "MENTORSHIPS_POSTGREST_ADMIN_PORT")
+        self.p.logs.mkdir(parents=True, exist_ok=True)
+        self.p.postgrest_conf.write_text(self.config())
+        self.p.postgrest_conf.chmod(0o600)
+        with self.p.postgrest_log.open("ab") as log:
+            proc = subprocess.Popen(
+                [str(POSTGREST_BIN), str(self.p.postgrest_conf)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, cwd=self.p.state,
+            )
+        self.p.postgrest_pid.write_text(f"{proc.pid}\n")
+        if not _wait(lambda: self.ready() or proc.poll() is not None, 30) or not self.ready():
+            proc.poll()
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            raise StackError(
+                f"PostgREST did not become ready on {self.address}.\n"
+                f"Log ({self.p.postgrest_log}):\n{_tail(self.p.postgrest_log)}"
+            )
+        return True
+
+    def stop(self) -> bool:
+        pid = self.pid()
+        if not pid:
+            return False
+        _stop_pid(pid)
+        self.p.postgrest_pid.unlink(missing_ok=True)
+        return True
+
+
+# --- nginx (the API gateway) ------------------------------------------------------------------
+
+
+class Gateway:
+    """nginx in front of PostgREST at /rest/v1/, checking the apikey header as Supabase's
+    gateway does (missing: 401, unknown: 401) and using it as the bearer token when a request
+    carries no Authorization header."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.p = paths(settings)
+
+    @property
+    def address(self) -> str:
+        return self.s.gateway_url
+
+    @property
+    def conf(self) -> Path:
+        return self.p.nginx / "nginx.conf"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.p.nginx / "nginx.pid"
+
+    def config(self) -> str:
+        s, d = self.s, self.p.nginx
+        anon, service = jwt.anon_key(s), jwt.service_role_key(s)
+        user = "user nobody nogroup;" if is_root() else ""
+        cors_headers = (
+            "authorization, apikey, content-type, prefer, range, range-unit, accept-profile, "
+            "content-profile, x-client-info, accept, x-upsert"
+        )
+        return f"""# Generated by `mentorships up`; edits are overwritten.
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+{user}
+events {{ worker_connections 1024; }}
+http {{
+  access_log {d}/access.log;
+  client_body_temp_path {d}/tmp/client_body;
+  proxy_temp_path {d}/tmp/proxy;
+  fastcgi_temp_path {d}/tmp/fastcgi;
+  uwsgi_temp_path {d}/tmp/uwsgi;
+  scgi_temp_path {d}/tmp/scgi;
+  client_max_body_size 10m;
+  client_body_buffer_size 1m;
+  default_type application/json;
+  server_tokens off;
+  map_hash_bucket_size 256;
+
+  map $http_apikey $mentorships_apikey {{
+    ""  missing;
+    "{anon}" ok;
+    "{service}" ok;
+    default invalid;
+  }}
+  map $http_authorization $mentorships_authorization {{
+    ""  "Bearer $http_apikey";
+    default $http_authorization;
+  }}
+
+  upstream postgrest {{
+    server {s.host}:{s.postgrest_port};
+    keepalive 64;
+  }}
+
+  server {{
+    listen {s.host}:{s.gateway_port};
+    server_name _;
+
+    location = /health {{
+      return 200 '{{"status":"ok"}}';
+    }}
+
+    location /rest/v1/ {{
+      add_header Access-Control-Allow-Origin "*" always;
+      add_header Access-Control-Allow-Methods "GET, POST, PATCH, PUT, DELETE, OPTIONS" always;
+      add_header Access-Control-Allow-Headers "{cors_headers}" always;
+      add_header Access-Control-Expose-Headers "content-range, content-profile, preference-applied" always;
+      add_header Access-Control-Max-Age 3600 always;
+      if ($request_method = OPTIONS) {{
+        return 204;
+      }}
+      if ($mentorships_apikey = missing) {{
+        return 401 '{{"message":"No API key found in request","hint":"No `apikey` request header or url param was found."}}';
+      }}
+      if ($mentorships_apikey = invalid) {{
+        return 401 '{{"message":"Invalid API key","hint":"Double check your Supabase `anon` or `service_role` API key."}}';
+      }}
+      proxy_pass http://postgrest/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header Authorization $mentorships_authorization;
+      proxy_set_header apikey "";
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Prefix /rest/v1;
+    }}
+  }}
+}}
+"""
+
+    def pid(self) -> int | None:
+        return _pid_alive(self.pid_file, "nginx")
+
+    def healthy(self) -> bool:
+        try:
+            r = httpx.get(f"{self.s.rest_url}/", headers={"apikey": jwt.anon_key(self.s)}, timeout=2)
+        except httpx.HTTPError:
+            return False
+        return r.status_code == 200
+
+    def start(self) -> bool:
+        if self.pid():
+            return False
+        if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+            raise StackError(f"nginx is not installed; {SETUP_HINT}")
+        _require_free(self.s.host, self.s.gateway_port, "MENTORSHIPS_GATEWAY_PORT")
+        tmp = self.p.nginx / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        tmp.chmod(0o1777)
+        self.conf.write_text(self.config())
+        self.conf.chmod(0o600)
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        _run([nginx, "-p", str(self.p.nginx), "-c", str(self.conf), "-e", str(self.p.nginx / "error.log")],
+             "starting nginx")
+        if not _wait(lambda: port_in_use(self.s.host, self.s.gateway_port), 10):
+            raise StackError(f"nginx did not listen on {self.address}.\n{_tail(self.p.nginx / 'error.log')}")
+        return True
+
+    def stop(self) -> bool:
+        pid = self.pid()
+        if not pid:
+            return False
+        _stop_pid(pid, signal.SIGQUIT)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+
+# --- the whole stack ----------------------------------------------------------------------------
+
+
+@dataclass
+class ComponentStatus:
+    name: str
+    address: str
+    running: bool
+    healthy: bool
+    detail: str = ""
+
+
+class Stack:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.postgres = Postgres(settings)
+        self.postgrest = PostgREST(settings)
+        self.gateway = Gateway(settings)
+
+    def status(self) -> list[ComponentStatus]:
+        pg_running = self.postgres.running()
+        pgrst_pid = self.postgrest.pid()
+        gw_pid = self.gateway.pid()
+        return [
+            ComponentStatus("postgres", self.postgres.address, pg_running,
+                            pg_running and self.postgres.healthy(), str(self.postgres.p.pgdata)),
+            ComponentStatus("postgrest", self.postgrest.address + " (internal)", bool(pgrst_pid),
+                            bool(pgrst_pid) and self.postgrest.ready(), f"pid {pgrst_pid}" if pgrst_pid else ""),
+            ComponentStatus("gateway", self.settings.rest_url + "/", bool(gw_pid),
+                            bool(gw_pid) and self.gateway.healthy(), f"pid {gw_pid}" if gw_pid else ""),
+        ]
+
+    def stop(self) -> Iterator[tuple[str, bool]]:
+        yield "gateway", self.gateway.stop()
+        yield "postgrest", self.postgrest.stop()
+        yield "postgres", self.postgres.stop()

@@ -1,0 +1,85 @@
+-- Credits move only through the append-only ledger. Inserting an entry moves the pack's
+-- remaining_sessions in the same statement; the pack's check constraint (remaining >= 0)
+-- refuses an entry that would take it below zero.
+create or replace function private.tg__forbid_change()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  raise exception '% is append-only: % is not allowed', tg_table_name, lower(tg_op)
+    using errcode = 'PT403', hint = 'Add a new entry instead.';
+end
+$$;
+comment on function private.tg__forbid_change() is 'Refuses update, delete and truncate on append-only tables.';
+revoke execute on function private.tg__forbid_change() from public, anon, authenticated;
+
+do $$
+declare
+  t text;
+begin
+  foreach t in array array['public.session_credit_ledger', 'public.audit_log'] loop
+    execute format('drop trigger if exists _100_append_only on %s', t);
+    execute format(
+      'create trigger _100_append_only before update or delete on %s '
+      'for each row execute function private.tg__forbid_change()', t);
+    execute format('drop trigger if exists _101_append_only_truncate on %s', t);
+    execute format(
+      'create trigger _101_append_only_truncate before truncate on %s '
+      'for each statement execute function private.tg__forbid_change()', t);
+  end loop;
+end
+$$;
+
+create or replace function private.tg_session_credit_ledger__apply()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform pg_catalog.set_config('mentorships.ledger_apply', 'on', true);
+  update public.session_packs
+     set remaining_sessions = remaining_sessions + new.delta
+   where id = new.pack_id;
+  perform pg_catalog.set_config('mentorships.ledger_apply', 'off', true);
+  return new;
+end
+$$;
+comment on function private.tg_session_credit_ledger__apply() is
+  'Moves the pack''s remaining_sessions by the new entry''s delta.';
+revoke execute on function private.tg_session_credit_ledger__apply() from public, anon, authenticated;
+
+drop trigger if exists _100_apply on public.session_credit_ledger;
+create trigger _100_apply
+  after insert on public.session_credit_ledger
+  for each row execute function private.tg_session_credit_ledger__apply();
+
+-- remaining_sessions never moves except through a ledger entry.
+create or replace function private.tg_session_packs__guard_remaining()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if tg_op = 'INSERT' then
+    if new.remaining_sessions <> new.sessions_total then
+      raise exception 'a new pack starts with remaining_sessions = sessions_total (%)', new.sessions_total
+        using errcode = 'PT422';
+    end if;
+  elsif new.remaining_sessions is distinct from old.remaining_sessions
+        and coalesce(pg_catalog.current_setting('mentorships.ledger_apply', true), 'off') <> 'on' then
+    raise exception 'remaining_sessions changes only through session_credit_ledger'
+      using errcode = 'PT403', hint = 'Insert a ledger entry (or call the RPC that does).';
+  end if;
+  return new;
+end
+$$;
+comment on function private.tg_session_packs__guard_remaining() is
+  'Keeps remaining_sessions equal to sessions_total plus the pack''s ledger entries.';
+revoke execute on function private.tg_session_packs__guard_remaining() from public, anon, authenticated;
+
+drop trigger if exists _100_guard_remaining on public.session_packs;
+create trigger _100_guard_remaining
+  before insert or update on public.session_packs
+  for each row execute function private.tg_session_packs__guard_remaining();
