@@ -114,8 +114,13 @@ def db_reset(settings: Settings) -> None:
 
 
 @db_group.command(name="bundle")
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=db.MIGRATIONS_DIR,
-              show_default=True, help="Where to write the migration.")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=db.MIGRATIONS_DIR,
+    show_default=True,
+    help="Where to write the migration.",
+)
 def db_bundle(out_dir: Path) -> None:
     """Write sql/rules + sql/rls as one timestamped migration, for `supabase db push`."""
     out = db.bundle(out_dir)
@@ -127,10 +132,16 @@ def db_bundle(out_dir: Path) -> None:
 
 
 @cli.command()
-@click.option("--scale", type=click.IntRange(1, 1000), default=1, show_default=True,
-              help="Multiply mentors and students (1: 6 mentors, 24 students).")
-@click.option("--random-seed", type=int, default=20261121, show_default=True,
-              help="Same seed, same data.")
+@click.option(
+    "--scale",
+    type=click.IntRange(1, 1000),
+    default=1,
+    show_default=True,
+    help="Multiply mentors and students (1: 6 mentors, 24 students).",
+)
+@click.option(
+    "--random-seed", type=int, default=20261121, show_default=True, help="Same seed, same data."
+)
 @click.pass_obj
 def seed(settings: Settings, scale: int, random_seed: int) -> None:
     """Load demo data (replaces earlier demo data; other users are kept)."""
@@ -142,16 +153,24 @@ def seed(settings: Settings, scale: int, random_seed: int) -> None:
 
 @cli.command()
 @click.argument("email")
-@click.option("--ttl", type=click.IntRange(60, 30 * 24 * 3600), default=None,
-              help="Seconds until it expires [default: MENTORSHIPS_JWT_EXPIRY_SECONDS, 3600].")
+@click.option(
+    "--ttl",
+    type=click.IntRange(60, 30 * 24 * 3600),
+    default=None,
+    help="Seconds until it expires [default: MENTORSHIPS_JWT_EXPIRY_SECONDS, 3600].",
+)
 @click.pass_obj
 def token(settings: Settings, email: str, ttl: int | None) -> None:
     """Mint a JWT for the local user EMAIL (Supabase's claim shape)."""
     with db.connect(settings) as conn:
-        row = conn.execute("select id, email from auth.users where lower(email) = lower(%s)", (email,)).fetchone()
+        row = conn.execute(
+            "select id, email from auth.users where lower(email) = lower(%s)", (email,)
+        ).fetchone()
     if row is None:
-        raise StackError(f"no local user with email {email!r}; run `mentorships seed`, "
-                         "or see `mentorships info` for demo users")
+        raise StackError(
+            f"no local user with email {email!r}; run `mentorships seed`, "
+            "or see `mentorships info` for demo users"
+        )
     click.echo(jwt_.user_token(settings, row[0], row[1], ttl_seconds=ttl))
 
 

@@ -54,17 +54,36 @@ def psql(
 ) -> str:
     """Run psql with ON_ERROR_STOP; args are -f FILE / -c SQL pairs. Errors keep psql's
     file:line prefix, which is what a person needs to find the statement."""
-    cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", settings.host, "-p", str(settings.db_port),
-           "-U", "postgres", "-d", settings.db_name]
+    cmd = [
+        "psql",
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        settings.host,
+        "-p",
+        str(settings.db_port),
+        "-U",
+        "postgres",
+        "-d",
+        settings.db_name,
+    ]
     for k, v in (variables or {}).items():
         cmd += ["-v", f"{k}={v}"]
     if single_transaction:
         cmd.append("-1")
     cmd += list(args)
-    env = {**os.environ, "PGPASSWORD": settings.db_password.get_secret_value(),
-           "PGOPTIONS": "-c client_min_messages=warning", "PGCONNECT_TIMEOUT": "5"}
+    env = {
+        **os.environ,
+        "PGPASSWORD": settings.db_password.get_secret_value(),
+        "PGOPTIONS": "-c client_min_messages=warning",
+        "PGCONNECT_TIMEOUT": "5",
+    }
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, timeout=600)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, env=env, check=False, timeout=600
+        )
     except FileNotFoundError as e:
         raise StackError("psql is not installed; run `make setup`") from e
     if proc.returncode != 0:
@@ -78,7 +97,7 @@ def migrations() -> list[tuple[str, str, Path]]:
         m = MIGRATION_NAME.match(path.name)
         if not m:
             raise StackError(
-                f"{path.relative_to(PROJECT_DIR)}: a migration is named YYYYMMDDHHMMSS_short_name.sql "
+                f"supabase/migrations/{path.name}: a migration is named YYYYMMDDHHMMSS_short_name.sql "
                 "(lowercase letters, digits, underscores)"
             )
         found.append((m["version"], m["name"], path))
@@ -90,23 +109,34 @@ def desired_state_files() -> list[Path]:
 
 
 def apply_shim(settings: Settings) -> None:
-    psql(settings, "-f", str(LOCAL_SHIM), what="local auth shim (sql/local/auth_shim.sql)",
-         variables={"authenticator_password": settings.db_password.get_secret_value()})
+    psql(
+        settings,
+        "-f",
+        str(LOCAL_SHIM),
+        what="local auth shim (sql/local/auth_shim.sql)",
+        variables={"authenticator_password": settings.db_password.get_secret_value()},
+    )
 
 
 def apply(settings: Settings, *, local: bool = True, log: bool = True) -> list[str]:
     """Apply what is not applied yet. Returns the versions of newly applied migrations."""
+    with connect(settings):
+        pass  # fails with "is the stack up?" rather than psql's bare connection error
     if local:
         apply_shim(settings)
     psql(settings, "-c", MIGRATIONS_TABLE, what="migration history table")
     with connect(settings) as conn:
-        applied = {r[0] for r in conn.execute("select version from supabase_migrations.schema_migrations")}
+        applied = {
+            r[0] for r in conn.execute("select version from supabase_migrations.schema_migrations")
+        }
     new = []
     for version, name, path in migrations():
         if version in applied:
             continue
-        record = (f"insert into supabase_migrations.schema_migrations (version, name) "
-                  f"values ('{version}', '{name}')")  # both match MIGRATION_NAME: safe literals
+        record = (
+            f"insert into supabase_migrations.schema_migrations (version, name) "
+            f"values ('{version}', '{name}')"
+        )  # both match MIGRATION_NAME: safe literals
         psql(settings, "-f", str(path), "-c", record, what=f"migration {path.name}")
         new.append(version)
     args: list[str] = ["-c", "set local check_function_bodies = off"]
@@ -129,6 +159,8 @@ comment on schema public is 'standard public schema';
 
 def reset(settings: Settings) -> None:
     """Drop everything the project created in the database (roles stay: they are cluster-wide)."""
+    with connect(settings):
+        pass
     psql(settings, "-c", RESET_SQL, what="database reset")
 
 

@@ -91,7 +91,9 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     try:
         pwd.getpwnam("postgres")
     except KeyError as e:
-        raise StackError(f"there is no `postgres` system user: PostgreSQL 15 is not installed; {SETUP_HINT}") from e
+        raise StackError(
+            f"there is no `postgres` system user: PostgreSQL 15 is not installed; {SETUP_HINT}"
+        ) from e
     return ["runuser", "-u", "postgres", "--", *cmd]
 
 
@@ -107,7 +109,9 @@ def _run(cmd: list[str], what: str, timeout: float = 120) -> subprocess.Complete
     except FileNotFoundError as e:
         raise StackError(f"{what}: {cmd[0]} not found; {SETUP_HINT}") from e
     if proc.returncode != 0:
-        raise StackError(f"{what} failed (exit {proc.returncode}):\n{proc.stderr.strip() or proc.stdout.strip()}")
+        raise StackError(
+            f"{what} failed (exit {proc.returncode}):\n{proc.stderr.strip() or proc.stdout.strip()}"
+        )
     return proc
 
 
@@ -192,7 +196,9 @@ class Postgres:
     def init(self) -> bool:
         """Create the cluster if it does not exist. Returns True when it was created."""
         if not self.installed():
-            raise StackError(f"PostgreSQL 15 is not installed ({PG_BIN / 'initdb'} is missing); {SETUP_HINT}")
+            raise StackError(
+                f"PostgreSQL 15 is not installed ({PG_BIN / 'initdb'} is missing); {SETUP_HINT}"
+            )
         if self.initialized():
             return False
         for d in (self.p.pgroot.parent, self.p.pgroot, self.p.pgrun):
@@ -205,18 +211,30 @@ class Postgres:
         _chown_postgres(pwfile)
         try:
             _run(
-                _as_postgres([
-                    str(PG_BIN / "initdb"), "-D", str(self.p.pgdata), "-U", "postgres",
-                    f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8",
-                    "--auth-local=trust", "--auth-host=scram-sha-256",
-                ]),
+                _as_postgres(
+                    [
+                        str(PG_BIN / "initdb"),
+                        "-D",
+                        str(self.p.pgdata),
+                        "-U",
+                        "postgres",
+                        f"--pwfile={pwfile}",
+                        "-E",
+                        "UTF8",
+                        "--locale=C.UTF-8",
+                        "--auth-local=trust",
+                        "--auth-host=scram-sha-256",
+                    ]
+                ),
                 "initdb",
             )
         finally:
             pwfile.unlink(missing_ok=True)
         conf = self.p.pgdata / "postgresql.conf"
         with conf.open("a") as f:
-            f.write("\n# Managed by `mentorships up`: see mentorships.conf\ninclude_if_exists = 'mentorships.conf'\n")
+            f.write(
+                "\n# Managed by `mentorships up`: see mentorships.conf\ninclude_if_exists = 'mentorships.conf'\n"
+            )
         return True
 
     def _write_conf(self) -> None:
@@ -242,7 +260,9 @@ class Postgres:
             return False
         proc = subprocess.run(
             _as_postgres([str(PG_BIN / "pg_ctl"), "status", "-D", str(self.p.pgdata)]),
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         return proc.returncode == 0
 
@@ -257,10 +277,19 @@ class Postgres:
         _chown_postgres(self.p.pgrun)
         try:
             _run(
-                _as_postgres([
-                    str(PG_BIN / "pg_ctl"), "start", "-D", str(self.p.pgdata),
-                    "-l", str(self.p.pglog), "-w", "-t", "60",
-                ]),
+                _as_postgres(
+                    [
+                        str(PG_BIN / "pg_ctl"),
+                        "start",
+                        "-D",
+                        str(self.p.pgdata),
+                        "-l",
+                        str(self.p.pglog),
+                        "-w",
+                        "-t",
+                        "60",
+                    ]
+                ),
                 "starting PostgreSQL",
             )
         except StackError as e:
@@ -270,8 +299,12 @@ class Postgres:
     def stop(self) -> bool:
         if not self.running():
             return False
-        _run(_as_postgres([str(PG_BIN / "pg_ctl"), "stop", "-D", str(self.p.pgdata), "-m", "fast", "-w"]),
-             "stopping PostgreSQL")
+        _run(
+            _as_postgres(
+                [str(PG_BIN / "pg_ctl"), "stop", "-D", str(self.p.pgdata), "-m", "fast", "-w"]
+            ),
+            "stopping PostgreSQL",
+        )
         return True
 
     def healthy(self) -> bool:
@@ -304,23 +337,28 @@ class PostgREST:
     def config(self) -> str:
         s = self.s
         authenticator_uri = s.dsn("authenticator")
-        return "\n".join([
-            f'db-uri = "{authenticator_uri}"',
-            'db-schemas = "public"',
-            'db-anon-role = "anon"',
-            'db-extra-search-path = "public, extensions"',
-            "db-max-rows = 1000",
-            f"db-pool = {s.postgrest_db_pool}",
-            "db-channel-enabled = true",
-            f'db-tx-end = "{"commit-allow-override" if s.allow_tx_rollback else "commit"}"',
-            f'jwt-secret = "{s.jwt_secret.get_secret_value()}"',
-            'jwt-secret-is-base64 = false',
-            f'server-host = "{s.host}"',
-            f"server-port = {s.postgrest_port}",
-            f"admin-server-port = {s.postgrest_admin_port}",
-            'log-level = "warn"',
-            'openapi-mode = "follow-privileges"',
-        ]) + "\n"
+        return (
+            "\n".join(
+                [
+                    f'db-uri = "{authenticator_uri}"',
+                    'db-schemas = "public"',
+                    'db-anon-role = "anon"',
+                    'db-extra-search-path = "public, extensions"',
+                    "db-max-rows = 1000",
+                    f"db-pool = {s.postgrest_db_pool}",
+                    "db-channel-enabled = true",
+                    f'db-tx-end = "{"commit-allow-override" if s.allow_tx_rollback else "commit"}"',
+                    f'jwt-secret = "{s.jwt_secret.get_secret_value()}"',
+                    "jwt-secret-is-base64 = false",
+                    f'server-host = "{s.host}"',
+                    f"server-port = {s.postgrest_port}",
+                    f"admin-server-port = {s.postgrest_admin_port}",
+                    'log-level = "warn"',
+                    'openapi-mode = "follow-privileges"',
+                ]
+            )
+            + "\n"
+        )
 
     def pid(self) -> int | None:
         return _pid_alive(self.p.postgrest_pid, "postgrest")
@@ -336,7 +374,9 @@ class PostgREST:
         if self.pid():
             return False
         if not POSTGREST_BIN.exists():
-            raise StackError(f"PostgREST is not installed ({POSTGREST_BIN} is missing); {SETUP_HINT}")
+            raise StackError(
+                f"PostgREST is not installed ({POSTGREST_BIN} is missing); {SETUP_HINT}"
+            )
         _require_free(self.s.host, self.s.postgrest_port, "MENTORSHIPS_POSTGREST_PORT")
         _require_free(self.s.host, self.s.postgrest_admin_port, "MENTORSHIPS_POSTGREST_ADMIN_PORT")
         self.p.logs.mkdir(parents=True, exist_ok=True)
@@ -345,8 +385,11 @@ class PostgREST:
         with self.p.postgrest_log.open("ab") as log:
             proc = subprocess.Popen(
                 [str(POSTGREST_BIN), str(self.p.postgrest_conf)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, cwd=self.p.state,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=self.p.state,
             )
         self.p.postgrest_pid.write_text(f"{proc.pid}\n")
         if not _wait(lambda: self.ready() or proc.poll() is not None, 30) or not self.ready():
@@ -477,7 +520,9 @@ http {{
 
     def healthy(self) -> bool:
         try:
-            r = httpx.get(f"{self.s.rest_url}/", headers={"apikey": jwt.anon_key(self.s)}, timeout=2)
+            r = httpx.get(
+                f"{self.s.rest_url}/", headers={"apikey": jwt.anon_key(self.s)}, timeout=2
+            )
         except httpx.HTTPError:
             return False
         return r.status_code == 200
@@ -494,10 +539,22 @@ http {{
         self.conf.write_text(self.config())
         self.conf.chmod(0o600)
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        _run([nginx, "-p", str(self.p.nginx), "-c", str(self.conf), "-e", str(self.p.nginx / "error.log")],
-             "starting nginx")
+        _run(
+            [
+                nginx,
+                "-p",
+                str(self.p.nginx),
+                "-c",
+                str(self.conf),
+                "-e",
+                str(self.p.nginx / "error.log"),
+            ],
+            "starting nginx",
+        )
         if not _wait(lambda: port_in_use(self.s.host, self.s.gateway_port), 10):
-            raise StackError(f"nginx did not listen on {self.address}.\n{_tail(self.p.nginx / 'error.log')}")
+            raise StackError(
+                f"nginx did not listen on {self.address}.\n{_tail(self.p.nginx / 'error.log')}"
+            )
         return True
 
     def stop(self) -> bool:
@@ -533,12 +590,27 @@ class Stack:
         pgrst_pid = self.postgrest.pid()
         gw_pid = self.gateway.pid()
         return [
-            ComponentStatus("postgres", self.postgres.address, pg_running,
-                            pg_running and self.postgres.healthy(), str(self.postgres.p.pgdata)),
-            ComponentStatus("postgrest", self.postgrest.address + " (internal)", bool(pgrst_pid),
-                            bool(pgrst_pid) and self.postgrest.ready(), f"pid {pgrst_pid}" if pgrst_pid else ""),
-            ComponentStatus("gateway", self.settings.rest_url + "/", bool(gw_pid),
-                            bool(gw_pid) and self.gateway.healthy(), f"pid {gw_pid}" if gw_pid else ""),
+            ComponentStatus(
+                "postgres",
+                self.postgres.address,
+                pg_running,
+                pg_running and self.postgres.healthy(),
+                str(self.postgres.p.pgdata),
+            ),
+            ComponentStatus(
+                "postgrest",
+                self.postgrest.address + " (internal)",
+                bool(pgrst_pid),
+                bool(pgrst_pid) and self.postgrest.ready(),
+                f"pid {pgrst_pid}" if pgrst_pid else "",
+            ),
+            ComponentStatus(
+                "gateway",
+                self.settings.rest_url + "/",
+                bool(gw_pid),
+                bool(gw_pid) and self.gateway.healthy(),
+                f"pid {gw_pid}" if gw_pid else "",
+            ),
         ]
 
     def stop(self) -> Iterator[tuple[str, bool]]:

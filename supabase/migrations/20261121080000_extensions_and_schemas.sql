@@ -9,7 +9,10 @@ create schema if not exists private;
 comment on schema private is 'Helpers, trigger functions, webhook inbox and sync state; never exposed over the API.';
 revoke all on schema private from public;
 grant usage on schema private to anon, authenticated, service_role;
-alter default privileges in schema private revoke execute on functions from public;
+-- Functions are not executable by PUBLIC unless granted. (A per-schema `revoke` in default
+-- privileges cannot take away the global PUBLIC grant, so this is the global default of the
+-- role that runs migrations; each function then grants exactly who may call it.)
+alter default privileges revoke execute on functions from public;
 
 -- analytics: dbt output for the admin and analyst reports.
 create schema if not exists analytics;
@@ -36,6 +39,7 @@ $$;
 comment on function private.is_valid_time_zone(text) is
   'True when the text is an IANA time zone name Postgres knows (e.g. Europe/Berlin).';
 -- Check constraints run with the writer's privileges, so writers may execute the validators.
+revoke execute on function private.is_valid_time_zone(text) from public;
 grant execute on function private.is_valid_time_zone(text) to authenticated, service_role;
 
 -- Working hours: a JSON array of {"weekday": 1..7 (ISO, 1 = Monday), "start": "HH:MM",
@@ -80,4 +84,5 @@ end
 $$;
 comment on function private.is_valid_working_hours(jsonb) is
   'True when the value is a list of non-overlapping weekly windows [{"weekday":1..7,"start":"HH:MM","end":"HH:MM"}].';
+revoke execute on function private.is_valid_working_hours(jsonb) from public;
 grant execute on function private.is_valid_working_hours(jsonb) to authenticated, service_role;

@@ -1,0 +1,29 @@
+# The two commands: `make demo` (the whole local stack with demo data) and `make test`.
+BIN := .venv/bin
+
+.PHONY: help setup demo up down status test
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup: ## Install Debian packages, PostgREST and the Python env (idempotent)
+	@scripts/setup.sh
+
+demo: setup ## Start the local stack, apply the SQL, load demo data, print URLs and keys
+	@$(BIN)/mentorships up
+	@$(BIN)/mentorships db apply
+	@$(BIN)/mentorships seed
+	@$(BIN)/mentorships info
+
+up: setup ## Start the local stack without (re)seeding
+	@$(BIN)/mentorships up
+
+down: ## Stop the local stack
+	@$(BIN)/mentorships down
+
+status: ## What runs where, healthy or not
+	@$(BIN)/mentorships status
+
+test: setup ## Lint, type-check and run every test on a stack of its own
+	@scripts/test.sh

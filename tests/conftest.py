@@ -1,0 +1,142 @@
+"""Fixtures that start what the tests need themselves: the `test` stack (its own Postgres
+cluster and ports, never the demo's), a client per actor with a real JWT through the real
+gateway, and a frozen clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from mentorships import db, jwt
+from mentorships.settings import Settings, test_settings
+from mentorships.stack import Stack
+from tests import world as world_
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return test_settings()
+
+
+@pytest.fixture(scope="session")
+def stack(settings: Settings) -> Iterator[Stack]:
+    s = Stack(settings)
+    # Leftovers of an interrupted run.
+    s.gateway.stop()
+    s.postgrest.stop()
+    s.postgres.start()
+    db.reset(settings)
+    db.apply(settings)
+    db.psql(
+        settings, "-c", "create extension if not exists pgtap with schema extensions", what="pgtap"
+    )
+    s.postgrest.start()
+    s.gateway.start()
+    try:
+        yield s
+    finally:
+        for _ in s.stop():
+            pass
+
+
+@pytest.fixture(scope="session")
+def conn(stack: Stack, settings: Settings) -> Iterator[psycopg.Connection]:
+    """A superuser connection (autocommit) for arranging and counting."""
+    with psycopg.connect(settings.dsn(), autocommit=True) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def world(conn: psycopg.Connection) -> world_.World:
+    return world_.create(conn)
+
+
+class Api:
+    """One actor talking to the gateway the way supabase-js does: apikey + bearer token."""
+
+    def __init__(self, settings: Settings, name: str, token: str | None, apikey: str) -> None:
+        self.name = name
+        headers = {"apikey": apikey}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.http = httpx.Client(base_url=settings.rest_url, headers=headers, timeout=10)
+
+    def request(
+        self, method: str, path: str, *, rollback: bool = False, **kw: Any
+    ) -> httpx.Response:
+        headers = dict(kw.pop("headers", {}) or {})
+        prefer = [p for p in [headers.pop("Prefer", "")] if p]
+        if method in ("POST", "PATCH", "DELETE"):
+            prefer.append("return=representation")
+        if rollback:
+            prefer.append("tx=rollback")
+        if prefer:
+            headers["Prefer"] = ", ".join(prefer)
+        return self.http.request(method, path, headers=headers, **kw)
+
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("GET", path, **kw)
+
+    def rpc(self, name: str, **args: Any) -> httpx.Response:
+        return self.request("POST", f"/rpc/{name}", json=args)
+
+
+ACTORS = ("anon", "student_a", "student_b", "mentor_a", "mentor_b", "admin", "service")
+
+
+@pytest.fixture(scope="session")
+def actors(settings: Settings, world: world_.World, stack: Stack) -> Iterator[dict[str, Api]]:
+    anon = jwt.anon_key(settings)
+    clients = {
+        "anon": Api(settings, "anon", None, anon),
+        "service": Api(
+            settings, "service", jwt.service_role_key(settings), jwt.service_role_key(settings)
+        ),
+    }
+    for label in ("student_a", "student_b", "mentor_a", "mentor_b", "admin"):
+        token = jwt.user_token(settings, world.uid(label), world_.email(label))
+        clients[label] = Api(settings, label, token, anon)
+    yield clients
+    for c in clients.values():
+        c.http.close()
+
+
+class Clock:
+    """The database clock every rule reads (private.clock_now())."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def freeze(self, at: dt.datetime) -> dt.datetime:
+        if at.tzinfo is None:
+            raise ValueError("freeze() takes an aware datetime")
+        self.conn.execute("update private.clock set frozen_at = %s", (at,))
+        return at
+
+    def advance(self, delta: dt.timedelta) -> dt.datetime:
+        row = self.conn.execute("select private.clock_now()").fetchone()
+        assert row is not None
+        return self.freeze(row[0] + delta)
+
+    def now(self) -> dt.datetime:
+        row = self.conn.execute("select private.clock_now()").fetchone()
+        assert row is not None
+        value: dt.datetime = row[0]
+        return value
+
+    def unfreeze(self) -> None:
+        self.conn.execute("update private.clock set frozen_at = null")
+
+
+@pytest.fixture
+def clock(conn: psycopg.Connection) -> Iterator[Clock]:
+    c = Clock(conn)
+    try:
+        yield c
+    finally:
+        c.unfreeze()
