@@ -38,11 +38,9 @@ security definer
 set search_path = ''
 as $$
 begin
-  perform pg_catalog.set_config('mentorships.ledger_apply', 'on', true);
   update public.session_packs
      set remaining_sessions = remaining_sessions + new.delta
    where id = new.pack_id;
-  perform pg_catalog.set_config('mentorships.ledger_apply', 'off', true);
   return new;
 end
 $$;
@@ -59,6 +57,7 @@ create trigger _100_apply
 create or replace function private.tg_session_packs__guard_remaining()
 returns trigger
 language plpgsql
+security definer
 set search_path = ''
 as $$
 begin
@@ -67,8 +66,13 @@ begin
       raise exception 'a new pack starts with remaining_sessions = sessions_total (%)', new.sessions_total
         using errcode = 'PT422';
     end if;
-  elsif new.remaining_sessions is distinct from old.remaining_sessions
-        and coalesce(pg_catalog.current_setting('mentorships.ledger_apply', true), 'off') <> 'on' then
+  elsif new.sessions_total <> old.sessions_total then
+    raise exception 'sessions_total is fixed at purchase'
+      using errcode = 'PT403', hint = 'Add or remove credits through session_credit_ledger.';
+  elsif new.remaining_sessions <> old.remaining_sessions
+        and new.remaining_sessions <> new.sessions_total + (
+          select coalesce(sum(l.delta), 0) from public.session_credit_ledger l where l.pack_id = new.id) then
+    -- Checked against the ledger itself, so no setting or role can switch it off.
     raise exception 'remaining_sessions changes only through session_credit_ledger'
       using errcode = 'PT403', hint = 'Insert a ledger entry (or call the RPC that does).';
   end if;

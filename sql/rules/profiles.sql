@@ -73,3 +73,29 @@ drop trigger if exists _100_require_mentor_role on public.mentors;
 create trigger _100_require_mentor_role
   before insert on public.mentors
   for each row execute function private.tg_mentors__require_mentor_role();
+
+-- A mentor's role does not change while their mentors row exists: policies trust mentor_id, so a
+-- demoted mentor would keep reading their students' rows.
+create or replace function private.tg_profiles__keep_mentor_role()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if old.role = 'mentor' and new.role <> 'mentor'
+     and exists (select from public.mentors m where m.id = new.id) then
+    raise exception 'profile % is a mentor with a mentor profile; its role cannot change', new.id
+      using errcode = 'PT409', hint = 'Deactivate the mentor (mentors.is_active = false) instead.';
+  end if;
+  return new;
+end
+$$;
+comment on function private.tg_profiles__keep_mentor_role() is
+  'Refuses changing the role of a profile that has a mentors row.';
+revoke execute on function private.tg_profiles__keep_mentor_role() from public, anon, authenticated;
+
+drop trigger if exists _100_keep_mentor_role on public.profiles;
+create trigger _100_keep_mentor_role
+  before update of role on public.profiles
+  for each row execute function private.tg_profiles__keep_mentor_role();

@@ -27,7 +27,10 @@ immutable
 set search_path = ''
 as $$
 begin
-  if time_zone is null or time_zone = '' or length(time_zone) > 64 then
+  -- IANA names only (Area/Location or UTC): Postgres alone would also take POSIX strings such
+  -- as 'UTC+5' (an offset of the opposite sign) and any letter case, which other clients reject.
+  if time_zone is null or length(time_zone) > 64
+     or time_zone !~ '^(UTC|[A-Z][A-Za-z]+(/[A-Z][A-Za-z0-9_+-]*){1,2})$' then
     return false;
   end if;
   perform pg_catalog.now() at time zone time_zone;

@@ -443,7 +443,7 @@ create table public.session_credit_ledger (
   created_at timestamptz not null default now(),
   foreign key (pack_id, mentor_id, student_id)
     references public.session_packs (id, mentor_id, student_id) on delete restrict,
-  check (kind <> 'admin_adjustment' or (reason is not null and actor_id is not null)),
+  check (kind <> 'admin_adjustment' or (reason is not null and length(btrim(reason)) > 0 and actor_id is not null)),
   check (kind not in ('session_booked', 'session_canceled', 'mentor_no_show') or session_id is not null)
 );
 comment on table public.session_credit_ledger is 'Append-only record of every credit movement; a pack''s remaining_sessions = sessions_total + sum(delta).';

@@ -1,0 +1,412 @@
+-- The data model makes bad states impossible: check constraints, the one-live-seat index,
+-- the sessions exclusion constraints, the composite foreign keys and the mentor-role trigger.
+-- Everything here runs as the superuser (constraints hold for everyone) and is rolled back.
+--
+-- Ids used below:
+--   mentors   M1 bbbbbbbb-0000-0000-0000-000000000001   M2 bbbbbbbb-0000-0000-0000-000000000002
+--   students  A  cccccccc-0000-0000-0000-00000000000a   B  cccccccc-0000-0000-0000-00000000000b
+--   products  P1 (M1) dddddddd-0000-0000-0000-000000000011   P2 (M2) dddddddd-0000-0000-0000-000000000021
+--   seats     eeeeeeee-0000-0000-0000-0000000000<student><mentor>: a1 = A with M1, b1, a2
+--   packs     99999999-0000-0000-0000-0000000000<student><mentor>: a1, b1, a2
+--   sessions  55555555-0000-0000-0000-0000000000..
+begin;
+set search_path = public, extensions;
+select plan(69);
+
+-- === setup (superuser): two mentors, two students, products, seats, packs ===
+insert into auth.users (id, email, raw_user_meta_data) values
+  ('bbbbbbbb-0000-0000-0000-000000000001', 'tap.constraints.m1@example.test', '{"display_name":"Mentor One"}'),
+  ('bbbbbbbb-0000-0000-0000-000000000002', 'tap.constraints.m2@example.test', '{"display_name":"Mentor Two"}'),
+  ('cccccccc-0000-0000-0000-00000000000a', 'tap.constraints.a@example.test', '{"display_name":"Student A"}'),
+  ('cccccccc-0000-0000-0000-00000000000b', 'tap.constraints.b@example.test', '{"display_name":"Student B"}');
+update public.profiles set role = 'mentor'
+ where id in ('bbbbbbbb-0000-0000-0000-000000000001', 'bbbbbbbb-0000-0000-0000-000000000002');
+insert into public.mentors (id, slug, public_name, time_zone, buffer_minutes) values
+  ('bbbbbbbb-0000-0000-0000-000000000001', 'tap-constraints-m1', 'Mentor One', 'Europe/Berlin', 15),
+  ('bbbbbbbb-0000-0000-0000-000000000002', 'tap-constraints-m2', 'Mentor Two', 'America/New_York', 15);
+insert into public.mentorship_products (id, mentor_id, title, price_cents) values
+  ('dddddddd-0000-0000-0000-000000000011', 'bbbbbbbb-0000-0000-0000-000000000001', 'Four sessions', 10000),
+  ('dddddddd-0000-0000-0000-000000000021', 'bbbbbbbb-0000-0000-0000-000000000002', 'Four sessions', 12000);
+insert into public.seat_reservations (id, mentor_id, student_id, status, activated_at) values
+  ('eeeeeeee-0000-0000-0000-0000000000a1', 'bbbbbbbb-0000-0000-0000-000000000001', 'cccccccc-0000-0000-0000-00000000000a', 'active', '2030-01-01 00:00+00'),
+  ('eeeeeeee-0000-0000-0000-0000000000b1', 'bbbbbbbb-0000-0000-0000-000000000001', 'cccccccc-0000-0000-0000-00000000000b', 'active', '2030-01-01 00:00+00'),
+  ('eeeeeeee-0000-0000-0000-0000000000a2', 'bbbbbbbb-0000-0000-0000-000000000002', 'cccccccc-0000-0000-0000-00000000000a', 'active', '2030-01-01 00:00+00');
+insert into public.session_packs (id, student_id, mentor_id, product_id, seat_reservation_id,
+    sessions_total, remaining_sessions, price_cents, currency, grace_period_hours,
+    cancel_notice_hours, purchased_at, expires_at) values
+  ('99999999-0000-0000-0000-0000000000a1', 'cccccccc-0000-0000-0000-00000000000a', 'bbbbbbbb-0000-0000-0000-000000000001',
+   'dddddddd-0000-0000-0000-000000000011', 'eeeeeeee-0000-0000-0000-0000000000a1', 4, 4, 10000, 'usd', 72, 24,
+   '2030-01-01 00:00+00', '2030-04-01 00:00+00'),
+  ('99999999-0000-0000-0000-0000000000b1', 'cccccccc-0000-0000-0000-00000000000b', 'bbbbbbbb-0000-0000-0000-000000000001',
+   'dddddddd-0000-0000-0000-000000000011', 'eeeeeeee-0000-0000-0000-0000000000b1', 4, 4, 10000, 'usd', 72, 24,
+   '2030-01-01 00:00+00', '2030-04-01 00:00+00'),
+  ('99999999-0000-0000-0000-0000000000a2', 'cccccccc-0000-0000-0000-00000000000a', 'bbbbbbbb-0000-0000-0000-000000000002',
+   'dddddddd-0000-0000-0000-000000000021', 'eeeeeeee-0000-0000-0000-0000000000a2', 4, 4, 12000, 'usd', 72, 24,
+   '2030-01-01 00:00+00', '2030-04-01 00:00+00');
+
+-- === time zones (private.is_valid_time_zone) ===
+select ok(private.is_valid_time_zone('Europe/Berlin'), 'Europe/Berlin is a valid time zone');
+select ok(not private.is_valid_time_zone('Mars/Olympus'), 'Mars/Olympus is not a time zone');
+select ok(not private.is_valid_time_zone(''), 'the empty string is not a time zone');
+select ok(not private.is_valid_time_zone(null), 'null is not a time zone');
+select ok(not private.is_valid_time_zone('UTC+5'), 'a POSIX offset string is not an IANA zone');
+select ok(not private.is_valid_time_zone('+05:00'), 'a bare offset is not an IANA zone');
+select ok(not private.is_valid_time_zone('europe/berlin'), 'zone names are case-sensitive, as in IANA');
+select ok(private.is_valid_time_zone('America/Argentina/Buenos_Aires'), 'three-part zone names are valid');
+select ok(private.is_valid_time_zone('Etc/GMT+5'), 'Etc/GMT+5 is an IANA zone');
+select ok(private.is_valid_time_zone('UTC'), 'UTC is valid');
+
+-- === a mentor's role stays while the mentor row exists ===
+select throws_ok(
+  $$update public.profiles set role = 'student' where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  'PT409', 'profile bbbbbbbb-0000-0000-0000-000000000001 is a mentor with a mentor profile; its role cannot change',
+  'demoting a mentor who has a mentors row is refused');
+select lives_ok(
+  $$update public.profiles set role = 'admin' where id = 'cccccccc-0000-0000-0000-00000000000b'$$,
+  'a role change of someone without a mentors row is allowed (superuser)');
+select lives_ok(
+  $$update public.profiles set time_zone = 'America/Sao_Paulo' where id = 'cccccccc-0000-0000-0000-00000000000a'$$,
+  'a profile accepts a valid time zone');
+select throws_ok(
+  $$update public.profiles set time_zone = 'Mars/Olympus' where id = 'cccccccc-0000-0000-0000-00000000000a'$$,
+  '23514', 'new row for relation "profiles" violates check constraint "profiles_time_zone_check"',
+  'a profile refuses an unknown time zone');
+select throws_ok(
+  $$update public.mentors set time_zone = 'Mars/Olympus' where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_time_zone_check"',
+  'a mentor refuses an unknown time zone');
+
+-- === working hours (private.is_valid_working_hours), mentor M1's row ===
+select lives_ok(
+  $$update public.mentors set working_hours =
+      '[{"weekday":1,"start":"09:00","end":"12:00"},{"weekday":1,"start":"12:00","end":"17:00"},
+        {"weekday":2,"start":"09:00","end":"12:00"},{"weekday":7,"start":"20:00","end":"24:00"}]'
+    where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  'working hours: touching windows, the same window on two days and a 24:00 end are accepted');
+select lives_ok(
+  $$update public.mentors set working_hours = '[]' where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  'working hours: an empty list is accepted');
+select throws_ok(
+  $$update public.mentors set working_hours =
+      '[{"weekday":1,"start":"09:00","end":"12:00"},{"weekday":1,"start":"11:00","end":"13:00"}]'
+    where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_working_hours_check"',
+  'working hours: overlapping windows on one day are refused');
+select throws_ok(
+  $$update public.mentors set working_hours =
+      '[{"weekday":3,"start":"13:00","end":"18:00"},{"weekday":3,"start":"08:00","end":"10:00"},
+        {"weekday":3,"start":"09:00","end":"20:00"}]'
+    where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_working_hours_check"',
+  'working hours: overlapping windows listed out of order are refused');
+select throws_ok(
+  $$update public.mentors set working_hours = '[{"weekday":8,"start":"09:00","end":"17:00"}]'
+    where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_working_hours_check"',
+  'working hours: weekday 8 is refused');
+select throws_ok(
+  $$update public.mentors set working_hours = '[{"weekday":0,"start":"09:00","end":"17:00"}]'
+    where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_working_hours_check"',
+  'working hours: weekday 0 is refused (ISO weekdays are 1..7)');
+select throws_ok(
+  $$update public.mentors set working_hours = '[{"weekday":"1","start":"09:00","end":"17:00"}]'
+    where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_working_hours_check"',
+  'working hours: a weekday given as a string is refused');
+select throws_ok(
+  $$update public.mentors set working_hours = '[{"weekday":1,"start":"17:00","end":"09:00"}]'
+    where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_working_hours_check"',
+  'working hours: start after end is refused');
+select throws_ok(
+  $$update public.mentors set working_hours = '[{"weekday":1,"start":"09:00","end":"09:00"}]'
+    where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_working_hours_check"',
+  'working hours: an empty window (start = end) is refused');
+select throws_ok(
+  $$update public.mentors set working_hours = '[{"weekday":1,"start":"09:00","end":"17:00","note":"lunch"}]'
+    where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_working_hours_check"',
+  'working hours: an extra key is refused');
+select throws_ok(
+  $$update public.mentors set working_hours = '[{"weekday":1,"start":"09:00"}]'
+    where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_working_hours_check"',
+  'working hours: a missing key is refused');
+select throws_ok(
+  $$update public.mentors set working_hours = '[{"weekday":1,"start":"24:00","end":"24:00"}]'
+    where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_working_hours_check"',
+  'working hours: 24:00 is an end, never a start');
+select throws_ok(
+  $$update public.mentors set working_hours = '[{"weekday":1,"start":"9:00","end":"17:00"}]'
+    where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_working_hours_check"',
+  'working hours: a time not written HH:MM is refused');
+select throws_ok(
+  $$update public.mentors set working_hours = '{"weekday":1,"start":"09:00","end":"17:00"}'
+    where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_working_hours_check"',
+  'working hours: a single object instead of a list is refused');
+select throws_ok(
+  $$update public.mentors set working_hours = '[1]' where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_working_hours_check"',
+  'working hours: a list element that is not an object is refused');
+
+-- === money: integer cents, never negative ===
+select throws_ok(
+  $$insert into public.mentorship_products (mentor_id, title, price_cents)
+    values ('bbbbbbbb-0000-0000-0000-000000000001', 'Negative', -1)$$,
+  '23514', 'new row for relation "mentorship_products" violates check constraint "mentorship_products_price_cents_check"',
+  'a product price below zero is refused');
+select throws_ok(
+  $$insert into public.orders (student_id, mentor_id, product_id, provider, list_price_cents,
+      grandfathered_price_cents, amount_cents, currency, expires_at)
+    values ('cccccccc-0000-0000-0000-00000000000a', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'dddddddd-0000-0000-0000-000000000011', 'stripe', -1, 1000, 1000, 'usd', '2030-01-01 00:30+00')$$,
+  '23514', 'new row for relation "orders" violates check constraint "orders_list_price_cents_check"',
+  'an order list price below zero is refused');
+select throws_ok(
+  $$insert into public.orders (student_id, mentor_id, product_id, provider, list_price_cents,
+      discount_cents, amount_cents, currency, expires_at)
+    values ('cccccccc-0000-0000-0000-00000000000a', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'dddddddd-0000-0000-0000-000000000011', 'stripe', 10000, -100, 10100, 'usd', '2030-01-01 00:30+00')$$,
+  '23514', 'new row for relation "orders" violates check constraint "orders_discount_cents_check"',
+  'a negative discount is refused');
+select throws_ok(
+  $$insert into public.orders (student_id, mentor_id, product_id, provider, list_price_cents,
+      discount_cents, amount_cents, currency, expires_at)
+    values ('cccccccc-0000-0000-0000-00000000000a', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'dddddddd-0000-0000-0000-000000000011', 'stripe', 10000, 10100, -100, 'usd', '2030-01-01 00:30+00')$$,
+  '23514', 'new row for relation "orders" violates check constraint "orders_amount_cents_check"',
+  'a discount larger than the price (amount below zero) is refused');
+select throws_ok(
+  $$insert into public.session_packs (student_id, mentor_id, product_id, seat_reservation_id,
+      sessions_total, remaining_sessions, price_cents, currency, grace_period_hours,
+      cancel_notice_hours, purchased_at, expires_at)
+    values ('cccccccc-0000-0000-0000-00000000000a', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'dddddddd-0000-0000-0000-000000000011', 'eeeeeeee-0000-0000-0000-0000000000a1', 4, 4, -1, 'usd',
+      72, 24, '2030-01-01 00:00+00', '2030-04-01 00:00+00')$$,
+  '23514', 'new row for relation "session_packs" violates check constraint "session_packs_price_cents_check"',
+  'a pack price below zero is refused');
+
+-- === orders: amount = (grandfathered or list price) - discount ===
+select lives_ok(
+  $$insert into public.orders (student_id, mentor_id, product_id, provider, list_price_cents,
+      discount_cents, amount_cents, currency, expires_at)
+    values ('cccccccc-0000-0000-0000-00000000000a', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'dddddddd-0000-0000-0000-000000000011', 'stripe', 10000, 1000, 9000, 'usd', '2030-01-01 00:30+00')$$,
+  'an order priced list price - discount is accepted');
+select lives_ok(
+  $$insert into public.orders (student_id, mentor_id, product_id, provider, list_price_cents,
+      grandfathered_price_cents, discount_cents, amount_cents, currency, expires_at)
+    values ('cccccccc-0000-0000-0000-00000000000a', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'dddddddd-0000-0000-0000-000000000011', 'paypal', 10000, 8000, 1000, 7000, 'usd', '2030-01-01 00:30+00')$$,
+  'an order priced grandfathered price - discount is accepted');
+select throws_ok(
+  $$insert into public.orders (student_id, mentor_id, product_id, provider, list_price_cents,
+      discount_cents, amount_cents, currency, expires_at)
+    values ('cccccccc-0000-0000-0000-00000000000a', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'dddddddd-0000-0000-0000-000000000011', 'stripe', 10000, 1000, 10000, 'usd', '2030-01-01 00:30+00')$$,
+  '23514', 'new row for relation "orders" violates check constraint "orders_check"',
+  'an order whose amount ignores the discount is refused');
+select throws_ok(
+  $$insert into public.orders (student_id, mentor_id, product_id, provider, list_price_cents,
+      grandfathered_price_cents, discount_cents, amount_cents, currency, expires_at)
+    values ('cccccccc-0000-0000-0000-00000000000a', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'dddddddd-0000-0000-0000-000000000011', 'stripe', 10000, 8000, 1000, 9000, 'usd', '2030-01-01 00:30+00')$$,
+  '23514', 'new row for relation "orders" violates check constraint "orders_check"',
+  'an order that charges the list price although a grandfathered price is set is refused');
+select throws_ok(
+  $$insert into public.payments (order_id, student_id, provider, provider_payment_id, amount_cents,
+      refunded_cents, currency, paid_at)
+    select o.id, o.student_id, o.provider, 'pi_tap_over_refund', 9000, 9001, 'usd', '2030-01-01 00:10+00'
+      from public.orders o where o.amount_cents = 9000 and o.student_id = 'cccccccc-0000-0000-0000-00000000000a'$$,
+  '23514', 'new row for relation "payments" violates check constraint "payments_check"',
+  'a payment refunded beyond its amount is refused');
+
+-- === seat_reservations: what each status requires ===
+select throws_ok(
+  $$insert into public.seat_reservations (mentor_id, student_id, status)
+    values ('bbbbbbbb-0000-0000-0000-000000000002', 'cccccccc-0000-0000-0000-00000000000b', 'hold')$$,
+  '23514', 'new row for relation "seat_reservations" violates check constraint "seat_reservations_check"',
+  'a hold without hold_expires_at is refused');
+select throws_ok(
+  $$insert into public.seat_reservations (mentor_id, student_id, status)
+    values ('bbbbbbbb-0000-0000-0000-000000000002', 'cccccccc-0000-0000-0000-00000000000b', 'active')$$,
+  '23514', 'new row for relation "seat_reservations" violates check constraint "seat_reservations_check1"',
+  'an active seat without activated_at is refused');
+select throws_ok(
+  $$insert into public.seat_reservations (mentor_id, student_id, status, grace_started_at, grace_ends_at)
+    values ('bbbbbbbb-0000-0000-0000-000000000002', 'cccccccc-0000-0000-0000-00000000000b', 'grace',
+      '2030-01-05 00:00+00', '2030-01-05 00:00+00')$$,
+  '23514', 'new row for relation "seat_reservations" violates check constraint "seat_reservations_check2"',
+  'a grace seat whose grace does not end after it starts is refused');
+select throws_ok(
+  $$insert into public.seat_reservations (mentor_id, student_id, status, released_at)
+    values ('bbbbbbbb-0000-0000-0000-000000000002', 'cccccccc-0000-0000-0000-00000000000b', 'released',
+      '2030-01-05 00:00+00')$$,
+  '23514', 'new row for relation "seat_reservations" violates check constraint "seat_reservations_check3"',
+  'a released seat without a release reason is refused');
+select lives_ok(
+  $$insert into public.seat_reservations (mentor_id, student_id, status, hold_expires_at)
+    values ('bbbbbbbb-0000-0000-0000-000000000002', 'cccccccc-0000-0000-0000-00000000000b', 'hold',
+      '2030-01-01 00:30+00')$$,
+  'a hold with hold_expires_at is accepted');
+
+-- === one live seat per (mentor, student) ===
+select throws_ok(
+  $$insert into public.seat_reservations (mentor_id, student_id, status, hold_expires_at)
+    values ('bbbbbbbb-0000-0000-0000-000000000001', 'cccccccc-0000-0000-0000-00000000000a', 'hold',
+      '2030-01-01 00:30+00')$$,
+  '23505', 'duplicate key value violates unique constraint "seat_reservations_one_live_seat_key"',
+  'a second live seat (hold beside an active seat) for the same mentor and student is refused');
+select lives_ok(
+  $$insert into public.seat_reservations (mentor_id, student_id, status, released_at, release_reason) values
+      ('bbbbbbbb-0000-0000-0000-000000000001', 'cccccccc-0000-0000-0000-00000000000a', 'released', '2029-06-01 00:00+00', 'grace_ended'),
+      ('bbbbbbbb-0000-0000-0000-000000000001', 'cccccccc-0000-0000-0000-00000000000a', 'released', '2029-09-01 00:00+00', 'hold_expired')$$,
+  'released seats of the same mentor and student may sit beside the live one');
+
+-- === sessions: mentor M1 with student A, 2030-01-07 10:00-11:00, busy until 11:15 ===
+insert into public.sessions (id, pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until) values
+  ('55555555-0000-0000-0000-000000000001', '99999999-0000-0000-0000-0000000000a1',
+   'bbbbbbbb-0000-0000-0000-000000000001', 'cccccccc-0000-0000-0000-00000000000a',
+   '2030-01-07 10:00+00', '2030-01-07 11:00+00', '2030-01-07 11:15+00');
+
+-- === sessions: mentor M1 with student B (mentor overlap) ===
+select throws_ok(
+  $$insert into public.sessions (pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)
+    values ('99999999-0000-0000-0000-0000000000b1', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'cccccccc-0000-0000-0000-00000000000b', '2030-01-07 10:30+00', '2030-01-07 11:30+00', '2030-01-07 11:45+00')$$,
+  '23P01', 'conflicting key value violates exclusion constraint "sessions_mentor_no_overlap"',
+  'two overlapping scheduled sessions of one mentor are refused');
+select throws_ok(
+  $$insert into public.sessions (pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)
+    values ('99999999-0000-0000-0000-0000000000b1', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'cccccccc-0000-0000-0000-00000000000b', '2030-01-07 11:00+00', '2030-01-07 12:00+00', '2030-01-07 12:15+00')$$,
+  '23P01', 'conflicting key value violates exclusion constraint "sessions_mentor_no_overlap"',
+  'a session starting right at the end of another, inside its buffer, is refused');
+select throws_ok(
+  $$insert into public.sessions (pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)
+    values ('99999999-0000-0000-0000-0000000000b1', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'cccccccc-0000-0000-0000-00000000000b', '2030-01-07 08:50+00', '2030-01-07 09:50+00', '2030-01-07 10:05+00')$$,
+  '23P01', 'conflicting key value violates exclusion constraint "sessions_mentor_no_overlap"',
+  'a session whose own buffer runs into the next session is refused');
+select lives_ok(
+  $$insert into public.sessions (pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)
+    values ('99999999-0000-0000-0000-0000000000b1', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'cccccccc-0000-0000-0000-00000000000b', '2030-01-07 11:15+00', '2030-01-07 12:15+00', '2030-01-07 12:30+00')$$,
+  'a session starting when the previous buffer ends is accepted');
+
+-- a canceled session does not block its slot
+insert into public.sessions (id, pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until) values
+  ('55555555-0000-0000-0000-000000000002', '99999999-0000-0000-0000-0000000000b1',
+   'bbbbbbbb-0000-0000-0000-000000000001', 'cccccccc-0000-0000-0000-00000000000b',
+   '2030-01-07 14:00+00', '2030-01-07 15:00+00', '2030-01-07 15:15+00');
+update public.sessions set status = 'canceled', canceled_at = '2030-01-02 00:00+00'
+ where id = '55555555-0000-0000-0000-000000000002';
+select lives_ok(
+  $$insert into public.sessions (pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)
+    values ('99999999-0000-0000-0000-0000000000a1', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'cccccccc-0000-0000-0000-00000000000a', '2030-01-07 14:00+00', '2030-01-07 15:00+00', '2030-01-07 15:15+00')$$,
+  'a canceled session does not block its slot');
+select throws_ok(
+  $$update public.sessions set status = 'scheduled', canceled_at = null
+     where id = '55555555-0000-0000-0000-000000000002'$$,
+  '23P01', 'conflicting key value violates exclusion constraint "sessions_mentor_no_overlap"',
+  'putting the canceled session back on the schedule over the new one is refused');
+select throws_ok(
+  $$update public.sessions set starts_at = '2030-01-07 09:00+00', ends_at = '2030-01-07 10:00+00',
+       blocked_until = '2030-01-07 10:15+00'
+     where mentor_id = 'bbbbbbbb-0000-0000-0000-000000000001' and starts_at = '2030-01-07 11:15+00'$$,
+  '23P01', 'conflicting key value violates exclusion constraint "sessions_mentor_no_overlap"',
+  'moving a session so that its buffer overlaps another is refused');
+
+-- === sessions: student A with mentor M2 (student overlap) ===
+select throws_ok(
+  $$insert into public.sessions (pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)
+    values ('99999999-0000-0000-0000-0000000000a2', 'bbbbbbbb-0000-0000-0000-000000000002',
+      'cccccccc-0000-0000-0000-00000000000a', '2030-01-07 10:30+00', '2030-01-07 11:30+00', '2030-01-07 11:45+00')$$,
+  '23P01', 'conflicting key value violates exclusion constraint "sessions_student_no_overlap"',
+  'a student cannot have two overlapping scheduled sessions with different mentors');
+select lives_ok(
+  $$insert into public.sessions (pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)
+    values ('99999999-0000-0000-0000-0000000000a2', 'bbbbbbbb-0000-0000-0000-000000000002',
+      'cccccccc-0000-0000-0000-00000000000a', '2030-01-07 11:00+00', '2030-01-07 12:00+00', '2030-01-07 12:15+00')$$,
+  'a student may go straight from one mentor to another (the mentor''s buffer is not the student''s)');
+select is(
+  (select count(*)::integer from public.sessions
+    where student_id = 'cccccccc-0000-0000-0000-00000000000a' and status = 'scheduled'),
+  3, 'student A holds exactly the three sessions that were accepted');
+
+-- === sessions: shape and composite foreign key ===
+select throws_ok(
+  $$insert into public.sessions (pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)
+    values ('99999999-0000-0000-0000-0000000000a1', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'cccccccc-0000-0000-0000-00000000000a', '2030-02-01 10:00+00', '2030-02-01 10:00+00', '2030-02-01 10:00+00')$$,
+  '23514', 'new row for relation "sessions" violates check constraint "sessions_check"',
+  'a session that ends when it starts is refused');
+select throws_ok(
+  $$insert into public.sessions (pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)
+    values ('99999999-0000-0000-0000-0000000000a1', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'cccccccc-0000-0000-0000-00000000000a', '2030-02-01 10:00+00', '2030-02-01 11:00+00', '2030-02-01 10:59+00')$$,
+  '23514', 'new row for relation "sessions" violates check constraint "sessions_check1"',
+  'a session blocked for less than its own length is refused');
+select throws_ok(
+  $$update public.sessions set status = 'canceled' where id = '55555555-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "sessions" violates check constraint "sessions_check2"',
+  'a canceled session without canceled_at is refused');
+select throws_ok(
+  $$insert into public.sessions (pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)
+    values ('99999999-0000-0000-0000-0000000000a1', 'bbbbbbbb-0000-0000-0000-000000000002',
+      'cccccccc-0000-0000-0000-00000000000a', '2030-02-01 10:00+00', '2030-02-01 11:00+00', '2030-02-01 11:15+00')$$,
+  '23503', 'insert or update on table "sessions" violates foreign key constraint "sessions_pack_id_mentor_id_student_id_fkey"',
+  'a session whose mentor is not its pack''s mentor is refused');
+select throws_ok(
+  $$insert into public.sessions (pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)
+    values ('99999999-0000-0000-0000-0000000000a1', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'cccccccc-0000-0000-0000-00000000000b', '2030-02-01 10:00+00', '2030-02-01 11:00+00', '2030-02-01 11:15+00')$$,
+  '23503', 'insert or update on table "sessions" violates foreign key constraint "sessions_pack_id_mentor_id_student_id_fkey"',
+  'a session whose student is not its pack''s student is refused');
+select throws_ok(
+  $$update public.sessions set mentor_id = 'bbbbbbbb-0000-0000-0000-000000000002'
+     where id = '55555555-0000-0000-0000-000000000002'$$,
+  '23503', 'insert or update on table "sessions" violates foreign key constraint "sessions_pack_id_mentor_id_student_id_fkey"',
+  'moving a session to another mentor than its pack''s is refused');
+
+-- === mentors: only for a profile whose role is mentor ===
+select throws_ok(
+  $$insert into public.mentors (id, slug, public_name, time_zone)
+    values ('cccccccc-0000-0000-0000-00000000000a', 'tap-constraints-a', 'Student A', 'UTC')$$,
+  'PT422', 'profile cccccccc-0000-0000-0000-00000000000a is not a mentor',
+  'a mentors row for a student profile is refused');
+update public.profiles set role = 'admin' where id = 'cccccccc-0000-0000-0000-00000000000b';
+select throws_ok(
+  $$insert into public.mentors (id, slug, public_name, time_zone)
+    values ('cccccccc-0000-0000-0000-00000000000b', 'tap-constraints-b', 'Student B', 'UTC')$$,
+  'PT422', 'profile cccccccc-0000-0000-0000-00000000000b is not a mentor',
+  'a mentors row for an admin profile is refused');
+update public.profiles set role = 'mentor' where id = 'cccccccc-0000-0000-0000-00000000000b';
+select lives_ok(
+  $$insert into public.mentors (id, slug, public_name, time_zone)
+    values ('cccccccc-0000-0000-0000-00000000000b', 'tap-constraints-b', 'Now A Mentor', 'Asia/Tokyo')$$,
+  'once the profile''s role is mentor the mentors row is accepted');
+
+-- === other checks on the catalog ===
+select throws_ok(
+  $$update public.mentors set slug = 'Not A Slug' where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_slug_check"',
+  'a slug that is not lowercase-dashed is refused');
+select throws_ok(
+  $$update public.mentors set avatar_url = 'http://example.test/a.png' where id = 'bbbbbbbb-0000-0000-0000-000000000001'$$,
+  '23514', 'new row for relation "mentors" violates check constraint "mentors_avatar_url_check"',
+  'a non-https avatar url is refused');
+select throws_ok(
+  $$insert into public.promotion_codes (code, percent_off, amount_off_cents, currency)
+    values ('TAP-BOTH', 10, 500, 'usd')$$,
+  '23514', 'new row for relation "promotion_codes" violates check constraint "promotion_codes_check"',
+  'a promotion code that is both percent and fixed is refused');
+
+select * from finish();
+rollback;
