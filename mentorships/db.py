@@ -157,6 +157,19 @@ comment on schema public is 'standard public schema';
 """
 
 
+PGTAP_SQL = """
+create extension if not exists pgtap with schema extensions;
+-- Tests switch to the API roles mid-file; the migrations' default privileges keep new functions
+-- from PUBLIC, so grant pgTAP's own functions explicitly (test databases only).
+grant execute on all functions in schema extensions to anon, authenticated, service_role;
+"""
+
+
+def install_pgtap(settings: Settings) -> None:
+    """pgTAP for the test database; never part of the deployable schema."""
+    psql(settings, "-c", PGTAP_SQL, what="installing pgTAP")
+
+
 def reset(settings: Settings) -> None:
     """Drop everything the project created in the database (roles stay: they are cluster-wide)."""
     with connect(settings):

@@ -32,9 +32,7 @@ def stack(settings: Settings) -> Iterator[Stack]:
     s.postgres.start()
     db.reset(settings)
     db.apply(settings)
-    db.psql(
-        settings, "-c", "create extension if not exists pgtap with schema extensions", what="pgtap"
-    )
+    db.install_pgtap(settings)
     s.postgrest.start()
     s.gateway.start()
     try:

@@ -190,9 +190,7 @@ def test_reset_drops_everything_and_apply_restores_it(settings: Settings, world:
         ).fetchone() == (0,)
         assert c.execute("select to_regnamespace('private')").fetchone() == (None,)
     db.apply(settings)
-    db.psql(
-        settings, "-c", "create extension if not exists pgtap with schema extensions", what="pgtap"
-    )
+    db.install_pgtap(settings)
     with psycopg.connect(settings.dsn(), autocommit=True) as c:
         assert world_.create(c).ids == world.ids
         assert c.execute(

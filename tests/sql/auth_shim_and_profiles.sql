@@ -11,21 +11,6 @@
 --   long  cccccccc-0000-0000-0000-000000000006 (display name over 100 characters)
 begin;
 set search_path = public, extensions;
--- pgTAP is installed by postgres after the migrations, and postgres's default privileges revoke
--- EXECUTE on new functions from PUBLIC; let the API roles call pgTAP inside this transaction only.
-do $$
-declare
-  f regprocedure;
-begin
-  for f in
-    select d.objid::regprocedure from pg_catalog.pg_depend d
-      join pg_catalog.pg_extension e on e.oid = d.refobjid and e.extname = 'pgtap'
-     where d.classid = 'pg_catalog.pg_proc'::regclass and d.refclassid = 'pg_catalog.pg_extension'::regclass
-  loop
-    execute format('grant execute on function %s to anon, authenticated, service_role', f);
-  end loop;
-end
-$$;
 select plan(31);
 
 -- === auth helpers read request.jwt.claims ===
