@@ -1,6 +1,7 @@
--- Credits move only through the append-only ledger. Inserting an entry moves the pack's
--- remaining_sessions in the same statement; the pack's check constraint (remaining >= 0)
--- refuses an entry that would take it below zero.
+-- Credits move only through the append-only ledger. Inserting entries moves each pack's
+-- remaining_sessions once per statement, by the sum of that statement's entries (a statement
+-- trigger over the transition table, so multi-row inserts work); the pack's check constraint
+-- (remaining >= 0) refuses entries that would take it below zero.
 create or replace function private.tg__forbid_change()
 returns trigger
 language plpgsql
@@ -38,20 +39,23 @@ security definer
 set search_path = ''
 as $$
 begin
-  update public.session_packs
-     set remaining_sessions = remaining_sessions + new.delta
-   where id = new.pack_id;
-  return new;
+  update public.session_packs p
+     set remaining_sessions = p.remaining_sessions + n.delta
+    from (select e.pack_id, sum(e.delta)::integer as delta
+            from new_entries e group by e.pack_id) n
+   where p.id = n.pack_id;
+  return null;
 end
 $$;
 comment on function private.tg_session_credit_ledger__apply() is
-  'Moves the pack''s remaining_sessions by the new entry''s delta.';
+  'Moves each pack''s remaining_sessions by the sum of the statement''s new entries for it.';
 revoke execute on function private.tg_session_credit_ledger__apply() from public, anon, authenticated;
 
 drop trigger if exists _100_apply on public.session_credit_ledger;
 create trigger _100_apply
   after insert on public.session_credit_ledger
-  for each row execute function private.tg_session_credit_ledger__apply();
+  referencing new table as new_entries
+  for each statement execute function private.tg_session_credit_ledger__apply();
 
 -- remaining_sessions never moves except through a ledger entry.
 create or replace function private.tg_session_packs__guard_remaining()

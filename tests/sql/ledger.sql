@@ -11,7 +11,7 @@
 --   session   55555555-0000-0000-0000-000000000001
 begin;
 set search_path = public, extensions;
-select plan(38);
+select plan(42);
 
 -- === setup (superuser): admin, mentor M1, student A with a seat, a 4-session pack, a session ===
 insert into auth.users (id, email) values
@@ -59,6 +59,27 @@ select lives_ok(
 select is((select remaining_sessions from public.session_packs where id = '99999999-0000-0000-0000-0000000000a1'),
   5, 'a +2 entry takes remaining from 3 to 5');
 
+-- === several entries in one statement (e.g. a refund cancelling many sessions) ===
+select lives_ok(
+  $$insert into public.session_credit_ledger (pack_id, mentor_id, student_id, kind, delta, reason, actor_id)
+    values ('99999999-0000-0000-0000-0000000000a1', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'cccccccc-0000-0000-0000-00000000000a', 'admin_adjustment', 3, 'batch one', 'aaaaaaaa-0000-0000-0000-000000000001'),
+      ('99999999-0000-0000-0000-0000000000a1', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'cccccccc-0000-0000-0000-00000000000a', 'admin_adjustment', -3, 'batch two', 'aaaaaaaa-0000-0000-0000-000000000001')$$,
+  'two entries for one pack in one statement are recorded');
+select is((select remaining_sessions from public.session_packs where id = '99999999-0000-0000-0000-0000000000a1'),
+  5, 'a statement moves remaining by the sum of its entries (+3 - 3)');
+select throws_ok(
+  $$insert into public.session_credit_ledger (pack_id, mentor_id, student_id, kind, delta, reason, actor_id)
+    values ('99999999-0000-0000-0000-0000000000a1', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'cccccccc-0000-0000-0000-00000000000a', 'admin_adjustment', -3, 'batch three', 'aaaaaaaa-0000-0000-0000-000000000001'),
+      ('99999999-0000-0000-0000-0000000000a1', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'cccccccc-0000-0000-0000-00000000000a', 'admin_adjustment', -3, 'batch four', 'aaaaaaaa-0000-0000-0000-000000000001')$$,
+  '23514', 'new row for relation "session_packs" violates check constraint "session_packs_remaining_sessions_check"',
+  'entries whose sum would take remaining below zero are refused together');
+select is((select count(*)::integer from public.session_credit_ledger where pack_id = '99999999-0000-0000-0000-0000000000a1'),
+  4, 'neither entry of the refused statement was recorded');
+
 -- === never below zero ===
 select throws_ok(
   $$insert into public.session_credit_ledger (pack_id, mentor_id, student_id, kind, delta, reason, actor_id)
@@ -70,7 +91,7 @@ select throws_ok(
 select is((select remaining_sessions from public.session_packs where id = '99999999-0000-0000-0000-0000000000a1'),
   5, 'the refused entry left remaining unchanged');
 select is((select count(*)::integer from public.session_credit_ledger where pack_id = '99999999-0000-0000-0000-0000000000a1'),
-  2, 'the refused entry was not recorded');
+  4, 'the refused entry was not recorded');
 select lives_ok(
   $$insert into public.session_credit_ledger (pack_id, mentor_id, student_id, kind, delta)
     values ('99999999-0000-0000-0000-0000000000a1', 'bbbbbbbb-0000-0000-0000-000000000001',
@@ -143,8 +164,9 @@ select throws_ok(
 select results_eq(
   $$select kind::text, delta from public.session_credit_ledger
      where pack_id = '99999999-0000-0000-0000-0000000000a1' order by id$$,
-  $$values ('session_booked', -1), ('admin_adjustment', 2), ('pack_expired', -5)$$,
-  'the ledger still holds exactly the three entries, unchanged');
+  $$values ('session_booked', -1), ('admin_adjustment', 2), ('admin_adjustment', 3), ('admin_adjustment', -3),
+            ('pack_expired', -5)$$,
+  'the ledger still holds exactly its five entries, unchanged');
 
 -- === audit_log is append-only, for the superuser too ===
 select lives_ok(
