@@ -841,7 +841,7 @@ class _Builder:
         self.promos = [
             _Promo(
                 self.uid("promo", "welcome"),
-                "WELCOME10",
+                "DEMO-WELCOME10",
                 10,
                 None,
                 None,
@@ -851,7 +851,7 @@ class _Builder:
             ),
             _Promo(
                 self.uid("promo", "scoped"),
-                "INKLAB25",
+                "DEMO-INKLAB25",
                 None,
                 2500,
                 mentor1.products[0].currency,
@@ -861,7 +861,7 @@ class _Builder:
             ),
             _Promo(
                 self.uid("promo", "spring"),
-                "SPRINGSKETCH20",
+                "DEMO-SPRING20",
                 20,
                 None,
                 None,

@@ -31,8 +31,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     gateway_port: int = 54321
     db_port: int = 54322
-    postgrest_port: int = 54325
-    postgrest_admin_port: int = 54326
+    # Internal ports sit below Linux's ephemeral range (32768-60999): a client connection's local
+    # port in TIME_WAIT could otherwise hold one when PostgREST binds it.
+    postgrest_port: int = 24325
+    postgrest_admin_port: int = 24326
     services_port: int = 54330
     db_name: str = "postgres"
     db_password: SecretStr = SecretStr("postgres")
@@ -61,11 +63,11 @@ def test_settings() -> Settings:
     """The stack `make test` runs on: its own cluster and ports, never the demo's."""
     return Settings(
         stack="test",
-        gateway_port=55321,
-        db_port=55322,
-        postgrest_port=55325,
-        postgrest_admin_port=55326,
-        services_port=55330,
+        gateway_port=25321,
+        db_port=25322,
+        postgrest_port=25325,
+        postgrest_admin_port=25326,
+        services_port=25330,
         allow_tx_rollback=True,
         ephemeral=True,
     )

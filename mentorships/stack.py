@@ -266,11 +266,21 @@ class Postgres:
         )
         return proc.returncode == 0
 
+    def running_port(self) -> int | None:
+        """The port the running postmaster listens on (postmaster.pid, line 4)."""
+        try:
+            return int((self.p.pgdata / "postmaster.pid").read_text().splitlines()[3])
+        except (OSError, ValueError, IndexError):
+            return None
+
     def start(self) -> bool:
-        """Start the cluster (creating it first). Returns False when it already ran."""
+        """Start the cluster (creating it first). Returns False when it already ran as
+        configured; a cluster running with other settings (e.g. another port) is restarted."""
         self.init()
         if self.running():
-            return False
+            if self.running_port() == self.s.db_port:
+                return False
+            self.stop()
         _require_free(self.s.host, self.s.db_port, "MENTORSHIPS_DB_PORT")
         self._write_conf()
         self.p.pgrun.mkdir(parents=True, exist_ok=True)
@@ -372,7 +382,12 @@ class PostgREST:
 
     def start(self) -> bool:
         if self.pid():
-            return False
+            if (
+                self.p.postgrest_conf.exists()
+                and self.p.postgrest_conf.read_text() == self.config()
+            ):
+                return False
+            self.stop()  # running with other settings
         if not POSTGREST_BIN.exists():
             raise StackError(
                 f"PostgREST is not installed ({POSTGREST_BIN} is missing); {SETUP_HINT}"
@@ -529,7 +544,9 @@ http {{
 
     def start(self) -> bool:
         if self.pid():
-            return False
+            if self.conf.exists() and self.conf.read_text() == self.config():
+                return False
+            self.stop()  # running with other settings
         if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
             raise StackError(f"nginx is not installed; {SETUP_HINT}")
         _require_free(self.s.host, self.s.gateway_port, "MENTORSHIPS_GATEWAY_PORT")
@@ -561,7 +578,7 @@ http {{
         pid = self.pid()
         if not pid:
             return False
-        _stop_pid(pid, signal.SIGQUIT)
+        _stop_pid(pid)  # SIGTERM: fast shutdown
         self.pid_file.unlink(missing_ok=True)
         return True
 

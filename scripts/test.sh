@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every check: ruff, mypy, then pytest (which starts its own `test` stack on ports 553xx and
+# Every check: ruff, mypy, then pytest (which starts its own `test` stack on ports 253xx and
 # stops it afterwards; a running demo stack is not touched). Exits non-zero if any failed;
 # pytest's summary is the last line.
 set -uo pipefail

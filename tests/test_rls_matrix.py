@@ -412,16 +412,22 @@ def test_delete(actors: dict[str, Api], world: World, table: str, actor: str) ->
 
 def test_rolled_back_writes_left_nothing(conn: Any, world: World) -> None:
     """The matrix's writes all asked for tx=rollback; the world is as it was."""
-    assert conn.execute("select count(*) from public.mentorship_products").fetchone()[0] == 4
-    assert conn.execute("select count(*) from public.notifications").fetchone()[0] == 4
-    assert (
-        conn.execute(
-            "select display_name from public.profiles where id = %s", (wid("student_a"),)
-        ).fetchone()[0]
-        == "Sam Student"
-    )
-    assert (
-        conn.execute("select seat_hold_minutes from public.platform_settings").fetchone()[0] == 30
+    mentors = [wid("mentor_a"), wid("mentor_b"), wid("mentor_x"), wid("mentor_new")]
+    people = [wid(label) for label in ("student_a", "student_b", "mentor_a", "mentor_b")]
+    assert conn.execute(
+        "select count(*) from public.mentorship_products where mentor_id = any(%s)", (mentors,)
+    ).fetchone() == (4,)
+    assert conn.execute(
+        "select count(*) from public.notifications where recipient_id = any(%s)", (people,)
+    ).fetchone() == (4,)
+    assert conn.execute(
+        "select count(*) from public.promotion_codes where code in ('SPRING25', 'WELCOME10', 'MIRA20')"
+    ).fetchone() == (2,)
+    assert conn.execute(
+        "select display_name from public.profiles where id = %s", (wid("student_a"),)
+    ).fetchone() == ("Sam Student",)
+    assert conn.execute("select seat_hold_minutes from public.platform_settings").fetchone() == (
+        30,
     )
 
 
