@@ -2295,15 +2295,12 @@ def _write(cur: psycopg.Cursor[Any], b: _Builder, progress: Callable[[str], None
     )
     progress(f"  packs: {len(packs)}, sessions: {len(sessions)}")
 
-    # One INSERT statement per entry (pipelined by executemany), never COPY or a multi-row
-    # INSERT: the ledger's AFTER ROW trigger runs at the end of its statement, and the packs'
-    # guard checks remaining_sessions against the whole ledger, so a statement carrying two
-    # entries of one pack would be refused.
+    # The ledger's statement trigger moves each pack by the sum of its entries in the COPY.
     credits = sorted(((c.at, p, c) for p in b.packs for c in p.credits), key=lambda x: x[0])
-    cur.executemany(
-        "insert into public.session_credit_ledger (pack_id, mentor_id, student_id, session_id, "
-        "kind, delta, reason, actor_id, created_at) "
-        "values (%s, %s, %s, %s, %s::public.credit_entry_kind, %s, %s, %s, %s)",
+    _copy(
+        cur,
+        "public.session_credit_ledger",
+        "pack_id, mentor_id, student_id, session_id, kind, delta, reason, actor_id, created_at",
         [
             (
                 p.id,
