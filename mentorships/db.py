@@ -159,6 +159,8 @@ comment on schema public is 'standard public schema';
 
 PGTAP_SQL = """
 create extension if not exists pgtap with schema extensions;
+-- Tests run the time-driven rules themselves, on a frozen clock; the scheduler stays out of it.
+update cron.job set active = false;
 -- Tests switch to the API roles mid-file; the migrations' default privileges keep new functions
 -- from PUBLIC, so grant pgTAP's own functions explicitly (test databases only).
 grant execute on all functions in schema extensions to anon, authenticated, service_role;
@@ -166,7 +168,7 @@ grant execute on all functions in schema extensions to anon, authenticated, serv
 
 
 def install_pgtap(settings: Settings) -> None:
-    """pgTAP for the test database; never part of the deployable schema."""
+    """pgTAP for the test database, and pg_cron paused there; never part of the deployable schema."""
     psql(settings, "-c", PGTAP_SQL, what="installing pgTAP")
 
 

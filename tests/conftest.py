@@ -16,6 +16,7 @@ from mentorships import db, jwt
 from mentorships.settings import Settings, test_settings
 from mentorships.stack import Stack
 from tests import world as world_
+from tests.scenario import Scenario
 
 
 @pytest.fixture(scope="session")
@@ -138,3 +139,32 @@ def clock(conn: psycopg.Connection) -> Iterator[Clock]:
         yield c
     finally:
         c.unfreeze()
+
+
+@pytest.fixture
+def scenario(conn: psycopg.Connection, settings: Settings, stack: Stack) -> Iterator[Scenario]:
+    s = Scenario(conn, settings)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+LEDGER_BALANCE = """
+    select count(*) from public.session_packs p
+     where p.remaining_sessions <> p.sessions_total + coalesce(
+       (select sum(l.delta) from public.session_credit_ledger l where l.pack_id = p.id), 0)
+        or p.remaining_sessions < 0
+"""
+
+
+@pytest.fixture(autouse=True)
+def ledger_stays_balanced(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that touched the database: every pack's remaining_sessions equals its
+    sessions_total plus its ledger entries, and is never negative."""
+    yield
+    if "conn" not in request.fixturenames:
+        return
+    c: psycopg.Connection = request.getfixturevalue("conn")
+    row = c.execute(LEDGER_BALANCE).fetchone()
+    assert row == (0,), f"{row} pack(s) out of balance with the credit ledger after this test"

@@ -207,7 +207,7 @@ create table public.seat_reservations (
   updated_at timestamptz not null default now(),
   check (status <> 'hold' or hold_expires_at is not null),
   check (status <> 'active' or activated_at is not null),
-  check (status <> 'grace' or (grace_started_at is not null and grace_ends_at > grace_started_at)),
+  check (status <> 'grace' or (grace_started_at is not null and grace_ends_at >= grace_started_at)),
   check (status <> 'released' or (released_at is not null and release_reason is not null))
 );
 comment on table public.seat_reservations is 'A student''s seat with a mentor: held during checkout, active while a pack is live, in grace after it, then released. One live seat per mentor and student.';

@@ -1,0 +1,700 @@
+-- Booking rules: availability, book, cancel, reschedule, complete, no-show, admin adjustment,
+-- video access. Clients call the public functions (POST /rest/v1/rpc/NAME); each is a thin
+-- security-invoker wrapper over a security-definer function here in private, which checks who
+-- the caller is and every rule. Errors: PT403 not yours, PT404 unknown, PT409 conflict,
+-- PT422 invalid input (PostgREST answers with that HTTP status and the message).
+-- Lock order everywhere: pack, then session, then seat, then mentor.
+
+-- The mentor's bookable grid between two instants: working hours in the mentor's zone, on the
+-- grid counted from local midnight, slots that fit their window. Computed in local wall time and
+-- converted, so it is DST-correct; local times that do not exist (spring forward) are skipped.
+create or replace function private.working_slots(m public.mentors, from_at timestamptz, to_at timestamptz)
+returns table (starts_at timestamptz, ends_at timestamptz)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  with days as (
+    select d::date as day
+      from generate_series((from_at at time zone m.time_zone)::date - 1,
+                           (to_at at time zone m.time_zone)::date, interval '1 day') d
+  ), windows as (
+    select days.day,
+           days.day + (w ->> 'start')::time as window_start,
+           days.day + case when w ->> 'end' = '24:00' then interval '24 hours'
+                           else (w ->> 'end')::time - time '00:00' end as window_end
+      from days
+     cross join lateral jsonb_array_elements(m.working_hours) w
+     where (w ->> 'weekday')::integer = extract(isodow from days.day)
+  ), local_slots as (
+    select ls as local_start, windows.window_end
+      from windows
+     cross join lateral generate_series(
+       windows.day + make_interval(mins => (ceil(extract(epoch from windows.window_start - windows.day) / 60
+                                                 / m.slot_grid_minutes) * m.slot_grid_minutes)::integer),
+       windows.window_end - make_interval(mins => m.slot_minutes),
+       make_interval(mins => m.slot_grid_minutes)) ls
+  )
+  select ls.local_start at time zone m.time_zone,
+         (ls.local_start at time zone m.time_zone) + make_interval(mins => m.slot_minutes)
+    from local_slots ls
+   where (ls.local_start at time zone m.time_zone) at time zone m.time_zone = ls.local_start
+     and (ls.local_start at time zone m.time_zone) + make_interval(mins => m.slot_minutes)
+         <= ls.window_end at time zone m.time_zone
+     and ls.local_start at time zone m.time_zone >= from_at
+     and ls.local_start at time zone m.time_zone < to_at
+   order by 1
+$$;
+comment on function private.working_slots(public.mentors, timestamptz, timestamptz) is
+  'Slots on the mentor''s grid inside working hours (mentor''s zone, DST-correct) starting in [from_at, to_at).';
+revoke execute on function private.working_slots(public.mentors, timestamptz, timestamptz) from public;
+grant execute on function private.working_slots(public.mentors, timestamptz, timestamptz) to anon, authenticated, service_role;
+
+create or replace function private.mentor_availability(mentor_id uuid, from_at timestamptz, to_at timestamptz)
+returns table (starts_at timestamptz, ends_at timestamptz)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  now_ timestamptz := private.clock_now();
+  m public.mentors;
+  lo timestamptz;
+  hi timestamptz;
+  buffer interval;
+begin
+  if mentor_availability.mentor_id is null or from_at is null or to_at is null then
+    raise exception 'mentor_id, from_at and to_at are required' using errcode = 'PT422';
+  end if;
+  if to_at <= from_at then
+    raise exception 'to_at must be after from_at' using errcode = 'PT422';
+  end if;
+  if to_at - from_at > interval '35 days' then
+    raise exception 'ask for at most 35 days at a time' using errcode = 'PT422';
+  end if;
+  select * into m from public.mentors x where x.id = mentor_availability.mentor_id and x.is_active;
+  if not found then
+    raise exception 'no active mentor with id %', mentor_availability.mentor_id using errcode = 'PT404';
+  end if;
+  lo := greatest(from_at, now_ + make_interval(mins => m.min_notice_minutes));
+  hi := least(to_at, now_ + make_interval(days => m.booking_horizon_days));
+  buffer := make_interval(mins => m.buffer_minutes);
+  if hi <= lo then
+    return;
+  end if;
+  return query
+    select s.starts_at, s.ends_at
+      from private.working_slots(m, lo, hi) s
+     where not exists (
+             select from public.sessions x
+              where x.mentor_id = m.id and x.status = 'scheduled'
+                and tstzrange(x.starts_at, x.blocked_until) && tstzrange(s.starts_at, s.ends_at + buffer))
+       and not exists (
+             select from private.calendar_busy_intervals b
+              where b.mentor_id = m.id
+                and tstzrange(b.starts_at, b.ends_at) && tstzrange(s.starts_at, s.ends_at + buffer))
+     order by 1;
+end
+$$;
+comment on function private.mentor_availability(uuid, timestamptz, timestamptz) is
+  'Bookable slots of an active mentor (see public.mentor_availability).';
+revoke execute on function private.mentor_availability(uuid, timestamptz, timestamptz) from public;
+grant execute on function private.mentor_availability(uuid, timestamptz, timestamptz) to anon, authenticated, service_role;
+
+create or replace function public.mentor_availability(mentor_id uuid, from_at timestamptz, to_at timestamptz)
+returns table (starts_at timestamptz, ends_at timestamptz)
+language sql
+stable
+set search_path = ''
+as $$
+  select * from private.mentor_availability(mentor_id, from_at, to_at)
+$$;
+comment on function public.mentor_availability(uuid, timestamptz, timestamptz) is
+  'Bookable slots of a mentor starting in [from_at, to_at) (at most 35 days): working hours in the mentor''s zone on the mentor''s grid, at least the minimum notice ahead, within the booking horizon, clear of scheduled sessions (plus buffer) and calendar busy times. Anyone may call it.';
+revoke execute on function public.mentor_availability(uuid, timestamptz, timestamptz) from public;
+grant execute on function public.mentor_availability(uuid, timestamptz, timestamptz) to anon, authenticated, service_role;
+
+-- Is this start a valid slot for this pack? Raises the first rule it breaks.
+create or replace function private.check_slot(m public.mentors, p public.session_packs, starts_at timestamptz)
+returns void
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  now_ timestamptz := private.clock_now();
+  local_start timestamp := starts_at at time zone m.time_zone;
+  slot interval := make_interval(mins => m.slot_minutes);
+begin
+  if starts_at <= now_ then
+    raise exception 'starts_at % is in the past', starts_at using errcode = 'PT422';
+  end if;
+  if extract(second from local_start) <> 0
+     or (extract(hour from local_start) * 60 + extract(minute from local_start))::integer % m.slot_grid_minutes <> 0 then
+    raise exception 'starts_at is not on the mentor''s %-minute grid (% in %)',
+      m.slot_grid_minutes, to_char(local_start, 'YYYY-MM-DD HH24:MI:SS'), m.time_zone
+      using errcode = 'PT422', hint = 'Pick a slot from mentor_availability.';
+  end if;
+  if not exists (select from private.working_slots(m, starts_at, starts_at + interval '1 second') s
+                  where s.starts_at = check_slot.starts_at) then
+    raise exception 'starts_at is outside the mentor''s working hours (% in %)',
+      to_char(local_start, 'Dy YYYY-MM-DD HH24:MI'), m.time_zone
+      using errcode = 'PT422', hint = 'Pick a slot from mentor_availability.';
+  end if;
+  if starts_at < now_ + make_interval(mins => m.min_notice_minutes) then
+    raise exception 'sessions with this mentor must be booked at least % minutes ahead', m.min_notice_minutes
+      using errcode = 'PT422';
+  end if;
+  if starts_at > now_ + make_interval(days => m.booking_horizon_days) then
+    raise exception 'sessions with this mentor can be booked at most % days ahead', m.booking_horizon_days
+      using errcode = 'PT422';
+  end if;
+  if starts_at + slot > p.expires_at then
+    raise exception 'the session would end after the pack expires (%)', p.expires_at using errcode = 'PT422';
+  end if;
+  if exists (select from private.calendar_busy_intervals b
+              where b.mentor_id = m.id
+                and tstzrange(b.starts_at, b.ends_at)
+                    && tstzrange(check_slot.starts_at,
+                                 check_slot.starts_at + slot + make_interval(mins => m.buffer_minutes))) then
+    raise exception 'the mentor is busy at that time' using errcode = 'PT409', hint = 'Pick another slot.';
+  end if;
+end
+$$;
+comment on function private.check_slot(public.mentors, public.session_packs, timestamptz) is
+  'Raises PT422/PT409 when starts_at is not a bookable slot for the pack (past, off grid, outside hours, notice, horizon, pack expiry, calendar busy).';
+revoke execute on function private.check_slot(public.mentors, public.session_packs, timestamptz) from public, anon, authenticated;
+
+-- Writes a session row and turns an overlap into a 409 the client can show.
+create or replace function private.save_session(s public.sessions)
+returns public.sessions
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  saved public.sessions;
+  constraint_ text;
+begin
+  insert into public.sessions as t (id, pack_id, mentor_id, student_id, status, starts_at, ends_at, blocked_until,
+                                    reschedule_count)
+  values (coalesce(s.id, gen_random_uuid()), s.pack_id, s.mentor_id, s.student_id, 'scheduled', s.starts_at,
+          s.ends_at, s.blocked_until, coalesce(s.reschedule_count, 0))
+  on conflict (id) do update
+     set starts_at = excluded.starts_at, ends_at = excluded.ends_at, blocked_until = excluded.blocked_until,
+         reschedule_count = excluded.reschedule_count
+  returning * into saved;
+  return saved;
+exception when exclusion_violation then
+  get stacked diagnostics constraint_ = constraint_name;
+  if constraint_ = 'sessions_student_no_overlap' then
+    raise exception 'you already have a session at that time' using errcode = 'PT409';
+  end if;
+  raise exception 'that slot is taken' using errcode = 'PT409', hint = 'Pick another slot from mentor_availability.';
+end
+$$;
+comment on function private.save_session(public.sessions) is
+  'Inserts or moves a scheduled session; an overlap (exclusion constraint) becomes PT409.';
+revoke execute on function private.save_session(public.sessions) from public, anon, authenticated;
+
+create or replace function private.book_session(pack_id uuid, starts_at timestamptz)
+returns public.sessions
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  uid uuid := (select auth.uid());
+  now_ timestamptz := private.clock_now();
+  p public.session_packs;
+  m public.mentors;
+  seat_status public.seat_status;
+  s public.sessions;
+begin
+  if book_session.pack_id is null or book_session.starts_at is null then
+    raise exception 'pack_id and starts_at are required' using errcode = 'PT422';
+  end if;
+  select * into p from public.session_packs x where x.id = book_session.pack_id for update;
+  if not found then
+    raise exception 'no pack with id %', book_session.pack_id using errcode = 'PT404';
+  end if;
+  if uid is null or p.student_id <> uid then
+    raise exception 'this pack is not yours' using errcode = 'PT403';
+  end if;
+  if p.status <> 'active' then
+    raise exception 'this pack is %', p.status using errcode = 'PT409';
+  end if;
+  if p.expires_at <= now_ then
+    raise exception 'this pack expired at %', p.expires_at using errcode = 'PT409';
+  end if;
+  if p.remaining_sessions <= 0 then
+    raise exception 'no sessions left on this pack' using errcode = 'PT409',
+      hint = 'Buy a new pack to book more sessions.';
+  end if;
+  select x.status into seat_status from public.seat_reservations x where x.id = p.seat_reservation_id;
+  if seat_status <> 'active' then
+    raise exception 'your seat with this mentor is not active (%)', seat_status using errcode = 'PT409';
+  end if;
+  select * into m from public.mentors x where x.id = p.mentor_id;
+  perform private.check_slot(m, p, book_session.starts_at);
+  s.pack_id := p.id;
+  s.mentor_id := p.mentor_id;
+  s.student_id := p.student_id;
+  s.starts_at := book_session.starts_at;
+  s.ends_at := book_session.starts_at + make_interval(mins => m.slot_minutes);
+  s.blocked_until := s.ends_at + make_interval(mins => m.buffer_minutes);
+  s := private.save_session(s);
+  insert into public.session_credit_ledger (pack_id, mentor_id, student_id, session_id, kind, delta, actor_id)
+  values (p.id, p.mentor_id, p.student_id, s.id, 'session_booked', -1, uid);
+  perform private.notify(who, 'session_booked', format('session:%s:booked', s.id), private.session_payload(s),
+                         null, s.id, p.id)
+     from unnest(array[s.student_id, s.mentor_id]) who;
+  perform private.queue_reminders(s);
+  insert into private.calendar_jobs (session_id, mentor_id, action) values (s.id, s.mentor_id, 'upsert');
+  return s;
+end
+$$;
+comment on function private.book_session(uuid, timestamptz) is 'See public.book_session.';
+revoke execute on function private.book_session(uuid, timestamptz) from public, anon;
+grant execute on function private.book_session(uuid, timestamptz) to authenticated;
+
+create or replace function public.book_session(pack_id uuid, starts_at timestamptz)
+returns public.sessions
+language sql
+volatile
+set search_path = ''
+as $$
+  select * from private.book_session(pack_id, starts_at)
+$$;
+comment on function public.book_session(uuid, timestamptz) is
+  'Books a session from your pack at starts_at (a slot from mentor_availability). The pack must be yours, active, unexpired, with credits left and its seat active; the slot on the mentor''s grid inside working hours, at least the minimum notice ahead, ending before the pack expires, clear of the mentor''s sessions (plus buffer), your other sessions and the mentor''s calendar. Uses one credit; queues the calendar event, the confirmation and the 24 h and 1 h reminders. 403 not your pack, 404 unknown pack, 409 taken or no credits, 422 not a valid slot.';
+revoke execute on function public.book_session(uuid, timestamptz) from public, anon;
+grant execute on function public.book_session(uuid, timestamptz) to authenticated;
+
+-- Who is acting on a session: 'student', 'mentor', 'admin' or null.
+create or replace function private.session_actor(s public.sessions)
+returns text
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select case
+    when (select auth.uid()) = s.student_id then 'student'
+    when (select auth.uid()) = s.mentor_id then 'mentor'
+    when private.is_admin() then 'admin'
+  end
+$$;
+comment on function private.session_actor(public.sessions) is
+  'The caller''s part in a session: student, mentor, admin, or null.';
+revoke execute on function private.session_actor(public.sessions) from public, anon, authenticated;
+
+-- Loads a session for a change, locking in the global order (its pack, then the session).
+create or replace function private.lock_session(session_id uuid)
+returns public.sessions
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  pack uuid;
+  s public.sessions;
+begin
+  if lock_session.session_id is null then
+    raise exception 'session_id is required' using errcode = 'PT422';
+  end if;
+  select x.pack_id into pack from public.sessions x where x.id = lock_session.session_id;
+  if not found then
+    raise exception 'no session with id %', lock_session.session_id using errcode = 'PT404';
+  end if;
+  perform from public.session_packs x where x.id = pack for update;
+  select * into s from public.sessions x where x.id = lock_session.session_id for update;
+  return s;
+end
+$$;
+comment on function private.lock_session(uuid) is 'Locks a session''s pack, then the session, and returns the session; 404 when unknown.';
+revoke execute on function private.lock_session(uuid) from public, anon, authenticated;
+
+create or replace function private.cancel_session(session_id uuid, reason text)
+returns public.session_change
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  now_ timestamptz := private.clock_now();
+  s public.sessions;
+  p public.session_packs;
+  actor text;
+  restored boolean;
+begin
+  s := private.lock_session(cancel_session.session_id);
+  select * into p from public.session_packs x where x.id = s.pack_id;
+  actor := private.session_actor(s);
+  if actor is null then
+    raise exception 'this session is not yours' using errcode = 'PT403';
+  end if;
+  if s.status <> 'scheduled' then
+    raise exception 'the session is already %', replace(s.status::text, '_', ' ') using errcode = 'PT409';
+  end if;
+  if s.starts_at <= now_ then
+    raise exception 'the session has started; mark it completed or as a no-show instead' using errcode = 'PT409';
+  end if;
+  if length(reason) > 1000 then
+    raise exception 'reason is longer than 1000 characters' using errcode = 'PT422';
+  end if;
+  restored := actor <> 'student' or s.starts_at - now_ >= make_interval(hours => p.cancel_notice_hours);
+  update public.sessions
+     set status = case when restored then 'canceled' else 'late_canceled' end::public.session_status,
+         canceled_at = now_, canceled_by = (select auth.uid()), cancel_reason = nullif(btrim(reason), '')
+   where id = s.id
+   returning * into s;
+  if restored then
+    insert into public.session_credit_ledger (pack_id, mentor_id, student_id, session_id, kind, delta, actor_id)
+    values (p.id, p.mentor_id, p.student_id, s.id, 'session_canceled', 1, (select auth.uid()));
+  end if;
+  perform private.void_reminders(s.id);
+  perform private.notify(who, 'session_canceled', format('session:%s:canceled', s.id),
+                         private.session_payload(s) || jsonb_build_object('canceled_by', actor,
+                                                                          'credit_restored', restored),
+                         null, s.id, p.id)
+     from unnest(array[s.student_id, s.mentor_id]) who;
+  insert into private.calendar_jobs (session_id, mentor_id, action) values (s.id, s.mentor_id, 'delete');
+  perform private.refresh_pack(p.id);
+  return row(s, restored)::public.session_change;
+end
+$$;
+comment on function private.cancel_session(uuid, text) is 'See public.cancel_session.';
+revoke execute on function private.cancel_session(uuid, text) from public, anon;
+grant execute on function private.cancel_session(uuid, text) to authenticated;
+
+create or replace function public.cancel_session(session_id uuid, reason text default null)
+returns public.session_change
+language sql
+volatile
+set search_path = ''
+as $$
+  select * from private.cancel_session(session_id, reason)
+$$;
+comment on function public.cancel_session(uuid, text) is
+  'Cancels a scheduled session before it starts. The student gets the credit back when canceling at least the pack''s cancel notice (24 h) ahead, else it is a late cancel and the credit is forfeited; a mentor or admin cancel always gives it back. Voids the reminders, tells both, removes the calendar event. Returns the session and credit_restored.';
+revoke execute on function public.cancel_session(uuid, text) from public, anon;
+grant execute on function public.cancel_session(uuid, text) to authenticated;
+
+create or replace function private.reschedule_session(session_id uuid, starts_at timestamptz)
+returns public.sessions
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  now_ timestamptz := private.clock_now();
+  s public.sessions;
+  p public.session_packs;
+  m public.mentors;
+  actor text;
+begin
+  if reschedule_session.starts_at is null then
+    raise exception 'starts_at is required' using errcode = 'PT422';
+  end if;
+  s := private.lock_session(reschedule_session.session_id);
+  select * into p from public.session_packs x where x.id = s.pack_id;
+  actor := private.session_actor(s);
+  if actor is null then
+    raise exception 'this session is not yours' using errcode = 'PT403';
+  end if;
+  if s.status <> 'scheduled' then
+    raise exception 'the session is already %', replace(s.status::text, '_', ' ') using errcode = 'PT409';
+  end if;
+  if actor = 'student' and s.starts_at - now_ < make_interval(hours => p.cancel_notice_hours) then
+    raise exception 'too late to reschedule: less than % hours before the start', p.cancel_notice_hours
+      using errcode = 'PT409';
+  end if;
+  if s.starts_at <= now_ then
+    raise exception 'the session has started' using errcode = 'PT409';
+  end if;
+  if reschedule_session.starts_at = s.starts_at then
+    raise exception 'the session already starts at %', s.starts_at using errcode = 'PT422';
+  end if;
+  select * into m from public.mentors x where x.id = s.mentor_id;
+  perform private.check_slot(m, p, reschedule_session.starts_at);
+  s.starts_at := reschedule_session.starts_at;
+  s.ends_at := reschedule_session.starts_at + make_interval(mins => m.slot_minutes);
+  s.blocked_until := s.ends_at + make_interval(mins => m.buffer_minutes);
+  s.reschedule_count := s.reschedule_count + 1;
+  s := private.save_session(s);
+  perform private.void_reminders(s.id);
+  perform private.queue_reminders(s);
+  perform private.notify(who, 'session_rescheduled', format('session:%s:v%s:rescheduled', s.id, s.reschedule_count),
+                         private.session_payload(s), null, s.id, p.id)
+     from unnest(array[s.student_id, s.mentor_id]) who;
+  insert into private.calendar_jobs (session_id, mentor_id, action) values (s.id, s.mentor_id, 'upsert');
+  return s;
+end
+$$;
+comment on function private.reschedule_session(uuid, timestamptz) is 'See public.reschedule_session.';
+revoke execute on function private.reschedule_session(uuid, timestamptz) from public, anon;
+grant execute on function private.reschedule_session(uuid, timestamptz) to authenticated;
+
+create or replace function public.reschedule_session(session_id uuid, starts_at timestamptz)
+returns public.sessions
+language sql
+volatile
+set search_path = ''
+as $$
+  select * from private.reschedule_session(session_id, starts_at)
+$$;
+comment on function public.reschedule_session(uuid, timestamptz) is
+  'Moves a scheduled session to another valid slot (same rules as book_session), with no credit change. A student must do it at least the pack''s cancel notice (24 h) before the original start; the mentor or an admin any time before it. The reminders and the calendar event move with it.';
+revoke execute on function public.reschedule_session(uuid, timestamptz) from public, anon;
+grant execute on function public.reschedule_session(uuid, timestamptz) to authenticated;
+
+-- After a session was used (completed or a student no-show): the renewal reminder when one
+-- session is left to happen, then settle the pack.
+create or replace function private.after_session_used(p public.session_packs)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  still_to_happen integer;
+begin
+  select p.remaining_sessions + count(*) into still_to_happen
+    from public.sessions s where s.pack_id = p.id and s.status = 'scheduled';
+  if still_to_happen = 1 then
+    perform private.notify(p.student_id, 'renewal_reminder', format('pack:%s:renewal_reminder', p.id),
+                           jsonb_build_object('pack_id', p.id, 'mentor_id', p.mentor_id,
+                                              'product_id', p.product_id),
+                           null, null, p.id);
+  end if;
+  perform private.refresh_pack(p.id);
+end
+$$;
+comment on function private.after_session_used(public.session_packs) is
+  'Queues the renewal reminder after the pack''s second-to-last session, then settles the pack.';
+revoke execute on function private.after_session_used(public.session_packs) from public, anon, authenticated;
+
+create or replace function private.close_session(session_id uuid, outcome public.session_status, notes text,
+                                                 recording_url text)
+returns public.session_change
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  now_ timestamptz := private.clock_now();
+  s public.sessions;
+  p public.session_packs;
+  actor text;
+  restored boolean := outcome = 'mentor_no_show';
+begin
+  s := private.lock_session(close_session.session_id);
+  select * into p from public.session_packs x where x.id = s.pack_id;
+  actor := private.session_actor(s);
+  if actor is null or actor = 'student' then
+    raise exception 'only the session''s mentor or an admin can do that' using errcode = 'PT403';
+  end if;
+  if s.status <> 'scheduled' then
+    raise exception 'the session is already %', replace(s.status::text, '_', ' ') using errcode = 'PT409';
+  end if;
+  if now_ < s.starts_at then
+    raise exception 'the session has not started yet (it starts at %)', s.starts_at using errcode = 'PT409';
+  end if;
+  if recording_url is not null and recording_url !~ '^https://' then
+    raise exception 'recording_url must be an https:// URL' using errcode = 'PT422';
+  end if;
+  if length(notes) > 10000 then
+    raise exception 'notes are longer than 10000 characters' using errcode = 'PT422';
+  end if;
+  update public.sessions
+     set status = outcome,
+         completed_at = case when outcome = 'completed' then now_ end,
+         notes = coalesce(close_session.notes, sessions.notes),
+         recording_url = coalesce(close_session.recording_url, sessions.recording_url)
+   where id = s.id
+   returning * into s;
+  perform private.void_reminders(s.id);
+  if restored then
+    restored := p.status in ('active', 'depleted') and p.expires_at > now_;
+  end if;
+  if restored then
+    insert into public.session_credit_ledger (pack_id, mentor_id, student_id, session_id, kind, delta, actor_id)
+    values (p.id, p.mentor_id, p.student_id, s.id, 'mentor_no_show', 1, (select auth.uid()));
+    perform private.refresh_pack(p.id);
+  elsif outcome <> 'mentor_no_show' then
+    select * into p from public.session_packs x where x.id = p.id;
+    perform private.after_session_used(p);
+  else
+    perform private.refresh_pack(p.id);
+  end if;
+  return row(s, restored)::public.session_change;
+end
+$$;
+comment on function private.close_session(uuid, public.session_status, text, text) is
+  'Completes a session or marks a no-show (after its start, mentor or admin only).';
+revoke execute on function private.close_session(uuid, public.session_status, text, text) from public, anon;
+grant execute on function private.close_session(uuid, public.session_status, text, text) to authenticated;
+
+create or replace function public.complete_session(session_id uuid, notes text default null,
+                                                   recording_url text default null)
+returns public.sessions
+language sql
+volatile
+set search_path = ''
+as $$
+  select (private.close_session(session_id, 'completed', notes, recording_url)).session
+$$;
+comment on function public.complete_session(uuid, text, text) is
+  'Marks a scheduled session completed, after its start (the session''s mentor or an admin), with optional notes and an https recording URL. After the pack''s second-to-last session the renewal reminder goes out; when nothing is left the pack is used up and the seat enters grace.';
+revoke execute on function public.complete_session(uuid, text, text) from public, anon;
+grant execute on function public.complete_session(uuid, text, text) to authenticated;
+
+create or replace function public.mark_no_show(session_id uuid, who text)
+returns public.session_change
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  if who is null or who not in ('student', 'mentor') then
+    raise exception 'who must be student or mentor' using errcode = 'PT422';
+  end if;
+  return private.close_session(session_id, (who || '_no_show')::public.session_status, null, null);
+end
+$$;
+comment on function public.mark_no_show(uuid, text) is
+  'Marks that the student or the mentor (who) did not show up, after the start (the session''s mentor or an admin). A student no-show uses the credit; a mentor no-show gives it back.';
+revoke execute on function public.mark_no_show(uuid, text) from public, anon;
+grant execute on function public.mark_no_show(uuid, text) to authenticated;
+
+create or replace function private.adjust_pack_sessions(pack_id uuid, delta integer, reason text)
+returns public.session_packs
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  p public.session_packs;
+  seat_status public.seat_status;
+begin
+  if not private.is_admin() then
+    raise exception 'only admins can adjust a pack' using errcode = 'PT403';
+  end if;
+  if delta is null or delta = 0 or abs(delta) > 52 then
+    raise exception 'delta must be a whole number between -52 and 52, not 0' using errcode = 'PT422';
+  end if;
+  if reason is null or btrim(reason) = '' then
+    raise exception 'reason is required' using errcode = 'PT422';
+  end if;
+  if length(reason) > 1000 then
+    raise exception 'reason is longer than 1000 characters' using errcode = 'PT422';
+  end if;
+  select * into p from public.session_packs x where x.id = adjust_pack_sessions.pack_id for update;
+  if not found then
+    raise exception 'no pack with id %', adjust_pack_sessions.pack_id using errcode = 'PT404';
+  end if;
+  if p.status not in ('active', 'depleted') then
+    raise exception 'the pack is %; only active or used-up packs can be adjusted', p.status using errcode = 'PT409';
+  end if;
+  select x.status into seat_status from public.seat_reservations x where x.id = p.seat_reservation_id;
+  if seat_status = 'released' and delta > 0 then
+    raise exception 'the student''s seat was released; they need a new pack' using errcode = 'PT409';
+  end if;
+  if p.remaining_sessions + delta < 0 then
+    raise exception 'the pack has % sessions left; cannot remove %', p.remaining_sessions, -delta
+      using errcode = 'PT409';
+  end if;
+  insert into public.session_credit_ledger (pack_id, mentor_id, student_id, kind, delta, reason, actor_id)
+  values (p.id, p.mentor_id, p.student_id, 'admin_adjustment', delta, btrim(reason), (select auth.uid()));
+  insert into public.audit_log (actor_id, action, table_name, row_id, old_values, new_values, reason)
+  values ((select auth.uid()), 'session_packs.sessions_adjusted', 'session_packs', p.id,
+          jsonb_build_object('remaining_sessions', p.remaining_sessions),
+          jsonb_build_object('remaining_sessions', p.remaining_sessions + delta, 'delta', delta), btrim(reason));
+  perform private.refresh_pack(p.id);
+  select * into p from public.session_packs x where x.id = p.id;
+  return p;
+end
+$$;
+comment on function private.adjust_pack_sessions(uuid, integer, text) is 'See public.adjust_pack_sessions.';
+revoke execute on function private.adjust_pack_sessions(uuid, integer, text) from public, anon;
+grant execute on function private.adjust_pack_sessions(uuid, integer, text) to authenticated;
+
+create or replace function public.adjust_pack_sessions(pack_id uuid, delta integer, reason text)
+returns public.session_packs
+language sql
+volatile
+set search_path = ''
+as $$
+  select * from private.adjust_pack_sessions(pack_id, delta, reason)
+$$;
+comment on function public.adjust_pack_sessions(uuid, integer, text) is
+  'Admin only: adds (delta > 0) or removes (delta < 0) sessions on a pack, with a reason, never below zero. Goes through the credit ledger and the audit log; a used-up pack with credits again becomes active and its seat leaves grace.';
+revoke execute on function public.adjust_pack_sessions(uuid, integer, text) from public, anon;
+grant execute on function public.adjust_pack_sessions(uuid, integer, text) to authenticated;
+
+create or replace function private.video_session_access(session_id uuid)
+returns public.video_access
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  now_ timestamptz := private.clock_now();
+  s public.sessions;
+  opens_at timestamptz;
+  closes_at timestamptz;
+  role_ text;
+begin
+  select * into s from public.sessions x where x.id = video_session_access.session_id;
+  if not found then
+    raise exception 'no session with id %', video_session_access.session_id using errcode = 'PT404';
+  end if;
+  role_ := case (select auth.uid()) when s.student_id then 'student' when s.mentor_id then 'mentor' end;
+  if role_ is null then
+    raise exception 'only the session''s student and mentor can join its call' using errcode = 'PT403';
+  end if;
+  if s.status <> 'scheduled' then
+    raise exception 'the session is %', replace(s.status::text, '_', ' ') using errcode = 'PT409';
+  end if;
+  select s.starts_at - make_interval(mins => ps.video_join_early_minutes),
+         s.ends_at + make_interval(mins => ps.video_join_late_minutes)
+    into opens_at, closes_at
+    from public.platform_settings ps;
+  if now_ < opens_at then
+    raise exception 'the call opens at %', opens_at using errcode = 'PT409';
+  end if;
+  if now_ >= closes_at then
+    raise exception 'the call closed at %', closes_at using errcode = 'PT409';
+  end if;
+  return row(s.id, s.video_channel, role_, s.starts_at, s.ends_at, closes_at)::public.video_access;
+end
+$$;
+comment on function private.video_session_access(uuid) is 'See public.video_session_access.';
+revoke execute on function private.video_session_access(uuid) from public, anon;
+grant execute on function private.video_session_access(uuid) to authenticated;
+
+create or replace function public.video_session_access(session_id uuid)
+returns public.video_access
+language sql
+stable
+set search_path = ''
+as $$
+  select * from private.video_session_access(session_id)
+$$;
+comment on function public.video_session_access(uuid) is
+  'The call''s channel and your role (student or mentor), when you are one of the session''s two participants, it is scheduled, and it is between 10 minutes before the start and 15 minutes after the end; expires_at is when the token must expire.';
+revoke execute on function public.video_session_access(uuid) from public, anon;
+grant execute on function public.video_session_access(uuid) to authenticated;
