@@ -24,12 +24,18 @@ class Scenario:
         self.settings = settings
         self._apis: dict[uuid.UUID, Api] = {}
 
-    def person(self, role: str = "student", time_zone: str = "UTC", discord: bool = False) -> uuid.UUID:
+    def person(
+        self, role: str = "student", time_zone: str = "UTC", discord: bool = False
+    ) -> uuid.UUID:
         uid = uuid.uuid4()
         self.conn.execute(
             "insert into auth.users (id, aud, role, email, raw_user_meta_data)"
             " values (%s, 'authenticated', 'authenticated', %s, %s)",
-            (uid, f"{uid}@scenario.test", Jsonb({"display_name": f"{role} {str(uid)[:8]}", "time_zone": time_zone})),
+            (
+                uid,
+                f"{uid}@scenario.test",
+                Jsonb({"display_name": f"{role} {str(uid)[:8]}", "time_zone": time_zone}),
+            ),
         )
         self.conn.execute(
             "update public.profiles set role = %s, discord_user_id = %s where id = %s",
@@ -37,21 +43,49 @@ class Scenario:
         )
         return uid
 
-    def mentor(self, time_zone: str = "America/New_York", *, working_hours: list[dict[str, Any]] | None = None,
-               capacity: int = 5, slot: int = 60, grid: int = 30, buffer: int = 15, notice: int = 720,
-               horizon: int = 60, active: bool = True) -> uuid.UUID:
+    def mentor(
+        self,
+        time_zone: str = "America/New_York",
+        *,
+        working_hours: list[dict[str, Any]] | None = None,
+        capacity: int = 5,
+        slot: int = 60,
+        grid: int = 30,
+        buffer: int = 15,
+        notice: int = 720,
+        horizon: int = 60,
+        active: bool = True,
+    ) -> uuid.UUID:
         uid = self.person("mentor", time_zone)
         self.conn.execute(
             "insert into public.mentors (id, slug, public_name, time_zone, working_hours, seat_capacity, slot_minutes,"
             " slot_grid_minutes, buffer_minutes, min_notice_minutes, booking_horizon_days, is_active)"
             " values (%s, %s, 'Scenario Mentor', %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (uid, f"m-{uid.hex[:12]}", time_zone, Jsonb(working_hours or WEEKDAYS_9_TO_5), capacity, slot, grid,
-             buffer, notice, horizon, active),
+            (
+                uid,
+                f"m-{uid.hex[:12]}",
+                time_zone,
+                Jsonb(working_hours or WEEKDAYS_9_TO_5),
+                capacity,
+                slot,
+                grid,
+                buffer,
+                notice,
+                horizon,
+                active,
+            ),
         )
         return uid
 
-    def pack(self, mentor: uuid.UUID, student: uuid.UUID, *, sessions: int = 4,
-             purchased_at: dt.datetime, days: int = 90) -> uuid.UUID:
+    def pack(
+        self,
+        mentor: uuid.UUID,
+        student: uuid.UUID,
+        *,
+        sessions: int = 4,
+        purchased_at: dt.datetime,
+        days: int = 90,
+    ) -> uuid.UUID:
         """A paid pack with an active seat (reusing the student's live seat with this mentor)."""
         product = uuid.uuid4()
         self.conn.execute(
@@ -75,8 +109,17 @@ class Scenario:
             "insert into public.session_packs (id, student_id, mentor_id, product_id, seat_reservation_id,"
             " sessions_total, remaining_sessions, price_cents, currency, grace_period_hours, cancel_notice_hours,"
             " purchased_at, expires_at) values (%s, %s, %s, %s, %s, %s, %s, 24000, 'usd', 72, 24, %s, %s)",
-            (pack, student, mentor, product, seat, sessions, sessions, purchased_at,
-             purchased_at + dt.timedelta(days=days)),
+            (
+                pack,
+                student,
+                mentor,
+                product,
+                seat,
+                sessions,
+                sessions,
+                purchased_at,
+                purchased_at + dt.timedelta(days=days),
+            ),
         )
         return pack
 
@@ -89,7 +132,7 @@ class Scenario:
         return self._apis[key]
 
     def one(self, sql: str, *params: Any) -> Any:
-        row = self.conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+        row = self.conn.execute(sql, params).fetchone()
         assert row is not None, sql
         return row[0]
 
@@ -106,8 +149,16 @@ class Api:
         self.http = httpx.Client(base_url=settings.rest_url, headers=headers, timeout=30)
 
     def rpc(self, name: str, **args: Any) -> httpx.Response:
-        body = {k: (v.isoformat() if isinstance(v, dt.datetime) else str(v) if isinstance(v, uuid.UUID) else v)
-                for k, v in args.items()}
+        body = {
+            k: (
+                v.isoformat()
+                if isinstance(v, dt.datetime)
+                else str(v)
+                if isinstance(v, uuid.UUID)
+                else v
+            )
+            for k, v in args.items()
+        }
         return self.http.post(f"/rpc/{name}", json=body)
 
     def get(self, path: str) -> httpx.Response:

@@ -20,6 +20,9 @@ OURS = ["public", "private"]
 ANON_CALLABLE = {
     "public.free_seats(public.mentors)": "catalog computed field: free seats of a mentor",
     "private.mentor_free_seats(mentor_id uuid)": "called by public.free_seats for anon",
+    "public.mentor_availability(mentor_id uuid, from_at timestamp with time zone, to_at timestamp with time zone)": "the public booking calendar",
+    "private.mentor_availability(mentor_id uuid, from_at timestamp with time zone, to_at timestamp with time zone)": "called by public.mentor_availability for anon",
+    "private.working_slots(m public.mentors, from_at timestamp with time zone, to_at timestamp with time zone)": "called by private.mentor_availability",
 }
 
 Lint = Callable[[psycopg.Connection], list[str]]

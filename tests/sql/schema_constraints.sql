@@ -240,9 +240,9 @@ select throws_ok(
 select throws_ok(
   $$insert into public.seat_reservations (mentor_id, student_id, status, grace_started_at, grace_ends_at)
     values ('bbbbbbbb-0000-0000-0000-000000000002', 'cccccccc-0000-0000-0000-00000000000b', 'grace',
-      '2030-01-05 00:00+00', '2030-01-05 00:00+00')$$,
+      '2030-01-05 00:00+00', '2030-01-04 23:59+00')$$,
   '23514', 'new row for relation "seat_reservations" violates check constraint "seat_reservations_check2"',
-  'a grace seat whose grace does not end after it starts is refused');
+  'a grace seat whose grace ends before it starts is refused (a zero-hour grace is allowed)');
 select throws_ok(
   $$insert into public.seat_reservations (mentor_id, student_id, status, released_at)
     values ('bbbbbbbb-0000-0000-0000-000000000002', 'cccccccc-0000-0000-0000-00000000000b', 'released',
