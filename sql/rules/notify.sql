@@ -55,7 +55,8 @@ comment on function private.session_payload(public.sessions) is
   'Template data for a session message (times in UTC; the dispatcher renders them in the reader''s zone).';
 revoke execute on function private.session_payload(public.sessions) from public, anon, authenticated;
 
--- Reminders 24 h and 1 h before the start, to both participants; none whose time has passed.
+-- Reminders 24 h and 1 h before the start, to both participants; none whose time has passed
+-- (one due this instant still goes out).
 -- The key carries the reschedule count, so a moved session gets fresh reminders.
 create or replace function private.queue_reminders(s public.sessions)
 returns void
@@ -74,7 +75,7 @@ begin
       select * from (values ('session_reminder_24h'::public.notification_kind, interval '24 hours'),
                             ('session_reminder_1h'::public.notification_kind, interval '1 hour')) v (kind, lead)
     loop
-      if s.starts_at - r.lead > now_ then
+      if s.starts_at - r.lead >= now_ then
         perform private.notify(who, r.kind, format('session:%s:v%s:%s', s.id, s.reschedule_count, r.kind),
                                private.session_payload(s), s.starts_at - r.lead, s.id, s.pack_id);
       end if;

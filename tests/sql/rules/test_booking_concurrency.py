@@ -27,8 +27,10 @@ def race(settings: Settings, calls: list[tuple[uuid.UUID, dict[str, str]]]) -> C
     lock = threading.Lock()
 
     def call(user: uuid.UUID, body: dict[str, str]) -> None:
-        headers = {"apikey": jwt.anon_key(settings),
-                   "Authorization": f"Bearer {jwt.user_token(settings, user, None)}"}
+        headers = {
+            "apikey": jwt.anon_key(settings),
+            "Authorization": f"Bearer {jwt.user_token(settings, user, None)}",
+        }
         with httpx.Client(base_url=settings.rest_url, headers=headers, timeout=60) as client:
             barrier.wait()
             status = client.post("/rpc/book_session", json=body).status_code
@@ -49,22 +51,47 @@ def test_fifty_clients_one_slot(scenario: Scenario, settings: Settings, clock: C
     students = [scenario.person() for _ in range(50)]
     packs = [scenario.pack(mentor, s, purchased_at=NOW - dt.timedelta(days=1)) for s in students]
     slot = dt.datetime(2026, 11, 4, 10, tzinfo=NY).isoformat()
-    statuses = race(settings, [(s, {"pack_id": str(p), "starts_at": slot}) for s, p in zip(students, packs, strict=True)])
+    statuses = race(
+        settings,
+        [(s, {"pack_id": str(p), "starts_at": slot}) for s, p in zip(students, packs, strict=True)],
+    )
     assert statuses == Counter({200: 1, 409: 49})
     assert scenario.one("select count(*) from public.sessions where mentor_id = %s", mentor) == 1
-    assert scenario.one("select count(*) from public.session_credit_ledger where mentor_id = %s", mentor) == 1
-    assert scenario.one("select sum(remaining_sessions) from public.session_packs where mentor_id = %s",
-                        mentor) == 50 * 4 - 1
+    assert (
+        scenario.one(
+            "select count(*) from public.session_credit_ledger where mentor_id = %s", mentor
+        )
+        == 1
+    )
+    assert (
+        scenario.one(
+            "select sum(remaining_sessions) from public.session_packs where mentor_id = %s", mentor
+        )
+        == 50 * 4 - 1
+    )
 
 
-def test_thirty_bookings_on_a_four_credit_pack(scenario: Scenario, settings: Settings, clock: Clock) -> None:
+def test_thirty_bookings_on_a_four_credit_pack(
+    scenario: Scenario, settings: Settings, clock: Clock
+) -> None:
     clock.freeze(NOW)
     mentor = scenario.mentor(capacity=5, buffer=0)
     student = scenario.person()
     pack = scenario.pack(mentor, student, purchased_at=NOW - dt.timedelta(days=1))
     # 30 distinct slots: Tue-Fri, 09:00-16:00 hourly (8 a day)
-    slots = [dt.datetime(2026, 11, day, hour, tzinfo=NY) for day in (3, 4, 5, 6) for hour in range(9, 17)][:30]
-    statuses = race(settings, [(student, {"pack_id": str(pack), "starts_at": s.isoformat()}) for s in slots])
+    slots = [
+        dt.datetime(2026, 11, day, hour, tzinfo=NY) for day in (3, 4, 5, 6) for hour in range(9, 17)
+    ][:30]
+    statuses = race(
+        settings, [(student, {"pack_id": str(pack), "starts_at": s.isoformat()}) for s in slots]
+    )
     assert statuses == Counter({200: 4, 409: 26})
-    assert scenario.one("select count(*) from public.sessions where pack_id = %s and status = 'scheduled'", pack) == 4
-    assert scenario.one("select remaining_sessions from public.session_packs where id = %s", pack) == 0
+    assert (
+        scenario.one(
+            "select count(*) from public.sessions where pack_id = %s and status = 'scheduled'", pack
+        )
+        == 4
+    )
+    assert (
+        scenario.one("select remaining_sessions from public.session_packs where id = %s", pack) == 0
+    )
