@@ -40,12 +40,26 @@ comment on function private.tg__audit_changes() is
   'Writes an audit_log row for an insert, or for an update that changed one of the columns named as trigger arguments.';
 revoke execute on function private.tg__audit_changes() from public, anon, authenticated;
 
-drop trigger if exists _300_audit on public.session_packs;
-create trigger _300_audit after insert or update on public.session_packs
-  for each row execute function private.tg__audit_changes('status');
-drop trigger if exists _300_audit on public.seat_reservations;
-create trigger _300_audit after insert or update on public.seat_reservations
-  for each row execute function private.tg__audit_changes('status', 'grace_ends_at');
-drop trigger if exists _300_audit on public.sessions;
-create trigger _300_audit after insert or update on public.sessions
-  for each row execute function private.tg__audit_changes('status', 'starts_at');
+do $$
+declare
+  t record;
+  args text;
+begin
+  for t in select * from (values ('session_packs', array['status']),
+                                 ('seat_reservations', array['status', 'grace_ends_at']),
+                                 ('sessions', array['status', 'starts_at'])) v (name, cols)
+  loop
+    args := (select string_agg(quote_literal(c), ', ') from unnest(t.cols) c);
+    execute format('drop trigger if exists _300_audit on public.%I', t.name);  -- its former name
+    execute format('drop trigger if exists _300_audit_insert on public.%I', t.name);
+    execute format('drop trigger if exists _301_audit_update on public.%I', t.name);
+    execute format('create trigger _300_audit_insert after insert on public.%I for each row'
+                   ' execute function private.tg__audit_changes(%s)', t.name, args);
+    -- the WHEN clause spares updates that change none of the columns the trigger's cost
+    execute format('create trigger _301_audit_update after update on public.%I for each row when (%s)'
+                   ' execute function private.tg__audit_changes(%s)', t.name,
+                   (select string_agg(format('old.%1$I is distinct from new.%1$I', c), ' or ')
+                      from unnest(t.cols) c), args);
+  end loop;
+end
+$$;

@@ -5,16 +5,51 @@
 -- PT422 invalid input (PostgREST answers with that HTTP status and the message).
 -- Lock order everywhere: pack, then session, then seat, then mentor.
 
--- The mentor's bookable grid between two instants: working hours in the mentor's zone, on the
--- grid counted from local midnight, slots that fit their window. Computed in local wall time and
--- converted, so it is DST-correct; local times that do not exist (spring forward) are skipped.
-create or replace function private.working_slots(m public.mentors, from_at timestamptz, to_at timestamptz)
-returns table (starts_at timestamptz, ends_at timestamptz)
-language sql
+-- THE rule of what a slot is: starts_at is on the mentor's grid (counted from local midnight in
+-- the mentor's zone), at a local time that exists and is not the repeated hour of a DST change,
+-- inside one of that weekday's working windows, and the slot ends (in real time) by the window's
+-- end. Booking checks it directly; the availability listing is filtered by it.
+create or replace function private.slot_fits(m public.mentors, starts_at timestamptz)
+returns boolean
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
+declare
+  local_start timestamp := starts_at at time zone m.time_zone;
+  day date := local_start::date;
+begin
+  return extract(second from local_start) = 0
+     and (extract(hour from local_start) * 60 + extract(minute from local_start))::integer % m.slot_grid_minutes = 0
+     and local_start at time zone m.time_zone = starts_at
+     and exists (
+           select from jsonb_array_elements(m.working_hours) w
+            where (w ->> 'weekday')::integer = extract(isodow from day)
+              and local_start >= day + (w ->> 'start')::time
+              and starts_at + make_interval(mins => m.slot_minutes)
+                  <= (day + case when w ->> 'end' = '24:00' then interval '24 hours'
+                                 else (w ->> 'end')::time - time '00:00' end) at time zone m.time_zone);
+end
+$$;
+comment on function private.slot_fits(public.mentors, timestamptz) is
+  'True when starts_at is a slot of the mentor: on the grid, inside working hours in the mentor''s zone, DST-correct.';
+revoke execute on function private.slot_fits(public.mentors, timestamptz) from public;
+grant execute on function private.slot_fits(public.mentors, timestamptz) to anon, authenticated, service_role;
+
+-- The mentor's slots starting in [from_at, to_at): candidates generated window by window in local
+-- wall time, each kept only if private.slot_fits says so (so listing and booking cannot disagree).
+-- (plpgsql rather than SQL: a SQL function that is not inlined is planned again on every call;
+-- plpgsql keeps the plan for the connection.)
+create or replace function private.working_slots(m public.mentors, from_at timestamptz, to_at timestamptz)
+returns table (starts_at timestamptz, ends_at timestamptz)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  return query
   with days as (
     select d::date as day
       from generate_series((from_at at time zone m.time_zone)::date - 1,
@@ -30,21 +65,27 @@ as $$
   ), local_slots as (
     select ls as local_start, windows.window_end
       from windows
+     cross join lateral (
+       -- only near the asked range (3 h of margin covers any DST shift), so checking one start is cheap
+       select greatest(windows.window_start, (from_at at time zone m.time_zone) - interval '3 hours') as lo,
+              least(windows.window_end - make_interval(mins => m.slot_minutes),
+                    (to_at at time zone m.time_zone) + interval '3 hours') as hi
+     ) bounds
      cross join lateral generate_series(
-       windows.day + make_interval(mins => (ceil(extract(epoch from windows.window_start - windows.day) / 60
+       windows.day + make_interval(mins => (ceil(extract(epoch from bounds.lo - windows.day) / 60
                                                  / m.slot_grid_minutes) * m.slot_grid_minutes)::integer),
-       windows.window_end - make_interval(mins => m.slot_minutes),
+       bounds.hi,
        make_interval(mins => m.slot_grid_minutes)) ls
   )
   select ls.local_start at time zone m.time_zone,
          (ls.local_start at time zone m.time_zone) + make_interval(mins => m.slot_minutes)
     from local_slots ls
-   where (ls.local_start at time zone m.time_zone) at time zone m.time_zone = ls.local_start
-     and (ls.local_start at time zone m.time_zone) + make_interval(mins => m.slot_minutes)
-         <= ls.window_end at time zone m.time_zone
+   where (ls.local_start at time zone m.time_zone) at time zone m.time_zone = ls.local_start  -- no phantom local times
+     and private.slot_fits(m, ls.local_start at time zone m.time_zone)
      and ls.local_start at time zone m.time_zone >= from_at
      and ls.local_start at time zone m.time_zone < to_at
-   order by 1
+   order by 1;
+end
 $$;
 comment on function private.working_slots(public.mentors, timestamptz, timestamptz) is
   'Slots on the mentor''s grid inside working hours (mentor''s zone, DST-correct) starting in [from_at, to_at).';
@@ -138,8 +179,7 @@ begin
       m.slot_grid_minutes, to_char(local_start, 'YYYY-MM-DD HH24:MI:SS'), m.time_zone
       using errcode = 'PT422', hint = 'Pick a slot from mentor_availability.';
   end if;
-  if not exists (select from private.working_slots(m, starts_at, starts_at + interval '1 second') s
-                  where s.starts_at = check_slot.starts_at) then
+  if not private.slot_fits(m, starts_at) then
     raise exception 'starts_at is outside the mentor''s working hours (% in %)',
       to_char(local_start, 'Dy YYYY-MM-DD HH24:MI'), m.time_zone
       using errcode = 'PT422', hint = 'Pick a slot from mentor_availability.';
@@ -168,7 +208,9 @@ comment on function private.check_slot(public.mentors, public.session_packs, tim
   'Raises PT422/PT409 when starts_at is not a bookable slot for the pack (past, off grid, outside hours, notice, horizon, pack expiry, calendar busy).';
 revoke execute on function private.check_slot(public.mentors, public.session_packs, timestamptz) from public, anon, authenticated;
 
--- Writes a session row and turns an overlap into a 409 the client can show.
+-- Writes a session row. Overlaps are refused with a message a person can act on; the exclusion
+-- constraints still decide a race between two concurrent writers (PostgREST answers their
+-- 23P01 with 409). No exception block here: it would open a subtransaction on every booking.
 create or replace function private.save_session(s public.sessions)
 returns public.sessions
 language plpgsql
@@ -178,27 +220,33 @@ set search_path = ''
 as $$
 declare
   saved public.sessions;
-  constraint_ text;
 begin
-  insert into public.sessions as t (id, pack_id, mentor_id, student_id, status, starts_at, ends_at, blocked_until,
-                                    reschedule_count)
-  values (coalesce(s.id, gen_random_uuid()), s.pack_id, s.mentor_id, s.student_id, 'scheduled', s.starts_at,
-          s.ends_at, s.blocked_until, coalesce(s.reschedule_count, 0))
-  on conflict (id) do update
-     set starts_at = excluded.starts_at, ends_at = excluded.ends_at, blocked_until = excluded.blocked_until,
-         reschedule_count = excluded.reschedule_count
-  returning * into saved;
-  return saved;
-exception when exclusion_violation then
-  get stacked diagnostics constraint_ = constraint_name;
-  if constraint_ = 'sessions_student_no_overlap' then
+  if exists (select from public.sessions x
+              where x.mentor_id = s.mentor_id and x.status = 'scheduled' and x.id is distinct from s.id
+                and tstzrange(x.starts_at, x.blocked_until) && tstzrange(s.starts_at, s.blocked_until)) then
+    raise exception 'that slot is taken' using errcode = 'PT409', hint = 'Pick another slot from mentor_availability.';
+  end if;
+  if exists (select from public.sessions x
+              where x.student_id = s.student_id and x.status = 'scheduled' and x.id is distinct from s.id
+                and tstzrange(x.starts_at, x.ends_at) && tstzrange(s.starts_at, s.ends_at)) then
     raise exception 'you already have a session at that time' using errcode = 'PT409';
   end if;
-  raise exception 'that slot is taken' using errcode = 'PT409', hint = 'Pick another slot from mentor_availability.';
+  if s.id is null then
+    insert into public.sessions (pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)
+    values (s.pack_id, s.mentor_id, s.student_id, s.starts_at, s.ends_at, s.blocked_until)
+    returning * into saved;
+  else
+    update public.sessions
+       set starts_at = s.starts_at, ends_at = s.ends_at, blocked_until = s.blocked_until,
+           reschedule_count = s.reschedule_count
+     where id = s.id
+    returning * into saved;
+  end if;
+  return saved;
 end
 $$;
 comment on function private.save_session(public.sessions) is
-  'Inserts or moves a scheduled session; an overlap (exclusion constraint) becomes PT409.';
+  'Inserts a new scheduled session, or moves an existing one; an overlap is refused with PT409.';
 revoke execute on function private.save_session(public.sessions) from public, anon, authenticated;
 
 create or replace function private.book_session(pack_id uuid, starts_at timestamptz)
@@ -215,6 +263,7 @@ declare
   m public.mentors;
   seat_status public.seat_status;
   s public.sessions;
+  payload jsonb;
 begin
   if book_session.pack_id is null or book_session.starts_at is null then
     raise exception 'pack_id and starts_at are required' using errcode = 'PT422';
@@ -251,10 +300,10 @@ begin
   s := private.save_session(s);
   insert into public.session_credit_ledger (pack_id, mentor_id, student_id, session_id, kind, delta, actor_id)
   values (p.id, p.mentor_id, p.student_id, s.id, 'session_booked', -1, uid);
-  perform private.notify(who, 'session_booked', format('session:%s:booked', s.id), private.session_payload(s),
-                         null, s.id, p.id)
-     from unnest(array[s.student_id, s.mentor_id]) who;
-  perform private.queue_reminders(s);
+  payload := private.session_payload(s);
+  perform private.notify(array[s.student_id, s.mentor_id], 'session_booked', format('session:%s:booked', s.id),
+                         payload, null, s.id, p.id);
+  perform private.queue_reminders(s, payload);
   insert into private.calendar_jobs (session_id, mentor_id, action) values (s.id, s.mentor_id, 'upsert');
   return s;
 end
@@ -361,11 +410,10 @@ begin
     values (p.id, p.mentor_id, p.student_id, s.id, 'session_canceled', 1, (select auth.uid()));
   end if;
   perform private.void_reminders(s.id);
-  perform private.notify(who, 'session_canceled', format('session:%s:canceled', s.id),
+  perform private.notify(array[s.student_id, s.mentor_id], 'session_canceled', format('session:%s:canceled', s.id),
                          private.session_payload(s) || jsonb_build_object('canceled_by', actor,
                                                                           'credit_restored', restored),
-                         null, s.id, p.id)
-     from unnest(array[s.student_id, s.mentor_id]) who;
+                         null, s.id, p.id);
   insert into private.calendar_jobs (session_id, mentor_id, action) values (s.id, s.mentor_id, 'delete');
   perform private.refresh_pack(p.id);
   return row(s, restored)::public.session_change;
@@ -401,6 +449,7 @@ declare
   p public.session_packs;
   m public.mentors;
   actor text;
+  payload jsonb;
 begin
   if reschedule_session.starts_at is null then
     raise exception 'starts_at is required' using errcode = 'PT422';
@@ -432,10 +481,10 @@ begin
   s.reschedule_count := s.reschedule_count + 1;
   s := private.save_session(s);
   perform private.void_reminders(s.id);
-  perform private.queue_reminders(s);
-  perform private.notify(who, 'session_rescheduled', format('session:%s:v%s:rescheduled', s.id, s.reschedule_count),
-                         private.session_payload(s), null, s.id, p.id)
-     from unnest(array[s.student_id, s.mentor_id]) who;
+  payload := private.session_payload(s);
+  perform private.queue_reminders(s, payload);
+  perform private.notify(array[s.student_id, s.mentor_id], 'session_rescheduled',
+                         format('session:%s:v%s:rescheduled', s.id, s.reschedule_count), payload, null, s.id, p.id);
   insert into private.calendar_jobs (session_id, mentor_id, action) values (s.id, s.mentor_id, 'upsert');
   return s;
 end
@@ -472,7 +521,7 @@ begin
   select p.remaining_sessions + count(*) into still_to_happen
     from public.sessions s where s.pack_id = p.id and s.status = 'scheduled';
   if still_to_happen = 1 then
-    perform private.notify(p.student_id, 'renewal_reminder', format('pack:%s:renewal_reminder', p.id),
+    perform private.notify(array[p.student_id], 'renewal_reminder', format('pack:%s:renewal_reminder', p.id),
                            jsonb_build_object('pack_id', p.id, 'mentor_id', p.mentor_id,
                                               'product_id', p.product_id),
                            null, null, p.id);

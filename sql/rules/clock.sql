@@ -1,11 +1,10 @@
 -- The one clock every rule reads. Tests freeze it (private.clock, or the transaction-local
 -- setting mentorships.now inside a pgTAP transaction); in production it is now().
+-- Plain SQL with qualified names and no SET clause, so Postgres inlines it into its callers.
 create or replace function private.clock_now()
 returns timestamptz
 language sql
 stable
-security definer
-set search_path = ''
 as $$
   select coalesce(
     nullif(pg_catalog.current_setting('mentorships.now', true), '')::timestamptz,
@@ -15,5 +14,7 @@ as $$
 $$;
 comment on function private.clock_now() is
   'Current instant for business rules: the frozen test clock when set, else now().';
-revoke execute on function private.clock_now() from public, anon;
-grant execute on function private.clock_now() to authenticated, service_role;
+-- The RPCs (security definers) call it as its owner; workers call it as the service role.
+revoke execute on function private.clock_now() from public, anon, authenticated;
+grant execute on function private.clock_now() to service_role;
+grant select on table private.clock to service_role;

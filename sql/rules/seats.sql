@@ -73,7 +73,7 @@ begin
        set status = 'grace', grace_started_at = now_, grace_ends_at = now_ + make_interval(hours => grace_hours)
      where id = seat.id
      returning * into seat;
-    perform private.notify(seat.student_id, 'grace_started',
+    perform private.notify(array[seat.student_id], 'grace_started',
                            format('seat:%s:grace:%s:started', seat.id, extract(epoch from now_)),
                            jsonb_build_object('seat_id', seat.id, 'mentor_id', seat.mentor_id,
                                               'grace_ends_at', seat.grace_ends_at));
@@ -235,7 +235,7 @@ begin
     select * from public.seat_reservations s
      where s.status = 'grace' and s.grace_ends_at - warning <= now_ and s.grace_ends_at > now_
   loop
-    n := n + private.notify(seat.student_id, 'grace_warning',
+    n := n + private.notify(array[seat.student_id], 'grace_warning',
                             format('seat:%s:grace:%s:warning', seat.id, extract(epoch from seat.grace_started_at)),
                             jsonb_build_object('seat_id', seat.id, 'mentor_id', seat.mentor_id,
                                                'grace_ends_at', seat.grace_ends_at));
@@ -276,10 +276,9 @@ begin
        set status = 'voided', voided_at = now_
      where nt.recipient_id = seat.student_id and nt.kind = 'grace_warning' and nt.status = 'pending'
        and nt.payload ->> 'seat_id' = seat.id::text;
-    perform private.notify(who, 'seat_released', format('seat:%s:released', seat.id),
+    perform private.notify(array[seat.student_id, seat.mentor_id], 'seat_released', format('seat:%s:released', seat.id),
                            jsonb_build_object('seat_id', seat.id, 'mentor_id', seat.mentor_id,
-                                              'student_id', seat.student_id))
-       from unnest(array[seat.student_id, seat.mentor_id]) who;
+                                              'student_id', seat.student_id));
     n := n + 1;
   end loop;
   return n;

@@ -374,8 +374,10 @@ create index session_packs_expires_at_idx on public.session_packs (expires_at) w
 create table public.sessions (
   id uuid primary key default gen_random_uuid(),
   pack_id uuid not null,
-  mentor_id uuid not null references public.mentors (id) on delete restrict,
-  student_id uuid not null references public.profiles (id) on delete restrict,
+  -- mentor_id and student_id are the pack's: the composite foreign key below guarantees them
+  -- (and through the pack, that they exist), so they carry no foreign keys of their own.
+  mentor_id uuid not null,
+  student_id uuid not null,
   status public.session_status not null default 'scheduled',
   starts_at timestamptz not null,
   ends_at timestamptz not null,
@@ -433,8 +435,9 @@ create index sessions_canceled_by_idx on public.sessions (canceled_by);
 create table public.session_credit_ledger (
   id bigint generated always as identity primary key,
   pack_id uuid not null,
-  mentor_id uuid not null references public.mentors (id) on delete restrict,
-  student_id uuid not null references public.profiles (id) on delete restrict,
+  -- the pack's mentor and student, guaranteed by the composite foreign key below
+  mentor_id uuid not null,
+  student_id uuid not null,
   session_id uuid references public.sessions (id) on delete restrict,
   kind public.credit_entry_kind not null,
   delta integer not null check (delta <> 0),

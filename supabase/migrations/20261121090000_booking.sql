@@ -39,5 +39,3 @@ create type public.video_access as (
   expires_at timestamptz
 );
 comment on type public.video_access is 'Who may join which call until when (the Agora token is minted from this).';
-
-create index notifications_kind_status_idx on public.notifications (kind, status);

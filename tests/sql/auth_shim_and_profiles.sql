@@ -11,7 +11,7 @@
 --   long  cccccccc-0000-0000-0000-000000000006 (display name over 100 characters)
 begin;
 set search_path = public, extensions;
-select plan(31);
+select plan(32);
 
 -- === auth helpers read request.jwt.claims ===
 select set_config('request.jwt.claims', '', true);
@@ -133,8 +133,12 @@ select set_config('mentorships.now', '', true);
 select is(private.clock_now(), now(), 'with both cleared, clock_now() is now() again');
 
 select set_config('mentorships.now', '2031-06-01 12:00+00', true);
+set local role service_role;
+select is(private.clock_now(), '2031-06-01 12:00+00'::timestamptz, 'the service role (workers) may read the clock');
+reset role;
 set local role authenticated;
-select is(private.clock_now(), '2031-06-01 12:00+00'::timestamptz, 'authenticated may read the clock');
+select throws_ok($$select private.clock_now()$$, '42501', 'permission denied for function clock_now',
+  'authenticated users never read the clock directly (the RPCs do, as definers)');
 reset role;
 set local role anon;
 select throws_ok($$select private.clock_now()$$, '42501', 'permission denied for function clock_now',

@@ -1,0 +1,371 @@
+"""Booking throughput through the gateway, next to pgbench on the same database in the same run.
+
+    .venv/bin/python bench/booking.py [--clients 32] [--seconds 10]
+
+Starts a stack of its own (`bench`, ports 263xx; a running demo or test stack is not touched),
+loads mentors, students and packs, freezes the clock, then measures:
+  spread  every client books its own mentor's free slots (one mentor per client);
+  hot     every client books the same mentor (each its own slots of that mentor's calendar);
+  pgbench `pgbench -b tpcb-like` with as many clients, on the same database.
+The load comes from wrk (C, like pgbench: a client that leaves the CPU to the server), one
+connection per client. Reports requests/s, p50/p95 latency, outcomes (200/409/other 4xx/5xx) and the ratio of booking
+throughput to pgbench's TPS. Exits 1 when any request got a 5xx.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mentorships import db, jwt
+from mentorships.settings import Settings
+from mentorships.stack import Stack
+
+LUA = Path(__file__).resolve().parent / "book.lua"
+T0 = dt.datetime(2027, 1, 4, 0, 0, tzinfo=dt.UTC)  # a Monday; the clock is frozen here
+ALL_WEEK = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(1, 8)]
+PACKS_PER_STUDENT = (
+    10  # 52 credits each; the hot mentor's 30-min slots for all clients fit in a year
+)
+
+
+def bench_settings() -> Settings:
+    return Settings(
+        stack="bench",
+        gateway_port=26321,
+        db_port=26322,
+        postgrest_port=26325,
+        postgrest_admin_port=26326,
+        services_port=26330,
+        postgrest_db_pool=20,
+    )
+
+
+@dataclass
+class Client:
+    student: uuid.UUID
+    packs: list[uuid.UUID]
+    slots: list[dt.datetime]
+    token: str = ""
+
+    def share(self, n: int, of: int) -> Client:
+        """The n-th of `of` equal shares of this client's bookings (one per round, so no round
+        repeats another's)."""
+        k = len(self.slots) // of // 52 * 52
+        return Client(
+            self.student,
+            self.packs[n * k // 52 : (n + 1) * k // 52],
+            self.slots[n * k : (n + 1) * k],
+            self.token,
+        )
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float
+    statuses: Counter[int] = field(default_factory=Counter)
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+
+    @property
+    def requests(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "requests": self.requests,
+            "seconds": round(self.seconds, 2),
+            "rps": round(self.rps, 1),
+            "p50_ms": round(self.p50_ms, 1),
+            "p95_ms": round(self.p95_ms, 1),
+            "ok": self.statuses[200],
+            "conflict_409": self.statuses[409],
+            "other_4xx": sum(n for s, n in self.statuses.items() if 400 <= s < 500 and s != 409),
+            "server_5xx": sum(n for s, n in self.statuses.items() if s >= 500),
+        }
+
+
+def person(conn: psycopg.Connection, role: str) -> uuid.UUID:
+    uid = uuid.uuid4()
+    conn.execute(
+        "insert into auth.users (id, aud, role, email) values (%s, 'authenticated', 'authenticated', %s)",
+        (uid, f"{uid}@bench.test"),
+    )
+    conn.execute("update public.profiles set role = %s where id = %s", (role, uid))
+    return uid
+
+
+def mentor(conn: psycopg.Connection) -> uuid.UUID:
+    uid = person(conn, "mentor")
+    conn.execute(
+        "insert into public.mentors (id, slug, public_name, time_zone, working_hours, seat_capacity, slot_minutes,"
+        " slot_grid_minutes, buffer_minutes, min_notice_minutes, booking_horizon_days)"
+        " values (%s, %s, 'Bench', 'UTC', %s, 500, 30, 30, 0, 0, 365)",
+        (uid, f"bench-{uid.hex[:12]}", Jsonb(ALL_WEEK)),
+    )
+    return uid
+
+
+def pack_for(conn: psycopg.Connection, mentor_id: uuid.UUID, student: uuid.UUID) -> list[uuid.UUID]:
+    product = conn.execute(
+        "insert into public.mentorship_products (mentor_id, title, sessions_count, validity_days,"
+        " price_cents) values (%s, 'Bench', 52, 730, 100) returning id",
+        (mentor_id,),
+    ).fetchone()
+    seat = conn.execute(
+        "insert into public.seat_reservations (mentor_id, student_id, status, activated_at)"
+        " values (%s, %s, 'active', %s) returning id",
+        (mentor_id, student, T0),
+    ).fetchone()
+    assert product and seat
+    packs = []
+    for _ in range(PACKS_PER_STUDENT):
+        row = conn.execute(
+            "insert into public.session_packs (student_id, mentor_id, product_id, seat_reservation_id,"
+            " sessions_total, remaining_sessions, price_cents, currency, grace_period_hours, cancel_notice_hours,"
+            " purchased_at, expires_at) values (%s, %s, %s, %s, 52, 52, 100, 'usd', 72, 24, %s, %s) returning id",
+            (
+                student,
+                mentor_id,
+                product[0],
+                seat[0],
+                T0 - dt.timedelta(days=1),
+                T0 + dt.timedelta(days=729),
+            ),
+        ).fetchone()
+        assert row
+        packs.append(row[0])
+    return packs
+
+
+def prepare(settings: Settings, clients: int) -> tuple[list[Client], list[Client]]:
+    """Spread: one mentor per client. Hot: one shared mentor, each client its own slots on it."""
+    slots = [
+        T0 + dt.timedelta(days=1, minutes=30 * i) for i in range(PACKS_PER_STUDENT * 52 * clients)
+    ]
+    with psycopg.connect(settings.dsn(), autocommit=True) as conn, conn.transaction():
+        conn.execute("update private.clock set frozen_at = %s", (T0,))
+        spread = []
+        for _ in range(clients):
+            student = person(conn, "student")
+            spread.append(
+                Client(
+                    student, pack_for(conn, mentor(conn), student), slots[: PACKS_PER_STUDENT * 52]
+                )
+            )
+        hot_mentor = mentor(conn)
+        hot = []
+        for i in range(clients):
+            student = person(conn, "student")
+            hot.append(Client(student, pack_for(conn, hot_mentor, student), slots[i::clients]))
+    for c in spread + hot:
+        c.token = jwt.user_token(settings, c.student, None, ttl_seconds=3600)
+    return spread, hot
+
+
+def run(
+    settings: Settings, name: str, clients: list[Client], seconds: int, connections: int
+) -> Result:
+    """wrk (a C load generator, like pgbench a client that costs little CPU) with one connection per
+    client, cycling through every client's bookings in turn."""
+    rows = []
+    for i in range(max(len(c.slots) for c in clients)):
+        for c in clients:
+            if i < len(c.slots):
+                rows.append(f"{c.token}|{c.packs[i // 52]}|{c.slots[i].isoformat()}")
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("\n".join(rows) + "\n")
+    threads = 2
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(LUA),
+            settings.gateway_url,
+            "--",
+            f.name,
+            str(threads),
+            jwt.anon_key(settings),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    Path(f.name).unlink()
+    if out.returncode != 0:
+        raise SystemExit(f"wrk failed: {out.stderr or out.stdout}")
+    line = next(x for x in out.stdout.splitlines() if x.startswith("WRK_RESULT "))
+    data = json.loads(line.removeprefix("WRK_RESULT "))
+    result = Result(name, float(data["seconds"]))
+    result.statuses = Counter({int(k): int(v) for k, v in data["statuses"].items()})
+    result.p50_ms, result.p95_ms = data["p50_us"] / 1000, data["p95_us"] / 1000
+    return result
+
+
+def pgbench(settings: Settings, clients: int, seconds: int) -> float:
+    env = {"PGPASSWORD": settings.db_password.get_secret_value(), "PATH": "/usr/bin:/bin"}
+    base = ["-h", settings.host, "-p", str(settings.db_port), "-U", "postgres"]
+    subprocess.run(
+        ["pgbench", "-i", "-q", "-s", "10", *base, settings.db_name],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    out = subprocess.run(
+        [
+            "pgbench",
+            "-b",
+            "tpcb-like",
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            *base,
+            settings.db_name,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    subprocess.run(
+        ["pgbench", "-i", "-I", "d", *base, settings.db_name],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
+    assert match, out
+    return float(match.group(1))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--clients", type=int, default=32, help="concurrent clients (20-50 in the issue) [32]"
+    )
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each measurement [10]")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are reported [3]")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--keep", action="store_true", help="leave the bench stack running")
+    args = parser.parse_args()
+    if not 1 <= args.clients <= 200 or not 1 <= args.seconds <= 600 or not 1 <= args.repeat <= 15:
+        parser.error("--clients takes 1-200, --seconds 1-600, --repeat 1-15")
+    if shutil.which("wrk") is None:
+        parser.error("wrk is not installed: run `make setup` (or apt-get install wrk)")
+
+    settings = bench_settings()
+    stack = Stack(settings)
+    print(f"bench stack on {settings.rest_url} (Postgres {settings.db_port})", file=sys.stderr)
+    try:
+        stack.postgres.start()
+        db.reset(settings)
+        db.apply(settings)
+        db.psql(settings, "-c", "update cron.job set active = false", what="pausing pg_cron")
+        stack.postgrest.start()
+        stack.gateway.start()
+        print(
+            f"loading {2 * args.clients} students and {args.clients + 1} mentors ...",
+            file=sys.stderr,
+        )
+        spread, hot = prepare(settings, args.clients)
+        rounds: list[tuple[Result, Result, float]] = []
+        for n in range(args.repeat):
+            print(
+                f"round {n + 1}/{args.repeat}: spread, hot, pgbench ({args.seconds} s each) ...",
+                file=sys.stderr,
+            )
+            r_spread = run(
+                settings,
+                "spread",
+                [c.share(n, args.repeat) for c in spread],
+                args.seconds,
+                args.clients,
+            )
+            r_hot = run(
+                settings, "hot", [c.share(n, args.repeat) for c in hot], args.seconds, args.clients
+            )
+            rounds.append((r_spread, r_hot, pgbench(settings, args.clients, args.seconds)))
+    finally:
+        if not args.keep:
+            for _ in stack.stop():
+                pass
+
+    # the round whose ratio is the median stands for the run; every round's ratio is listed too
+    by_spread = sorted(rounds, key=lambda r: r[0].rps / r[2])
+    by_hot = sorted(rounds, key=lambda r: r[1].rps / r[2])
+    r_spread, _, tps_spread = by_spread[len(rounds) // 2]
+    _, r_hot, tps_hot = by_hot[len(rounds) // 2]
+    tps = statistics.median(r[2] for r in rounds)
+    fivexx = sum(int(str(x.summary()["server_5xx"])) for r in rounds for x in r[:2])
+    figures = {
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "rounds": args.repeat,
+        "spread": r_spread.summary(),
+        "hot": r_hot.summary(),
+        "pgbench_tps_median": round(tps, 1),
+        "ratio_spread_median": round(r_spread.rps / tps_spread, 3),
+        "ratio_hot_median": round(r_hot.rps / tps_hot, 3),
+        "ratios_spread": [round(r[0].rps / r[2], 3) for r in rounds],
+        "ratios_hot": [round(r[1].rps / r[2], 3) for r in rounds],
+        "server_5xx_total": fivexx,
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(
+            f"\n{'case':<8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'200':>7} {'409':>6} {'4xx':>5} {'5xx':>5}"
+            f" {'vs pgbench':>11}"
+        )
+        for r, round_tps in ((r_spread, tps_spread), (r_hot, tps_hot)):
+            f = r.summary()
+            print(
+                f"{r.name:<8} {f['rps']:>8} {f['p50_ms']:>8} {f['p95_ms']:>8} {f['ok']:>7} {f['conflict_409']:>6}"
+                f" {f['other_4xx']:>5} {f['server_5xx']:>5} {r.rps / round_tps:>10.1%}"
+            )
+        print(
+            f"{'pgbench':<8} {tps:>8.1f}  (tpcb-like TPS, same database, {args.clients} clients; median)"
+        )
+        print(
+            f"\nmedian of {args.repeat} rounds; ratio per round: spread {figures['ratios_spread']},"
+            f" hot {figures['ratios_hot']}; 5xx in all rounds: {fivexx}"
+        )
+    return 1 if fivexx else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
