@@ -237,13 +237,16 @@ class Postgres:
             )
         return True
 
-    def _write_conf(self) -> None:
+    def conf_text(self) -> str:
         lines = [
             f"listen_addresses = '{self.s.host}'",
             f"port = {self.s.db_port}",
             f"unix_socket_directories = '{self.p.pgrun}'",
             "shared_preload_libraries = 'pg_cron'",
             f"cron.database_name = '{self.s.db_name}'",
+            # jobs run in background workers: no libpq connection, so no password to configure
+            "cron.use_background_workers = on",
+            "max_worker_processes = 16",
             "cron.timezone = 'UTC'",
             "timezone = 'UTC'",
             "log_timezone = 'UTC'",
@@ -251,9 +254,15 @@ class Postgres:
         ]
         if self.s.ephemeral:
             lines += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
-        target = self.p.pgdata / "mentorships.conf"
-        target.write_text("\n".join(lines) + "\n")
-        _chown_postgres(target)
+        return "\n".join(lines) + "\n"
+
+    @property
+    def conf_path(self) -> Path:
+        return self.p.pgdata / "mentorships.conf"
+
+    def _write_conf(self) -> None:
+        self.conf_path.write_text(self.conf_text())
+        _chown_postgres(self.conf_path)
 
     def running(self) -> bool:
         if not self.initialized():
@@ -275,10 +284,11 @@ class Postgres:
 
     def start(self) -> bool:
         """Start the cluster (creating it first). Returns False when it already ran as
-        configured; a cluster running with other settings (e.g. another port) is restarted."""
+        configured; a cluster running with other settings (port, mentorships.conf) is restarted."""
         self.init()
         if self.running():
-            if self.running_port() == self.s.db_port:
+            current = self.conf_path.read_text() if self.conf_path.exists() else ""
+            if self.running_port() == self.s.db_port and current == self.conf_text():
                 return False
             self.stop()
         _require_free(self.s.host, self.s.db_port, "MENTORSHIPS_DB_PORT")

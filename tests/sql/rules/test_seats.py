@@ -298,3 +298,10 @@ def test_capacity_holds_under_concurrency(
         scenario.one("select count(*) from public.seat_reservations where mentor_id = %s", mentor)
         == 3
     )
+
+
+def test_cron_jobs_can_run_without_a_password(conn: psycopg.Connection) -> None:
+    """pg_cron runs jobs in background workers: over libpq it would need the postgres password
+    (every job failed with "connection failed" before this was set)."""
+    assert conn.execute("show cron.use_background_workers").fetchone() == ("on",)
+    assert conn.execute("show cron.database_name").fetchone() == ("postgres",)
