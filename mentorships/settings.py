@@ -59,7 +59,7 @@ class Settings(BaseSettings):
         return f"postgresql://{user}:{pw}@{self.host}:{self.db_port}/{self.db_name}"
 
 
-def test_settings() -> Settings:
+def settings_for_tests() -> Settings:
     """The stack `make test` runs on: its own cluster and ports, never the demo's."""
     return Settings(
         stack="test",

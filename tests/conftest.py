@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from mentorships import db, jwt
-from mentorships.settings import Settings, test_settings
+from mentorships.settings import Settings, settings_for_tests
 from mentorships.stack import Stack
 from tests import world as world_
 from tests.scenario import Scenario
@@ -21,7 +21,7 @@ from tests.scenario import Scenario
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return test_settings()
+    return settings_for_tests()
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from mentorships.settings import Settings, test_settings
+from mentorships.settings import Settings, settings_for_tests
 from tests.scenario import Scenario
 
 T0 = dt.datetime(2027, 3, 1, 13, 0, tzinfo=dt.UTC)  # a Monday
@@ -30,7 +30,7 @@ class Refused(Exception):
 
 
 class BookingMachine(RuleBasedStateMachine):
-    settings_: Settings = test_settings()
+    settings_: Settings = settings_for_tests()
 
     def __init__(self) -> None:
         super().__init__()
