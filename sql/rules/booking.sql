@@ -302,7 +302,7 @@ begin
   values (p.id, p.mentor_id, p.student_id, s.id, 'session_booked', -1, uid);
   payload := private.session_payload(s);
   perform private.notify(array[s.student_id, s.mentor_id], 'session_booked', format('session:%s:booked', s.id),
-                         payload, null, s.id, p.id);
+                         payload, null, s.id);
   perform private.queue_reminders(s, payload);
   insert into private.calendar_jobs (session_id, mentor_id, action) values (s.id, s.mentor_id, 'upsert');
   return s;
@@ -314,11 +314,14 @@ grant execute on function private.book_session(uuid, timestamptz) to authenticat
 
 create or replace function public.book_session(pack_id uuid, starts_at timestamptz)
 returns public.sessions
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
-  select * from private.book_session(pack_id, starts_at)
+begin
+  -- plpgsql, not SQL: a SQL wrapper that is not inlined is planned again on every call
+  return private.book_session(pack_id, starts_at);
+end
 $$;
 comment on function public.book_session(uuid, timestamptz) is
   'Books a session from your pack at starts_at (a slot from mentor_availability). The pack must be yours, active, unexpired, with credits left and its seat active; the slot on the mentor''s grid inside working hours, at least the minimum notice ahead, ending before the pack expires, clear of the mentor''s sessions (plus buffer), your other sessions and the mentor''s calendar. Uses one credit; queues the calendar event, the confirmation and the 24 h and 1 h reminders. 403 not your pack, 404 unknown pack, 409 taken or no credits, 422 not a valid slot.';
@@ -413,7 +416,7 @@ begin
   perform private.notify(array[s.student_id, s.mentor_id], 'session_canceled', format('session:%s:canceled', s.id),
                          private.session_payload(s) || jsonb_build_object('canceled_by', actor,
                                                                           'credit_restored', restored),
-                         null, s.id, p.id);
+                         null, s.id);
   insert into private.calendar_jobs (session_id, mentor_id, action) values (s.id, s.mentor_id, 'delete');
   perform private.refresh_pack(p.id);
   return row(s, restored)::public.session_change;
@@ -484,7 +487,7 @@ begin
   payload := private.session_payload(s);
   perform private.queue_reminders(s, payload);
   perform private.notify(array[s.student_id, s.mentor_id], 'session_rescheduled',
-                         format('session:%s:v%s:rescheduled', s.id, s.reschedule_count), payload, null, s.id, p.id);
+                         format('session:%s:v%s:rescheduled', s.id, s.reschedule_count), payload, null, s.id);
   insert into private.calendar_jobs (session_id, mentor_id, action) values (s.id, s.mentor_id, 'upsert');
   return s;
 end

@@ -84,7 +84,7 @@ begin
     if s.starts_at - r.lead >= now_ then
       perform private.notify(array[s.student_id, s.mentor_id], r.kind,
                              format('session:%s:v%s:%s', s.id, s.reschedule_count, r.kind),
-                             payload, s.starts_at - r.lead, s.id, s.pack_id);
+                             payload, s.starts_at - r.lead, s.id);
     end if;
   end loop;
 end

@@ -494,7 +494,7 @@ comment on column public.notifications.channel is 'email or discord.';
 comment on column public.notifications.dedupe_key is 'Unique per real-world event and channel, so a retried change queues nothing twice.';
 comment on column public.notifications.payload is 'Template data.';
 comment on column public.notifications.session_id is 'The session it is about, if any.';
-comment on column public.notifications.pack_id is 'The pack it is about, if any.';
+comment on column public.notifications.pack_id is 'The pack it is about, for pack messages (a session message names its session; the payload carries the pack).';
 comment on column public.notifications.status is 'pending, sending, sent, failed or voided.';
 comment on column public.notifications.send_after is 'Not delivered before this instant (reminders).';
 comment on column public.notifications.attempts is 'Delivery attempts so far.';
@@ -503,8 +503,9 @@ comment on column public.notifications.sent_at is 'When it was delivered.';
 comment on column public.notifications.voided_at is 'When it was voided (e.g. the session was canceled).';
 comment on column public.notifications.created_at is 'When it was queued.';
 create index notifications_recipient_id_idx on public.notifications (recipient_id);
-create index notifications_session_id_idx on public.notifications (session_id);
-create index notifications_pack_id_idx on public.notifications (pack_id);
+-- partial: most messages are about either a session or a pack, so each index skips the others
+create index notifications_session_id_idx on public.notifications (session_id) where session_id is not null;
+create index notifications_pack_id_idx on public.notifications (pack_id) where pack_id is not null;
 create index notifications_due_idx on public.notifications (send_after) where status = 'pending';
 
 -- audit_log ----------------------------------------------------------------------------------
