@@ -167,9 +167,10 @@ grant execute on all functions in schema extensions to anon, authenticated, serv
 """
 
 
-def install_pgtap(settings: Settings) -> None:
-    """pgTAP for the test database, and pg_cron paused there; never part of the deployable schema."""
-    psql(settings, "-c", PGTAP_SQL, what="installing pgTAP")
+def prepare_test_database(settings: Settings) -> None:
+    """pgTAP installed and pg_cron paused (tests run the jobs on a frozen clock); test databases only,
+    never part of the deployable schema."""
+    psql(settings, "-c", PGTAP_SQL, what="preparing the test database (pgTAP, pg_cron paused)")
 
 
 def reset(settings: Settings) -> None:

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import psycopg
 import pytest
 
@@ -16,7 +14,7 @@ from mentorships import db, jwt
 from mentorships.settings import Settings, settings_for_tests
 from mentorships.stack import Stack
 from tests import world as world_
-from tests.scenario import Scenario
+from tests.scenario import Api, Scenario
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +31,7 @@ def stack(settings: Settings) -> Iterator[Stack]:
     s.postgres.start()
     db.reset(settings)
     db.apply(settings)
-    db.install_pgtap(settings)
+    db.prepare_test_database(settings)
     s.postgrest.start()
     s.gateway.start()
     try:
@@ -55,51 +53,23 @@ def world(conn: psycopg.Connection) -> world_.World:
     return world_.create(conn)
 
 
-class Api:
-    """One actor talking to the gateway the way supabase-js does: apikey + bearer token."""
-
-    def __init__(self, settings: Settings, name: str, token: str | None, apikey: str) -> None:
-        self.name = name
-        headers = {"apikey": apikey}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self.http = httpx.Client(base_url=settings.rest_url, headers=headers, timeout=10)
-
-    def request(
-        self, method: str, path: str, *, rollback: bool = False, **kw: Any
-    ) -> httpx.Response:
-        headers = dict(kw.pop("headers", {}) or {})
-        prefer = [p for p in [headers.pop("Prefer", "")] if p]
-        if method in ("POST", "PATCH", "DELETE"):
-            prefer.append("return=representation")
-        if rollback:
-            prefer.append("tx=rollback")
-        if prefer:
-            headers["Prefer"] = ", ".join(prefer)
-        return self.http.request(method, path, headers=headers, **kw)
-
-    def get(self, path: str, **kw: Any) -> httpx.Response:
-        return self.request("GET", path, **kw)
-
-    def rpc(self, name: str, **args: Any) -> httpx.Response:
-        return self.request("POST", f"/rpc/{name}", json=args)
-
-
 ACTORS = ("anon", "student_a", "student_b", "mentor_a", "mentor_b", "admin", "service")
 
 
 @pytest.fixture(scope="session")
 def actors(settings: Settings, world: world_.World, stack: Stack) -> Iterator[dict[str, Api]]:
-    anon = jwt.anon_key(settings)
     clients = {
-        "anon": Api(settings, "anon", None, anon),
+        "anon": Api(settings, None, name="anon"),
         "service": Api(
-            settings, "service", jwt.service_role_key(settings), jwt.service_role_key(settings)
+            settings,
+            jwt.service_role_key(settings),
+            name="service",
+            apikey=jwt.service_role_key(settings),
         ),
     }
     for label in ("student_a", "student_b", "mentor_a", "mentor_b", "admin"):
         token = jwt.user_token(settings, world.uid(label), world_.email(label))
-        clients[label] = Api(settings, label, token, anon)
+        clients[label] = Api(settings, token, name=label)
     yield clients
     for c in clients.values():
         c.http.close()

@@ -142,11 +142,33 @@ class Scenario:
 
 
 class Api:
-    def __init__(self, settings: Settings, token: str | None) -> None:
-        headers = {"apikey": jwt.anon_key(settings)}
+    """One actor talking to the gateway the way supabase-js does: apikey + bearer token."""
+
+    def __init__(
+        self, settings: Settings, token: str | None, *, name: str = "", apikey: str | None = None
+    ) -> None:
+        self.name = name
+        headers = {"apikey": apikey or jwt.anon_key(settings)}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self.http = httpx.Client(base_url=settings.rest_url, headers=headers, timeout=30)
+
+    def request(
+        self, method: str, path: str, *, rollback: bool = False, **kw: Any
+    ) -> httpx.Response:
+        """A table request; writes return their rows, and with rollback=True nothing persists."""
+        headers = dict(kw.pop("headers", {}) or {})
+        prefer = [p for p in [headers.pop("Prefer", "")] if p]
+        if method in ("POST", "PATCH", "DELETE"):
+            prefer.append("return=representation")
+        if rollback:
+            prefer.append("tx=rollback")
+        if prefer:
+            headers["Prefer"] = ", ".join(prefer)
+        return self.http.request(method, path, headers=headers, **kw)
+
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("GET", path, **kw)
 
     def rpc(self, name: str, **args: Any) -> httpx.Response:
         body = {
@@ -160,9 +182,6 @@ class Api:
             for k, v in args.items()
         }
         return self.http.post(f"/rpc/{name}", json=body)
-
-    def get(self, path: str) -> httpx.Response:
-        return self.http.get(path)
 
 
 def ok(response: httpx.Response) -> Any:

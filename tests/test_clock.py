@@ -6,7 +6,8 @@ import datetime as dt
 
 import psycopg
 
-from tests.conftest import Api, Clock
+from tests.conftest import Clock
+from tests.scenario import Api
 
 
 def test_freeze_and_advance(clock: Clock, conn: psycopg.Connection) -> None:

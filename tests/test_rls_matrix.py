@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ACTORS, Api
+from tests.conftest import ACTORS
+from tests.scenario import Api
 from tests.world import SESSION_DAY, World, wid
 
 DENIED = "denied"

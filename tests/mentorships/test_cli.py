@@ -190,7 +190,7 @@ def test_reset_drops_everything_and_apply_restores_it(settings: Settings, world:
         ).fetchone() == (0,)
         assert c.execute("select to_regnamespace('private')").fetchone() == (None,)
     db.apply(settings)
-    db.install_pgtap(settings)
+    db.prepare_test_database(settings)
     with psycopg.connect(settings.dsn(), autocommit=True) as c:
         assert world_.create(c).ids == world.ids
         assert c.execute(
