@@ -128,7 +128,8 @@ begin
   return query
     select s.starts_at, s.ends_at
       from private.working_slots(m, lo, hi) s
-     where not exists (
+     where s.starts_at > now_  -- with no notice, the slot starting this instant has passed already
+       and not exists (
              select from public.sessions x
               where x.mentor_id = m.id and x.status = 'scheduled'
                 and tstzrange(x.starts_at, x.blocked_until) && tstzrange(s.starts_at, s.ends_at + buffer))

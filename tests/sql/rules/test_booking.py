@@ -103,6 +103,31 @@ def test_availability_respects_notice_horizon_sessions_buffer_and_calendar(
     )
 
 
+def test_without_notice_the_slot_starting_now_is_not_offered(
+    scenario: Scenario, clock: Clock
+) -> None:
+    """With no minimum notice, a slot starting this instant is already in the past for
+    book_session, so the listing must not offer it (it did: lower bound inclusive)."""
+    now = ny(3, 10)
+    clock.freeze(now)
+    mentor = scenario.mentor("America/New_York", notice=0)
+    student = scenario.person("student", "Europe/Berlin")
+    pack = scenario.pack(mentor, student, purchased_at=now - dt.timedelta(days=1))
+    slots = ok(
+        scenario.api(None).rpc(
+            "mentor_availability", mentor_id=mentor, from_at=now, to_at=ny(3, 12)
+        )
+    )
+    assert [dt.datetime.fromisoformat(s["starts_at"]) for s in slots][:2] == [
+        ny(3, 10, 30),
+        ny(3, 11),
+    ]
+    refused(
+        scenario.api(student).rpc("book_session", pack_id=pack, starts_at=now), 422, "starts_at"
+    )
+    ok(scenario.api(student).rpc("book_session", pack_id=pack, starts_at=ny(3, 10, 30)))
+
+
 def test_availability_input_errors(
     scenario: Scenario, booked: dict[str, Any], clock: Clock
 ) -> None:
