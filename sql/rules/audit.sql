@@ -1,4 +1,4 @@
--- Every state change of packs, seats and sessions lands in the audit log, with who did it
+-- Every state change of packs, seats, sessions, orders and payments lands in the audit log, with who did it
 -- (the JWT's sub; null for workers and cron jobs). Trigger arguments name the watched columns.
 create or replace function private.tg__audit_changes()
 returns trigger
@@ -47,7 +47,9 @@ declare
 begin
   for t in select * from (values ('session_packs', array['status']),
                                  ('seat_reservations', array['status', 'grace_ends_at']),
-                                 ('sessions', array['status', 'starts_at'])) v (name, cols)
+                                 ('sessions', array['status', 'starts_at']),
+                                 ('orders', array['status']),
+                                 ('payments', array['status', 'refunded_cents'])) v (name, cols)
   loop
     args := (select string_agg(quote_literal(c), ', ') from unnest(t.cols) c);
     execute format('drop trigger if exists _300_audit on public.%I', t.name);  -- its former name

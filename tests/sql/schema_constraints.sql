@@ -11,7 +11,7 @@
 --   sessions  55555555-0000-0000-0000-0000000000..
 begin;
 set search_path = public, extensions;
-select plan(69);
+select plan(70);
 
 -- === setup (superuser): two mentors, two students, products, seats, packs ===
 insert into auth.users (id, email, raw_user_meta_data) values
@@ -200,10 +200,17 @@ select lives_ok(
   'an order priced list price - discount is accepted');
 select lives_ok(
   $$insert into public.orders (student_id, mentor_id, product_id, provider, list_price_cents,
-      grandfathered_price_cents, discount_cents, amount_cents, currency, expires_at)
+      grandfathered_price_cents, discount_cents, amount_cents, currency, expires_at, status)
     values ('cccccccc-0000-0000-0000-00000000000a', 'bbbbbbbb-0000-0000-0000-000000000001',
-      'dddddddd-0000-0000-0000-000000000011', 'paypal', 10000, 8000, 1000, 7000, 'usd', '2030-01-01 00:30+00')$$,
+      'dddddddd-0000-0000-0000-000000000011', 'paypal', 10000, 8000, 1000, 7000, 'usd', '2030-01-01 00:30+00',
+      'canceled')$$,
   'an order priced grandfathered price - discount is accepted');
+select throws_ok(
+  $$insert into public.orders (student_id, mentor_id, product_id, provider, list_price_cents,
+      discount_cents, amount_cents, currency, expires_at)
+    values ('cccccccc-0000-0000-0000-00000000000a', 'bbbbbbbb-0000-0000-0000-000000000001',
+      'dddddddd-0000-0000-0000-000000000011', 'paypal', 10000, 0, 10000, 'usd', '2030-01-01 00:30+00')$$,
+  '23505', null, 'a second pending order of the same product by the same student is refused');
 select throws_ok(
   $$insert into public.orders (student_id, mentor_id, product_id, provider, list_price_cents,
       discount_cents, amount_cents, currency, expires_at)
