@@ -4,7 +4,9 @@ not see each other's rows), and calls the RPCs as a given user over the real gat
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
+from collections import Counter
 from typing import Any
 
 import httpx
@@ -77,6 +79,24 @@ class Scenario:
         )
         return uid
 
+    def product(
+        self,
+        mentor: uuid.UUID,
+        *,
+        price_cents: int = 24000,
+        currency: str = "usd",
+        sessions: int = 4,
+        days: int = 90,
+        active: bool = True,
+    ) -> uuid.UUID:
+        product = uuid.uuid4()
+        self.conn.execute(
+            "insert into public.mentorship_products (id, mentor_id, title, sessions_count, validity_days,"
+            " price_cents, currency, is_active) values (%s, %s, 'Scenario pack', %s, %s, %s, %s, %s)",
+            (product, mentor, sessions, days, price_cents, currency, active),
+        )
+        return product
+
     def pack(
         self,
         mentor: uuid.UUID,
@@ -87,12 +107,7 @@ class Scenario:
         days: int = 90,
     ) -> uuid.UUID:
         """A paid pack with an active seat (reusing the student's live seat with this mentor)."""
-        product = uuid.uuid4()
-        self.conn.execute(
-            "insert into public.mentorship_products (id, mentor_id, title, sessions_count, validity_days,"
-            " price_cents) values (%s, %s, 'Scenario pack', %s, %s, 24000)",
-            (product, mentor, sessions, days),
-        )
+        product = self.product(mentor, sessions=sessions, days=days)
         row = self.conn.execute(
             "select id from public.seat_reservations where mentor_id = %s and student_id = %s and status <> 'released'",
             (mentor, student),
@@ -193,3 +208,33 @@ def refused(response: httpx.Response, status: int, message: str) -> None:
     """The RPC answered `status` with a message starting with `message`."""
     assert response.status_code == status, f"{response.status_code} {response.text}"
     assert response.json()["message"].startswith(message), response.json()["message"]
+
+
+def race(
+    settings: Settings, rpc: str, calls: list[tuple[uuid.UUID | str, dict[str, Any]]]
+) -> Counter[int]:
+    """Fire every (user or bearer token, RPC arguments) at once, each on its own connection;
+    the HTTP statuses counted."""
+    barrier = threading.Barrier(len(calls))
+    statuses: list[int] = []
+    unexpected: list[str] = []
+    lock = threading.Lock()
+
+    def call(who: uuid.UUID | str, body: dict[str, Any]) -> None:
+        token = who if isinstance(who, str) else jwt.user_token(settings, who, None)
+        headers = {"apikey": jwt.anon_key(settings), "Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=settings.rest_url, headers=headers, timeout=60) as client:
+            barrier.wait()
+            response = client.post(f"/rpc/{rpc}", json=body)
+        with lock:
+            statuses.append(response.status_code)
+            if response.status_code not in (200, 409):
+                unexpected.append(f"{response.status_code} {response.text}")
+
+    threads = [threading.Thread(target=call, args=c) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not unexpected, unexpected  # neither success nor a lost race: show why
+    return Counter(statuses)

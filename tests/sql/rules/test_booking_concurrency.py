@@ -4,45 +4,15 @@ afterwards: a lost race is a 409, never a 500."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import uuid
 from collections import Counter
 from zoneinfo import ZoneInfo
 
-import httpx
-
-from mentorships import jwt
 from mentorships.settings import Settings
 from tests.conftest import Clock
-from tests.scenario import Scenario
+from tests.scenario import Scenario, race
 
 NY = ZoneInfo("America/New_York")
 NOW = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
-
-
-def race(settings: Settings, calls: list[tuple[uuid.UUID, dict[str, str]]]) -> Counter[int]:
-    """Fire every (user, book_session args) at once, each on its own connection."""
-    barrier = threading.Barrier(len(calls))
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def call(user: uuid.UUID, body: dict[str, str]) -> None:
-        headers = {
-            "apikey": jwt.anon_key(settings),
-            "Authorization": f"Bearer {jwt.user_token(settings, user, None)}",
-        }
-        with httpx.Client(base_url=settings.rest_url, headers=headers, timeout=60) as client:
-            barrier.wait()
-            status = client.post("/rpc/book_session", json=body).status_code
-        with lock:
-            statuses.append(status)
-
-    threads = [threading.Thread(target=call, args=c) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return Counter(statuses)
 
 
 def test_fifty_clients_one_slot(scenario: Scenario, settings: Settings, clock: Clock) -> None:
@@ -53,6 +23,7 @@ def test_fifty_clients_one_slot(scenario: Scenario, settings: Settings, clock: C
     slot = dt.datetime(2026, 11, 4, 10, tzinfo=NY).isoformat()
     statuses = race(
         settings,
+        "book_session",
         [(s, {"pack_id": str(p), "starts_at": slot}) for s, p in zip(students, packs, strict=True)],
     )
     assert statuses == Counter({200: 1, 409: 49})
@@ -83,7 +54,7 @@ def test_thirty_bookings_on_a_four_credit_pack(
         dt.datetime(2026, 11, day, hour, tzinfo=NY) for day in (3, 4, 5, 6) for hour in range(9, 17)
     ][:30]
     statuses = race(
-        settings, [(student, {"pack_id": str(pack), "starts_at": s.isoformat()}) for s in slots]
+        settings, "book_session", [(student, {"pack_id": str(pack), "starts_at": s.isoformat()}) for s in slots]
     )
     assert statuses == Counter({200: 4, 409: 26})
     assert (
