@@ -351,6 +351,20 @@ grant execute on function public.order_for_capture(uuid) to authenticated;
 
 -- Fulfilment -----------------------------------------------------------------------------------
 
+-- Serialises the events about one provider payment until commit (payment and its refunds).
+create or replace function private.lock_payment(prov public.payment_provider, payment_ref text)
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+  select case when payment_ref is not null
+    then pg_catalog.pg_advisory_xact_lock(3, pg_catalog.hashtext(prov::text || ':' || payment_ref)) end
+$$;
+comment on function private.lock_payment(public.payment_provider, text) is
+  'Waits for other transactions handling events of this provider payment to commit.';
+revoke execute on function private.lock_payment(public.payment_provider, text) from public, anon, authenticated;
+
 -- Flags an order for review: nothing is granted, the admins are told.
 create or replace function private.flag_order(o public.orders, reason text, event_key text)
 returns jsonb
@@ -398,6 +412,9 @@ begin
                            jsonb_build_object('payment_ref', payment_ref, 'reason', 'payment names no order'));
     return jsonb_build_object('outcome', 'flagged', 'reason', 'payment names no order', 'payment_ref', payment_ref);
   end if;
+  -- Events about one payment take turns (a refund racing its payment must not be parked
+  -- after the payment looked for parked refunds); taken before the order row, as refunds do.
+  perform private.lock_payment(prov, payment_ref);
   select * into o from public.orders x where x.id = order_ref::uuid for update;
   if not found then
     perform private.notify(private.admin_ids(), 'payment_flagged', format('payment:%s:%s:unknown_order', prov, payment_ref),
@@ -546,6 +563,7 @@ begin
   if payment_ref is null then
     return jsonb_build_object('outcome', 'ignored', 'reason', 'refund names no payment');
   end if;
+  perform private.lock_payment(prov, payment_ref);
   select * into pay from public.payments x where x.provider = prov and x.provider_payment_id = payment_ref;
   if not found then
     return jsonb_build_object('outcome', 'deferred', 'payment_ref', payment_ref);  -- kept for its payment
