@@ -1,0 +1,3 @@
+from sync.server import main
+
+main()

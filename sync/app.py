@@ -1,0 +1,179 @@
+"""The services' ASGI app: health, checkout and webhooks for each enabled payment provider.
+
+app = create_app(settings)   # refuses (ConfigError) when an enabled provider lacks a secret
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import stripe
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
+
+from mentorships.settings import Settings
+from sync import orders
+from sync.paypal import webhook as paypal_webhook
+from sync.paypal.checkout import PayPalCheckout
+from sync.paypal.client import PayPal
+from sync.rest import ApiError, Rest
+from sync.stripe import checkout as stripe_checkout
+from sync.stripe import webhook as stripe_webhook
+
+log = logging.getLogger(__name__)
+
+# Placeholder provider keys the local stack generates start with this (mentorships.stack).
+LOCAL_KEY_PREFIX = "local_"
+
+
+class ConfigError(Exception):
+    """The settings cannot run the services; `problems` names each variable to set."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass
+class State:
+    settings: Settings
+    rest: Rest
+    stripe: stripe_checkout.StripeCheckout | None = None
+    paypal: PayPalCheckout | None = None
+    paypal_verifier: paypal_webhook.PayPalVerifier | None = None
+
+
+def state(request: Request) -> State:
+    value: State = request.app.state.services
+    return value
+
+
+def check(settings: Settings) -> None:
+    problems = settings.missing_provider_settings()
+    if problems:
+        raise ConfigError(problems)
+
+
+def _warn_about_local_keys(settings: Settings) -> None:
+    stripe_key = settings.stripe_secret_key.get_secret_value() if settings.stripe_secret_key else ""
+    local = []
+    if "stripe" in settings.payment_providers and stripe_key.startswith(
+        f"sk_test_{LOCAL_KEY_PREFIX}"
+    ):
+        local.append("stripe")
+    if "paypal" in settings.payment_providers and (settings.paypal_client_id or "").startswith(
+        LOCAL_KEY_PREFIX
+    ):
+        local.append("paypal")
+    for provider in local:
+        log.warning(
+            "placeholder API keys: checkout cannot reach the provider's API until real test keys "
+            "are set; signed webhooks are verified with the local secrets",
+            extra={"provider": provider},
+        )
+
+
+def create_app(settings: Settings) -> FastAPI:
+    check(settings)
+    providers = settings.payment_providers
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _warn_about_local_keys(settings)
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+            services = State(settings, Rest(settings, http))
+            stripe_http = None
+            if "stripe" in providers:
+                stripe_http = stripe.HTTPXClient(timeout=30)
+                services.stripe = stripe_checkout.StripeCheckout(
+                    settings, services.rest, stripe_checkout.client(settings, stripe_http)
+                )
+            if "paypal" in providers:
+                services.paypal = PayPalCheckout(settings, services.rest, PayPal(settings, http))
+                services.paypal_verifier = paypal_webhook.PayPalVerifier(settings, http)
+            app.state.services = services
+            log.info(
+                "services ready",
+                extra={"providers": list(providers), "rest_url": settings.rest_url},
+            )
+            try:
+                yield
+            finally:
+                if stripe_http is not None:
+                    await stripe_http.close_async()  # type: ignore[no-untyped-call]
+
+    app = FastAPI(
+        title="Mentorships services",
+        description="Checkout and payment webhooks for the Mentorships platform.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return Response(exc.body, exc.status, media_type="application/json")
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ping")
+    async def ping() -> Response:
+        """No database: what the webhook benchmark compares against."""
+        return Response(b'{"pong":true}', media_type="application/json")
+
+    if "stripe" in providers:
+        app.include_router(_stripe_routes())
+    if "paypal" in providers:
+        app.include_router(_paypal_routes())
+    return app
+
+
+def _stripe_routes() -> APIRouter:
+    router = APIRouter(tags=["stripe"])
+
+    @router.post("/checkout/stripe")
+    async def checkout(request: Request, body: orders.CheckoutRequest) -> dict[str, Any]:
+        s = state(request)
+        assert s.stripe is not None
+        return await s.stripe.start(orders.bearer_token(request), body)
+
+    @router.post("/webhooks/stripe")
+    async def webhook(request: Request) -> Response:
+        s = state(request)
+        return await stripe_webhook.handle(
+            s.settings, s.rest, await request.body(), request.headers.get("stripe-signature")
+        )
+
+    return router
+
+
+def _paypal_routes() -> APIRouter:
+    router = APIRouter(tags=["paypal"])
+
+    @router.post("/checkout/paypal")
+    async def checkout(request: Request, body: orders.CheckoutRequest) -> dict[str, Any]:
+        s = state(request)
+        assert s.paypal is not None
+        return await s.paypal.start(orders.bearer_token(request), body)
+
+    @router.post("/checkout/paypal/capture")
+    async def capture(request: Request, body: orders.CaptureRequest) -> dict[str, Any]:
+        s = state(request)
+        assert s.paypal is not None
+        return await s.paypal.capture(orders.bearer_token(request), body)
+
+    @router.post("/webhooks/paypal")
+    async def webhook(request: Request) -> Response:
+        s = state(request)
+        assert s.paypal_verifier is not None
+        return await paypal_webhook.handle(
+            s.paypal_verifier, s.rest, await request.body(), request.headers
+        )
+
+    return router

@@ -1,0 +1,1 @@
+"""Stripe: Checkout Sessions (through the `stripe` library) and the webhook endpoint."""
