@@ -34,7 +34,8 @@ def _done(started: float, changed: bool = True, note: str = "") -> None:
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Mentorships local stack: PostgreSQL 15 + pg_cron, PostgREST 12 behind an
-    nginx gateway at /rest/v1/ (as hosted Supabase), and the project's SQL.
+    nginx gateway at /rest/v1/ (as hosted Supabase), the Python services (checkout,
+    webhooks) and the project's SQL.
 
     \b
     Start here:
@@ -49,7 +50,7 @@ def cli(ctx: click.Context) -> None:
 @cli.command()
 @click.pass_obj
 def up(settings: Settings) -> None:
-    """Start PostgreSQL, PostgREST and the gateway (idempotent)."""
+    """Start PostgreSQL, PostgREST, the gateway and the services (idempotent)."""
     stack = Stack(settings)
     click.echo(f"Starting the `{settings.stack}` stack:")
     t = _step(f"PostgreSQL on {stack.postgres.address}")
@@ -63,6 +64,26 @@ def up(settings: Settings) -> None:
     _done(t, stack.postgrest.start())
     t = _step(f"gateway on {settings.rest_url}/")
     _done(t, stack.gateway.start())
+    t = _step(f"services on {stack.services.address}/")
+    _done(t, stack.services.start())
+    local = stack.services.local_providers()
+    if local:
+        click.echo(
+            f"  note: {', '.join(local)}: local placeholder API keys; checkout cannot reach the "
+            "provider's API from here until real test keys are set "
+            "(MENTORSHIPS_STRIPE_SECRET_KEY, MENTORSHIPS_PAYPAL_CLIENT_ID/_SECRET). Webhooks "
+            f"signed with the local secrets in {stack.services.p.provider_secrets} verify."
+        )
+
+
+@cli.command()
+@click.pass_obj
+def serve(settings: Settings) -> None:
+    """Run the services (checkout, webhooks) in the foreground, from the environment's
+    settings only: refuses to start when an enabled provider's secret is missing."""
+    from sync.server import run
+
+    run(settings)
 
 
 @cli.command()
@@ -178,13 +199,22 @@ def token(settings: Settings, email: str, ttl: int | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable.")
 @click.pass_obj
 def keys(settings: Settings, as_json: bool) -> None:
-    """The local API URL, anon and service-role keys and JWT secret."""
+    """The local API URL, anon and service-role keys, JWT secret, and what signs webhooks for
+    the local services (Stripe webhook secret, PayPal webhook id)."""
+    services = Stack(settings).services.effective_settings()
     values = {
         "api_url": settings.gateway_url,
         "anon_key": jwt_.anon_key(settings),
         "service_role_key": jwt_.service_role_key(settings),
         "jwt_secret": settings.jwt_secret.get_secret_value(),
         "db_url": settings.dsn(),
+        "services_url": settings.services_url,
+        "stripe_webhook_secret": (
+            services.stripe_webhook_secret.get_secret_value()
+            if services.stripe_webhook_secret
+            else ""
+        ),
+        "paypal_webhook_id": services.paypal_webhook_id or "",
     }
     if as_json:
         click.echo(json.dumps(values, indent=2))

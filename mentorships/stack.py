@@ -1,17 +1,20 @@
 """The local Supabase-compatible stack: a Postgres cluster of the project's own, PostgREST behind
-nginx at /rest/v1/ (as hosted Supabase serves it). Each component starts, stops and reports
-health; a second `up` is a no-op for what already runs."""
+nginx at /rest/v1/ (as hosted Supabase serves it), and the Python services (sync/). Each
+component starts, stops and reports health; a second `up` is a no-op for what already runs."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +24,7 @@ import httpx
 
 from mentorships import jwt
 from mentorships.errors import StackError
-from mentorships.settings import PROJECT_DIR, Settings
+from mentorships.settings import PROJECT_DIR, PROVIDER_SECRETS, Settings
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 POSTGREST_BIN = PROJECT_DIR / ".local" / "bin" / "postgrest"
@@ -68,6 +71,22 @@ class Paths:
     @property
     def nginx(self) -> Path:
         return self.state / "nginx"
+
+    @property
+    def services_pid(self) -> Path:
+        return self.state / "services.pid"
+
+    @property
+    def services_env(self) -> Path:
+        return self.state / "services.env"
+
+    @property
+    def services_log(self) -> Path:
+        return self.logs / "services.log"
+
+    @property
+    def provider_secrets(self) -> Path:
+        return self.state / "provider-secrets.json"
 
 
 def paths(settings: Settings) -> Paths:
@@ -596,6 +615,138 @@ http {{
         return True
 
 
+# --- the Python services ------------------------------------------------------------------------
+
+# The services recognise these placeholder keys and say so in their log (sync.app).
+LOCAL_PLACEHOLDERS = {
+    "stripe_secret_key": lambda: f"sk_test_local_{secrets.token_hex(16)}",
+    "stripe_webhook_secret": lambda: f"whsec_local_{secrets.token_hex(24)}",
+    "paypal_client_id": lambda: f"local_{secrets.token_hex(12)}",
+    "paypal_client_secret": lambda: f"local_{secrets.token_hex(24)}",
+    "paypal_webhook_id": lambda: f"LOCAL{secrets.token_hex(8).upper()}",
+}
+
+
+class Services:
+    """The ASGI app of sync/ (webhooks, checkout), run as `python -m sync` with this stack's
+    settings in its environment.
+
+    Local stacks only: a provider secret that is not set comes from a file of local values
+    generated once (provider-secrets.json in the stack's state folder, mode 0600), as the JWT
+    secret does, so the services start and signed webhooks verify. Those placeholder API keys do
+    not reach Stripe or PayPal; real test keys (MENTORSHIPS_STRIPE_SECRET_KEY, ...) do."""
+
+    NEEDLE = "-m sync"
+
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.p = paths(settings)
+
+    @property
+    def address(self) -> str:
+        return self.s.services_url
+
+    def local_secrets(self) -> dict[str, str]:
+        """The stack's local provider values, created on first use."""
+        path = self.p.provider_secrets
+        try:
+            values: dict[str, str] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            values = {}
+        missing = [field for field in LOCAL_PLACEHOLDERS if not values.get(field)]
+        if missing:
+            for field in missing:
+                values[field] = LOCAL_PLACEHOLDERS[field]()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(values, f, indent=2)
+            tmp.replace(path)
+        return values
+
+    def placeholders(self) -> list[str]:
+        """The settings this stack fills with local values (not set in the environment)."""
+        return [field for field in LOCAL_PLACEHOLDERS if getattr(self.s, field) is None]
+
+    def effective_settings(self) -> Settings:
+        """The settings the services run with: this stack's, missing provider secrets filled
+        with the local values. Scripts that sign webhooks for the local services use these."""
+        local = self.local_secrets()
+        updates = {field: local[field] for field in self.placeholders()}
+        return Settings.model_validate({**self.s.model_dump(), **updates})
+
+    def local_providers(self) -> list[str]:
+        """Enabled providers whose API keys are local placeholders (their APIs unreachable)."""
+        placeholders = set(self.placeholders())
+        return [
+            provider
+            for provider in self.s.payment_providers
+            if placeholders & {f for f in PROVIDER_SECRETS[provider] if "webhook" not in f}
+        ]
+
+    def environment(self) -> dict[str, str]:
+        return self.effective_settings().to_env()
+
+    def config(self) -> str:
+        return "".join(f"{k}={v}\n" for k, v in sorted(self.environment().items()))
+
+    def pid(self) -> int | None:
+        return _pid_alive(self.p.services_pid, self.NEEDLE)
+
+    def healthy(self) -> bool:
+        try:
+            r = httpx.get(f"{self.address}/health", timeout=2)
+        except httpx.HTTPError:
+            return False
+        return r.status_code == 200
+
+    def start(self) -> bool:
+        config = self.config()
+        if self.pid():
+            if self.p.services_env.exists() and self.p.services_env.read_text() == config:
+                return False
+            self.stop()  # running with other settings
+        _require_free(self.s.host, self.s.services_port, "MENTORSHIPS_SERVICES_PORT")
+        self.p.logs.mkdir(parents=True, exist_ok=True)
+        self.p.services_env.touch(mode=0o600)
+        self.p.services_env.chmod(0o600)
+        self.p.services_env.write_text(config)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORSHIPS_")}
+        env.update(self.environment())
+        with self.p.services_log.open("ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "sync"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=PROJECT_DIR,
+                env=env,
+            )
+        self.p.services_pid.write_text(f"{proc.pid}\n")
+        if not _wait(lambda: self.healthy() or proc.poll() is not None, 30) or not self.healthy():
+            proc.poll()
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            self.p.services_pid.unlink(missing_ok=True)
+            raise StackError(
+                f"the services did not become healthy on {self.address}.\n"
+                f"Log ({self.p.services_log}):\n{_tail(self.p.services_log)}"
+            )
+        return True
+
+    def stop(self) -> bool:
+        pid = self.pid()
+        if not pid:
+            return False
+        _stop_pid(pid)
+        self.p.services_pid.unlink(missing_ok=True)
+        return True
+
+
 # --- the whole stack ----------------------------------------------------------------------------
 
 
@@ -614,11 +765,13 @@ class Stack:
         self.postgres = Postgres(settings)
         self.postgrest = PostgREST(settings)
         self.gateway = Gateway(settings)
+        self.services = Services(settings)
 
     def status(self) -> list[ComponentStatus]:
         pg_running = self.postgres.running()
         pgrst_pid = self.postgrest.pid()
         gw_pid = self.gateway.pid()
+        svc_pid = self.services.pid()
         return [
             ComponentStatus(
                 "postgres",
@@ -641,9 +794,17 @@ class Stack:
                 bool(gw_pid) and self.gateway.healthy(),
                 f"pid {gw_pid}" if gw_pid else "",
             ),
+            ComponentStatus(
+                "services",
+                self.services.address + "/",
+                bool(svc_pid),
+                bool(svc_pid) and self.services.healthy(),
+                f"pid {svc_pid}" if svc_pid else "",
+            ),
         ]
 
     def stop(self) -> Iterator[tuple[str, bool]]:
+        yield "services", self.services.stop()
         yield "gateway", self.gateway.stop()
         yield "postgrest", self.postgrest.stop()
         yield "postgres", self.postgres.stop()
