@@ -1,0 +1,251 @@
+"""The services as a whole: what the app serves, its refusal to start without a provider's
+secrets (as a real process), and the stack component `mentorships up` runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from mentorships.settings import PROJECT_DIR, Settings
+from mentorships.stack import Services, Stack
+from sync.app import ConfigError, create_app
+from sync.signing import encode, sign_stripe, stripe_event
+
+
+def test_health_and_ping(service: TestClient) -> None:
+    assert service.get("/health").json() == {"status": "ok"}
+    ping = service.get("/ping")
+    assert ping.status_code == 200
+    assert ping.json() == {"pong": True}
+
+
+@pytest.mark.parametrize(
+    ("providers", "unset", "variable"),
+    [
+        ("stripe", "stripe_secret_key", "MENTORSHIPS_STRIPE_SECRET_KEY"),
+        ("stripe", "stripe_webhook_secret", "MENTORSHIPS_STRIPE_WEBHOOK_SECRET"),
+        ("paypal", "paypal_client_id", "MENTORSHIPS_PAYPAL_CLIENT_ID"),
+        ("paypal", "paypal_client_secret", "MENTORSHIPS_PAYPAL_CLIENT_SECRET"),
+        ("stripe,paypal", "paypal_webhook_id", "MENTORSHIPS_PAYPAL_WEBHOOK_ID"),
+    ],
+)
+def test_the_app_refuses_an_enabled_provider_without_its_secret(
+    service_settings: Settings, providers: str, unset: str, variable: str
+) -> None:
+    settings = Settings.model_validate(
+        {**service_settings.model_dump(), "payment_providers": providers, unset: None}
+    )
+    with pytest.raises(ConfigError) as refused:
+        create_app(settings)
+    provider = "stripe" if unset.startswith("stripe") else "paypal"
+    assert refused.value.problems == [
+        f"{variable} is not set ({provider} is enabled; set it or drop {provider} from "
+        "MENTORSHIPS_PAYMENT_PROVIDERS)"
+    ]
+
+
+def test_a_disabled_provider_needs_no_secrets_and_serves_nothing(
+    service_settings: Settings,
+) -> None:
+    settings = Settings.model_validate(
+        {
+            **service_settings.model_dump(),
+            "payment_providers": "stripe",
+            "paypal_client_id": None,
+            "paypal_client_secret": None,
+            "paypal_webhook_id": None,
+        }
+    )
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/webhooks/paypal", content=b"{}").status_code == 404
+        assert client.post("/checkout/paypal", json={}).status_code == 404
+        assert client.post("/webhooks/stripe", content=b"{}").status_code == 400
+
+
+def _provider_env(**values: str) -> dict[str, str]:
+    """The process environment with every provider setting given here (an empty value is
+    "not set"), so neither the caller's environment nor .env decides the outcome."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORSHIPS_")}
+    defaults = {
+        "MENTORSHIPS_PAYMENT_PROVIDERS": "stripe,paypal",
+        "MENTORSHIPS_STRIPE_SECRET_KEY": "sk_test_present",
+        "MENTORSHIPS_STRIPE_WEBHOOK_SECRET": "whsec_present",
+        "MENTORSHIPS_PAYPAL_CLIENT_ID": "client",
+        "MENTORSHIPS_PAYPAL_CLIENT_SECRET": "secret",
+        "MENTORSHIPS_PAYPAL_WEBHOOK_ID": "WEBHOOK1",
+        # where it would listen if it did start (nothing listens there in the tests)
+        "MENTORSHIPS_SERVICES_PORT": "25339",
+    }
+    return {**env, **defaults, **values}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[sys.executable, "-m", "sync"], [sys.executable, "-m", "mentorships.cli", "serve"]],
+    ids=["python -m sync", "mentorships serve"],
+)
+def test_the_service_refuses_to_start_without_the_stripe_webhook_secret(
+    command: list[str],
+) -> None:
+    proc = subprocess.run(
+        command,
+        env=_provider_env(MENTORSHIPS_STRIPE_WEBHOOK_SECRET=""),
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 78, proc.stderr
+    assert (
+        "MENTORSHIPS_STRIPE_WEBHOOK_SECRET is not set (stripe is enabled; set it or drop stripe "
+        "from MENTORSHIPS_PAYMENT_PROVIDERS)"
+    ) in proc.stderr
+    lines = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
+    assert lines, proc.stderr
+    assert {line["level"] for line in lines} == {"error"}
+
+
+def test_the_service_refuses_to_start_without_the_paypal_webhook_id() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "sync"],
+        env=_provider_env(MENTORSHIPS_PAYPAL_WEBHOOK_ID=""),
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 78, proc.stderr
+    assert "MENTORSHIPS_PAYPAL_WEBHOOK_ID is not set (paypal is enabled" in proc.stderr
+    assert "STRIPE" not in proc.stderr
+
+
+def test_an_unknown_provider_is_refused() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "sync"],
+        env=_provider_env(MENTORSHIPS_PAYMENT_PROVIDERS="stripe,square"),
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 78, proc.stderr
+    assert "payment_providers" in proc.stderr
+
+
+# --- the stack component ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def services(stack: Stack) -> Iterator[Services]:
+    """The test stack's services, as `mentorships up` starts them (left running afterwards, as
+    `up` would: the stack's teardown stops them)."""
+    stack.services.start()
+    yield stack.services
+
+
+def test_the_stack_runs_the_services_with_local_provider_secrets(
+    services: Services, stack: Stack, settings: Settings
+) -> None:
+    assert services.pid()
+    assert httpx.get(f"{settings.services_url}/health").json() == {"status": "ok"}
+    row = next(r for r in stack.status() if r.name == "services")
+    assert (row.running, row.healthy, row.address) == (True, True, f"{settings.services_url}/")
+
+    secrets_file = services.p.provider_secrets
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(services.p.services_env.stat().st_mode) == 0o600
+    local = json.loads(secrets_file.read_text())
+    effective = services.effective_settings()
+    assert effective.stripe_webhook_secret is not None
+    assert effective.stripe_webhook_secret.get_secret_value() == local["stripe_webhook_secret"]
+    assert effective.paypal_webhook_id == local["paypal_webhook_id"]
+    assert services.local_providers() == ["stripe", "paypal"]
+
+    # A webhook signed with the stack's local secret verifies in the running process.
+    event = stripe_event("customer.created", {"id": "cus_local", "object": "customer"})
+    body = encode(event)
+    response = httpx.post(
+        f"{settings.services_url}/webhooks/stripe",
+        content=body,
+        headers={
+            "Stripe-Signature": sign_stripe(body, local["stripe_webhook_secret"]),
+            "Content-Type": "application/json",
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["outcome"] == "ignored"
+
+    log = services.p.services_log.read_text().splitlines()
+    entries = [json.loads(line) for line in log if line.startswith("{")]
+    assert any(
+        e["msg"].startswith("placeholder API keys") and e.get("provider") == "stripe"
+        for e in entries
+    )
+    assert any(e["msg"] == "webhook recorded" and e.get("event_id") == event["id"] for e in entries)
+
+
+def test_the_local_secrets_are_generated_once(services: Services) -> None:
+    first = services.local_secrets()
+    assert services.local_secrets() == first
+    assert Services(services.s).local_secrets() == first
+
+
+def test_up_again_is_a_no_op_and_a_changed_setting_restarts(
+    services: Services, settings: Settings
+) -> None:
+    pid = services.pid()
+    assert services.start() is False
+    assert services.pid() == pid
+
+    changed = Services(
+        Settings.model_validate(
+            {**settings.model_dump(), "checkout_success_url": "https://changed.example/{order_id}"}
+        )
+    )
+    try:
+        assert changed.start() is True
+        assert changed.pid() not in (None, pid)
+        assert changed.healthy()
+    finally:
+        assert services.start() is True  # back to the stack's own settings
+    assert services.healthy()
+
+
+def test_real_keys_from_the_environment_win_over_local_ones(settings: Settings) -> None:
+    real = Settings.model_validate(
+        {
+            **settings.model_dump(),
+            "stripe_secret_key": "sk_test_real",
+            "stripe_webhook_secret": "whsec_real",
+        }
+    )
+    services = Services(real)
+    effective = services.effective_settings()
+    assert effective.stripe_secret_key is not None
+    assert effective.stripe_secret_key.get_secret_value() == "sk_test_real"
+    assert effective.stripe_webhook_secret is not None
+    assert effective.stripe_webhook_secret.get_secret_value() == "whsec_real"
+    assert services.local_providers() == ["paypal"]
+    env = services.environment()
+    assert env["MENTORSHIPS_STRIPE_SECRET_KEY"] == "sk_test_real"
+    assert env["MENTORSHIPS_SERVICES_PORT"] == str(settings.services_port)
+
+
+def test_down_stops_the_services(services: Services, stack: Stack) -> None:
+    assert services.stop() is True
+    assert services.pid() is None
+    assert not services.healthy()
+    row = next(r for r in stack.status() if r.name == "services")
+    assert (row.running, row.healthy) == (False, False)
+    services.start()  # as the rest of the session expects the stack
