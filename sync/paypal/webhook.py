@@ -3,8 +3,10 @@ call.
 
 PayPal signs "<transmission id>|<transmission time>|<webhook id>|<CRC32 of the raw body as an
 unsigned decimal>" with SHA256withRSA; the certificate holding the public key is downloaded from
-PAYPAL-CERT-URL, which must be on the configured PayPal API host (https, or http when that is
-how the API base is configured, as for a local fake)."""
+PAYPAL-CERT-URL, which must be under /v1/notifications/certs/ on the configured PayPal API host
+(https, or http when that is how the API base is configured, as for a local fake). PayPal names
+its older host of the same environment there (api.sandbox.paypal.com for api-m.sandbox...), which
+is accepted too."""
 
 from __future__ import annotations
 
@@ -40,16 +42,30 @@ class Rejected(Exception):
     """The webhook does not verify; str(e) says why."""
 
 
+CERT_PATH_PREFIX = "/v1/notifications/certs/"
+# PayPal's REST hosts (api-m.*) deliver webhooks whose PAYPAL-CERT-URL names the older host of
+# the same environment (api.sandbox.paypal.com, api.paypal.com): that one is PayPal's too.
+CERT_HOST_TWINS = {
+    "api-m.sandbox.paypal.com": "api.sandbox.paypal.com",
+    "api-m.paypal.com": "api.paypal.com",
+}
+
+
 def check_cert_url(url: str, api_base: str) -> None:
-    """Only certificates on the configured PayPal API host are fetched: https, or http when the
-    API base itself is http (a local fake)."""
+    """Only certificates under /v1/notifications/certs/ on the configured PayPal API host (or
+    its twin, see CERT_HOST_TWINS) are fetched: https, or http when the API base itself is http
+    (a local fake)."""
     parts, base = urlsplit(url), urlsplit(api_base)
     if parts.scheme != "https" and not (parts.scheme == "http" == base.scheme):
         raise Rejected(f"PAYPAL-CERT-URL must be https, not {parts.scheme or 'missing'}")
-    if parts.netloc.lower() != base.netloc.lower() or parts.username or parts.password:
+    base_host = base.netloc.lower()
+    allowed = {base_host, CERT_HOST_TWINS.get(base_host, base_host)}
+    if parts.netloc.lower() not in allowed or parts.username or parts.password:
         raise Rejected(
             f"PAYPAL-CERT-URL host {parts.netloc!r} is not the PayPal API host {base.netloc!r}"
         )
+    if not parts.path.startswith(CERT_PATH_PREFIX) or ".." in parts.path or parts.query:
+        raise Rejected(f"PAYPAL-CERT-URL is not under {CERT_PATH_PREFIX}")
 
 
 class PayPalVerifier:

@@ -186,6 +186,7 @@ def test_a_webhook_that_does_not_verify_is_refused_and_nothing_is_written(
         "http://user@127.0.0.1:{port}/v1/notifications/certs/CERT-test",
         "ftp://127.0.0.1:{port}/v1/notifications/certs/CERT-test",
         "/v1/notifications/certs/CERT-test",
+        "http://127.0.0.1:{port}/v1/oauth2/token",
     ],
 )
 def test_a_certificate_url_off_the_paypal_api_host_is_never_fetched(
@@ -217,8 +218,24 @@ def test_https_only_when_the_api_base_is_https() -> None:
         check_cert_url("https://api-m.paypal.com.evil.example/v1/notifications/certs/X", base)
     with pytest.raises(Rejected, match="not the PayPal API host"):
         check_cert_url("https://api-m.paypal.com:8443/v1/notifications/certs/X", base)
+    with pytest.raises(Rejected, match="not under /v1/notifications/certs/"):
+        check_cert_url("https://api-m.paypal.com/v1/oauth2/token", base)
+    with pytest.raises(Rejected, match="not under /v1/notifications/certs/"):
+        check_cert_url("https://api-m.paypal.com/v1/notifications/certs/../../v2/x", base)
     check_cert_url("https://api-m.paypal.com/v1/notifications/certs/CERT-1", base)
     check_cert_url("https://API-M.paypal.com/v1/notifications/certs/CERT-1", base)
+
+
+def test_paypal_names_the_older_host_of_the_same_environment_in_its_cert_urls() -> None:
+    # As real deliveries do: the REST base is api-m.*, the certificate is on api.*.
+    sandbox, live = "https://api-m.sandbox.paypal.com", "https://api-m.paypal.com"
+    real = "/v1/notifications/certs/CERT-360caa42-fca2a594-90621ecd"
+    check_cert_url(f"https://api.sandbox.paypal.com{real}", sandbox)
+    check_cert_url(f"https://api.paypal.com{real}", live)
+    with pytest.raises(Rejected, match="not the PayPal API host"):
+        check_cert_url(f"https://api.paypal.com{real}", sandbox)
+    with pytest.raises(Rejected, match="not the PayPal API host"):
+        check_cert_url(f"https://api.sandbox.paypal.com{real}", live)
 
 
 @pytest.mark.parametrize(
