@@ -17,7 +17,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from mentorships.settings import Settings
-from sync import orders
+from sync import orders, rest
 from sync.paypal import webhook as paypal_webhook
 from sync.paypal.checkout import PayPalCheckout
 from sync.paypal.client import PayPal
@@ -85,9 +85,8 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _warn_about_local_keys(settings)
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
-        async with httpx.AsyncClient(timeout=30, limits=limits) as http:
-            services = State(settings, Rest(settings, http))
+        async with rest.session() as db_http, httpx.AsyncClient(timeout=30) as http:
+            services = State(settings, Rest(settings, db_http))
             stripe_http = None
             if "stripe" in providers:
                 stripe_http = stripe.HTTPXClient(timeout=30)

@@ -9,13 +9,12 @@ import logging
 import uuid
 from typing import Any
 
-import httpx
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from mentorships.settings import Provider, Settings
-from sync.rest import ApiError, Rest
+from sync.rest import ApiError, Rest, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -124,24 +123,24 @@ async def record_event(
     context = {"provider": provider, "event_id": event_id, "event_type": event_type}
     try:
         response = await rest.rpc_raw("record_payment_event", body)
-    except httpx.HTTPError as e:
+    except Unreachable as e:
         log.error(
-            "webhook not recorded: database API unreachable", extra={**context, "error": repr(e)}
+            "webhook not recorded: database API unreachable", extra={**context, "error": str(e)}
         )
         return JSONResponse({"error": "the database API is not reachable"}, status_code=500)
-    if response.status_code >= 500:
+    if response.status >= 500:
         log.error(
             "webhook not recorded: database API failed",
-            extra={**context, "status": response.status_code, "body": response.text[:500]},
+            extra={**context, "status": response.status, "body": response.text[:500]},
         )
         return JSONResponse({"error": "the database API failed"}, status_code=500)
-    if response.status_code >= 400:
+    if response.status >= 400:
         # The database refused the event itself (PostgREST's status and JSON, passed through).
         log.error(
             "webhook refused by the database",
-            extra={**context, "status": response.status_code, "body": response.text[:500]},
+            extra={**context, "status": response.status, "body": response.text[:500]},
         )
-        return Response(response.content, response.status_code, media_type="application/json")
+        return Response(response.content, response.status, media_type="application/json")
     result = response.json()
     outcome = result.get("outcome") if isinstance(result, dict) else None
     log.info("webhook recorded", extra={**context, "outcome": outcome})

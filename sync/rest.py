@@ -1,18 +1,27 @@
 """A small PostgREST client (through the gateway at /rest/v1, as supabase-py talks to it):
-as the caller with their own JWT, as anon, or as the service role."""
+as the caller with their own JWT, as anon, or as the service role.
+
+It runs on aiohttp rather than httpx: every webhook is one call here, and on this 2-core machine
+an httpx.AsyncClient call costs about 1.7 ms of CPU (its connection pool scans every connection
+per request, and anyio wraps every socket call) against 0.35 ms for aiohttp, which made the
+client, not the database, the webhook bottleneck (bench/webhooks.py)."""
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
 
 from mentorships import jwt
 from mentorships.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Connections kept open to the gateway; PostgREST's own pool is the real limit behind them.
+POOL_SIZE = 32
 
 
 class ApiError(Exception):
@@ -28,12 +37,38 @@ class ApiError(Exception):
         return cls(status, {"error": error, **details})
 
 
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(errors="replace")
+
+
+class Unreachable(Exception):
+    """The gateway did not answer (connection refused, reset, timed out)."""
+
+
+def session() -> aiohttp.ClientSession:
+    """One per app (created inside its event loop, closed at shutdown)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=POOL_SIZE, ttl_dns_cache=300),
+        timeout=aiohttp.ClientTimeout(total=30),
+        raise_for_status=False,
+    )
+
+
 class Rest:
     """RPC calls and reads. Every error answer of PostgREST (4xx) is raised as an ApiError
     carrying PostgREST's own status and JSON, so handlers can pass it through unchanged; a 5xx
     or an unreachable gateway becomes a 502 of ours."""
 
-    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+    def __init__(self, settings: Settings, http: aiohttp.ClientSession) -> None:
         self.url = settings.rest_url
         self.http = http
         self.anon_key = jwt.anon_key(settings)
@@ -48,46 +83,69 @@ class Rest:
             "Accept": "application/json",
         }
 
-    async def _send(
-        self, method: str, path: str, headers: dict[str, str], **kw: Any
-    ) -> httpx.Response:
+    async def send(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        *,
+        body: bytes | None = None,
+        params: dict[str, str] | None = None,
+    ) -> Reply:
+        """One request; Unreachable when no answer came."""
         try:
-            response = await self.http.request(method, f"{self.url}{path}", headers=headers, **kw)
-        except httpx.HTTPError as e:
-            log.error("database API unreachable", extra={"path": path, "error": repr(e)})
+            async with self.http.request(
+                method, f"{self.url}{path}", data=body, headers=headers, params=params
+            ) as response:
+                return Reply(response.status, await response.read())
+        except (aiohttp.ClientError, TimeoutError) as e:
+            raise Unreachable(repr(e)) from e
+
+    async def _checked(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        *,
+        body: bytes | None = None,
+        params: dict[str, str] | None = None,
+    ) -> Reply:
+        try:
+            reply = await self.send(method, path, headers, body=body, params=params)
+        except Unreachable as e:
+            log.error("database API unreachable", extra={"path": path, "error": str(e)})
             raise ApiError.message(502, "the database API is not reachable") from e
-        if response.status_code >= 500:
+        if reply.status >= 500:
             log.error(
                 "database API error",
-                extra={"path": path, "status": response.status_code, "body": response.text[:500]},
+                extra={"path": path, "status": reply.status, "body": reply.text[:500]},
             )
-            raise ApiError.message(
-                502, "the database API failed", upstream_status=response.status_code
-            )
-        if response.status_code >= 400:
-            raise ApiError(response.status_code, response.content)
-        return response
+            raise ApiError.message(502, "the database API failed", upstream_status=reply.status)
+        if reply.status >= 400:
+            raise ApiError(reply.status, reply.content)
+        return reply
 
     async def rpc(
         self, name: str, args: dict[str, Any], *, token: str | None = None, service: bool = False
     ) -> Any:
         """POST /rpc/NAME as the user holding `token`, or as the service role."""
-        response = await self._send(
-            "POST", f"/rpc/{name}", self._headers(token, service=service), json=args
+        reply = await self._checked(
+            "POST",
+            f"/rpc/{name}",
+            self._headers(token, service=service),
+            body=json.dumps(args).encode(),
         )
-        return response.json()
+        return reply.json()
 
-    async def rpc_raw(self, name: str, body: bytes) -> httpx.Response:
-        """POST /rpc/NAME as the service role with a body already encoded; the response as it
-        came (the webhook handlers decide what a 5xx means for them)."""
-        return await self.http.post(
-            f"{self.url}/rpc/{name}", content=body, headers=self._headers(None, service=True)
-        )
+    async def rpc_raw(self, name: str, body: bytes) -> Reply:
+        """POST /rpc/NAME as the service role with a body already encoded; the answer as it
+        came (the webhook handlers decide what a 5xx means for them). Unreachable when none."""
+        return await self.send("POST", f"/rpc/{name}", self._headers(None, service=True), body=body)
 
     async def select(self, table: str, params: dict[str, str]) -> list[dict[str, Any]]:
         """GET /TABLE?params as anon (what anyone may read)."""
-        response = await self._send(
+        reply = await self._checked(
             "GET", f"/{table}", self._headers(None, service=False), params=params
         )
-        rows: list[dict[str, Any]] = response.json()
+        rows: list[dict[str, Any]] = reply.json()
         return rows
