@@ -68,11 +68,13 @@ def up(settings: Settings) -> None:
     _done(t, stack.services.start())
     local = stack.services.local_providers()
     if local:
+        secrets_file = stack.services.p.provider_secrets.relative_to(PROJECT_DIR)
         click.echo(
-            f"  note: {', '.join(local)}: local placeholder API keys; checkout cannot reach the "
-            "provider's API from here until real test keys are set "
-            "(MENTORSHIPS_STRIPE_SECRET_KEY, MENTORSHIPS_PAYPAL_CLIENT_ID/_SECRET). Webhooks "
-            f"signed with the local secrets in {stack.services.p.provider_secrets} verify."
+            f"  note: {' and '.join(local)} run on local placeholder API keys: checkout cannot "
+            "reach their APIs until real test keys are set\n"
+            "        (MENTORSHIPS_STRIPE_SECRET_KEY, MENTORSHIPS_PAYPAL_CLIENT_ID and _SECRET); "
+            f"webhooks signed with the local secrets\n        in {secrets_file} verify "
+            "(`mentorships keys` shows them)."
         )
 
 
@@ -219,8 +221,9 @@ def keys(settings: Settings, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(values, indent=2))
         return
+    width = max(len(k) for k in values)
     for k, v in values.items():
-        click.echo(f"{k:<17} {v}")
+        click.echo(f"{k:<{width}} {v}")
 
 
 @cli.command()
