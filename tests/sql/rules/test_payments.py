@@ -15,6 +15,7 @@ import pytest
 
 from mentorships import jwt
 from mentorships.settings import Settings
+from sync import signing
 from tests.conftest import Clock
 from tests.scenario import Api, Scenario, ok, race, refused
 
@@ -41,109 +42,77 @@ def shop(scenario: Scenario, clock: Clock) -> dict[str, Any]:
     }
 
 
-# --- provider events, shaped as Stripe and PayPal send them ----------------------------------
+# --- provider events (sync.signing builds them as Stripe and PayPal do) -----------------------
 
 
-def stripe_event(
-    event_type: str, obj: dict[str, Any], event_id: str | None = None
-) -> dict[str, Any]:
-    return {
-        "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
-        "object": "event",
-        "type": event_type,
-        "api_version": "2024-06-20",
-        "created": int(NOW.timestamp()),
-        "livemode": False,
-        "data": {"object": obj},
-    }
+def stripe_event(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+    return signing.stripe_event(event_type, obj)
 
 
 def stripe_paid(order: dict[str, Any], **over: Any) -> dict[str, Any]:
-    session = {
-        "id": f"cs_test_{order['id'][:8]}",
-        "object": "checkout.session",
-        "amount_total": order["amount_cents"],
-        "currency": order["currency"],
-        "payment_status": "paid",
-        "payment_intent": f"pi_{order['id'][:8]}",
-        "metadata": {"order_id": order["id"]},
-    } | over
-    return stripe_event("checkout.session.completed", session)
+    session = signing.stripe_checkout_session(
+        order_id=order["id"],
+        amount_total=order["amount_cents"],
+        currency=order["currency"],
+        session_id=f"cs_test_{order['id'][:8]}",
+        payment_intent=f"pi_{order['id'][:8]}",
+    )
+    return signing.stripe_event("checkout.session.completed", session | over)
 
 
 def stripe_expired(order: dict[str, Any]) -> dict[str, Any]:
-    return stripe_event(
-        "checkout.session.expired",
-        {
-            "id": f"cs_test_{order['id'][:8]}",
-            "object": "checkout.session",
-            "payment_status": "unpaid",
-            "payment_intent": None,
-            "metadata": {"order_id": order["id"]},
-        },
+    session = signing.stripe_checkout_session(
+        order_id=order["id"],
+        amount_total=order["amount_cents"],
+        currency=order["currency"],
+        session_id=f"cs_test_{order['id'][:8]}",
+        payment_status="unpaid",
+        status="expired",
     )
+    return signing.stripe_event("checkout.session.expired", session)
 
 
 def stripe_refunded(order: dict[str, Any], refunded: int) -> dict[str, Any]:
-    return stripe_event(
-        "charge.refunded",
-        {
-            "id": f"ch_{order['id'][:8]}",
-            "object": "charge",
-            "amount": order["amount_cents"],
-            "amount_refunded": refunded,
-            "currency": order["currency"],
-            "payment_intent": f"pi_{order['id'][:8]}",
-            "refunded": refunded == order["amount_cents"],
-            "metadata": {"order_id": order["id"]},
-        },
+    charge = signing.stripe_charge(
+        order_id=order["id"],
+        amount=order["amount_cents"],
+        amount_refunded=refunded,
+        currency=order["currency"],
+        payment_intent=f"pi_{order['id'][:8]}",
     )
+    return signing.stripe_event("charge.refunded", charge)
 
 
-def paypal_event(event_type: str, resource: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": f"WH-{uuid.uuid4().hex[:20].upper()}",
-        "event_version": "1.0",
-        "create_time": NOW.isoformat(),
-        "resource_type": "capture" if "CAPTURE.COMPLETED" in event_type else "refund",
-        "event_type": event_type,
-        "summary": event_type,
-        "resource": resource,
-    }
+def capture_id(order: dict[str, Any]) -> str:
+    return f"CAP{order['id'][:8].upper()}"
 
 
 def paypal_captured(order: dict[str, Any], value: str, currency: str = "USD") -> dict[str, Any]:
-    return paypal_event(
-        "PAYMENT.CAPTURE.COMPLETED",
-        {
-            "id": f"CAP{order['id'][:8].upper()}",
-            "status": "COMPLETED",
-            "amount": {"currency_code": currency, "value": value},
-            "custom_id": order["id"],
-            "supplementary_data": {"related_ids": {"order_id": f"PP{order['id'][:8].upper()}"}},
-        },
+    capture = signing.paypal_capture(
+        order_id=order["id"],
+        paypal_order_id=f"PP{order['id'][:8].upper()}",
+        amount_cents=0,
+        currency=currency,
+        capture_id=capture_id(order),
+    )
+    capture["amount"] = {"currency_code": currency, "value": value}  # exactly as written
+    return signing.paypal_event(
+        "PAYMENT.CAPTURE.COMPLETED", capture, resource_type="capture", summary="captured"
     )
 
 
 def paypal_refunded(order: dict[str, Any], value: str, total: str | None) -> dict[str, Any]:
-    resource: dict[str, Any] = {
-        "id": f"REF{uuid.uuid4().hex[:8].upper()}",
-        "status": "COMPLETED",
-        "amount": {"currency_code": "USD", "value": value},
-        "custom_id": order["id"],
-        "links": [
-            {
-                "rel": "up",
-                "method": "GET",
-                "href": f"https://api.paypal.com/v2/payments/captures/CAP{order['id'][:8].upper()}",
-            }
-        ],
-    }
-    if total is not None:
-        resource["seller_payable_breakdown"] = {
-            "total_refunded_amount": {"currency_code": "USD", "value": total}
-        }
-    return paypal_event("PAYMENT.CAPTURE.REFUNDED", resource)
+    refund = signing.paypal_refund(
+        order_id=order["id"], capture_id=capture_id(order), amount_cents=0, currency="USD"
+    )
+    refund["amount"] = {"currency_code": "USD", "value": value}
+    if total is None:  # older payloads carry no breakdown
+        del refund["seller_payable_breakdown"]
+    else:
+        refund["seller_payable_breakdown"]["total_refunded_amount"]["value"] = total
+    return signing.paypal_event(
+        "PAYMENT.CAPTURE.REFUNDED", refund, resource_type="refund", summary="refunded"
+    )
 
 
 def deliver(service: Api, provider: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -206,7 +175,7 @@ def test_second_call_returns_the_open_order_and_switching_provider_keeps_the_hol
     switched = order(scenario, shop["student"], shop["product"], provider="paypal")
     assert switched["id"] != first["id"]
     assert switched["seat_reservation_id"] == first["seat_reservation_id"]
-    statuses = dict(
+    statuses: dict[str, str] = dict(
         scenario.conn.execute(
             "select id::text, status::text from public.orders where id in (%s, %s)",
             (first["id"], switched["id"]),
@@ -817,4 +786,36 @@ def test_twenty_concurrent_deliveries_of_one_event_make_one_pack(
             scenario, "select count(*) from private.webhook_events where event_id = %s", event["id"]
         )
         == 1
+    )
+
+
+def test_refunds_racing_their_payments_are_never_left_waiting(
+    scenario: Scenario, shop: dict[str, Any], settings: Settings
+) -> None:
+    """A refund that finds no payment is parked; a payment applies the parked refunds. Sent at
+    the same instant, neither may miss the other (they take turns per provider payment)."""
+    scenario.conn.execute(
+        "update public.mentors set seat_capacity = 40 where id = %s", (shop["mentor"],)
+    )
+    orders = [order(scenario, scenario.person(), shop["product"]) for _ in range(15)]
+    key = jwt.service_role_key(settings)
+    calls: list[tuple[uuid.UUID | str, dict[str, Any]]] = []
+    for o in orders:
+        for event in (stripe_paid(o), stripe_refunded(o, o["amount_cents"])):
+            body = {"provider": "stripe", "event_id": event["id"], "event_type": event["type"]}
+            calls.append((key, body | {"payload": event}))
+    assert race(settings, "record_payment_event", calls) == Counter({200: 30})
+    ids = [o["id"] for o in orders]
+    assert scenario.conn.execute(
+        "select count(*) filter (where status = 'refunded'), count(*) from public.session_packs"
+        " where order_id = any(%s::uuid[])",
+        (ids,),
+    ).fetchone() == (15, 15)
+    assert (
+        count(
+            scenario,
+            "select count(*) from private.webhook_events where payment_ref = any(%s) and outcome = 'deferred'",
+            [f"pi_{i[:8]}" for i in ids],
+        )
+        == 0
     )
