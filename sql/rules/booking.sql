@@ -222,11 +222,17 @@ as $$
 declare
   saved public.sessions;
 begin
-  -- Bookings of one mentor, and of one student, take turns from here to commit, so the checks
-  -- below see every committed session and a lost race is their 409, not the exclusion
-  -- constraint's error (which PostgREST 12.0 answers with 400). The constraints stay the last word.
-  perform pg_catalog.pg_advisory_xact_lock(1, pg_catalog.hashtext(s.mentor_id::text)),
-          pg_catalog.pg_advisory_xact_lock(2, pg_catalog.hashtext(s.student_id::text));
+  -- Bookings that could overlap take turns from here to commit, so the checks below see every
+  -- committed session and a lost race is their 409, not the exclusion constraint's error (which
+  -- PostgREST 12.0 answers with 400); the constraints stay the last word. Two overlapping ranges
+  -- of a mentor share an instant, hence an hour: each booking locks the mentor's hours its range
+  -- (with buffer) touches, in ascending order, so bookings of other hours do not wait. Then the
+  -- student, whole.
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(s.mentor_id::text || ':' || h, 0))
+     from pg_catalog.generate_series(
+            floor(extract(epoch from s.starts_at) / 3600)::bigint,
+            floor((extract(epoch from s.blocked_until) - 1) / 3600)::bigint) h;
+  perform pg_catalog.pg_advisory_xact_lock(2, pg_catalog.hashtext(s.student_id::text));
   if exists (select from public.sessions x
               where x.mentor_id = s.mentor_id and x.status = 'scheduled' and x.id is distinct from s.id
                 and tstzrange(x.starts_at, x.blocked_until) && tstzrange(s.starts_at, s.blocked_until)) then

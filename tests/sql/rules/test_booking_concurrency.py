@@ -15,6 +15,31 @@ NY = ZoneInfo("America/New_York")
 NOW = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
 
 
+def test_thirty_clients_overlapping_slots_across_an_hour(
+    scenario: Scenario, settings: Settings, clock: Clock
+) -> None:
+    """09:30, 10:00 and 10:30 (60 min + 15 min buffer) all overlap each other, though they start
+    in different hours: one booking wins, every other answer is a 409."""
+    clock.freeze(NOW)
+    mentor = scenario.mentor(capacity=60)
+    students = [scenario.person() for _ in range(30)]
+    packs = [scenario.pack(mentor, s, purchased_at=NOW - dt.timedelta(days=1)) for s in students]
+    slots = [
+        dt.datetime(2026, 11, 4, h, m, tzinfo=NY).isoformat()
+        for h, m in ((9, 30), (10, 0), (10, 30))
+    ]
+    statuses = race(
+        settings,
+        "book_session",
+        [
+            (s, {"pack_id": str(p), "starts_at": slots[i % 3]})
+            for i, (s, p) in enumerate(zip(students, packs, strict=True))
+        ],
+    )
+    assert statuses == Counter({200: 1, 409: 29})
+    assert scenario.one("select count(*) from public.sessions where mentor_id = %s", mentor) == 1
+
+
 def test_fifty_clients_one_slot(scenario: Scenario, settings: Settings, clock: Clock) -> None:
     clock.freeze(NOW)
     mentor = scenario.mentor(capacity=60)
@@ -54,7 +79,9 @@ def test_thirty_bookings_on_a_four_credit_pack(
         dt.datetime(2026, 11, day, hour, tzinfo=NY) for day in (3, 4, 5, 6) for hour in range(9, 17)
     ][:30]
     statuses = race(
-        settings, "book_session", [(student, {"pack_id": str(pack), "starts_at": s.isoformat()}) for s in slots]
+        settings,
+        "book_session",
+        [(student, {"pack_id": str(pack), "starts_at": s.isoformat()}) for s in slots],
     )
     assert statuses == Counter({200: 4, 409: 26})
     assert (
