@@ -1,14 +1,37 @@
-"""Amounts: integers of the currency's smallest unit in the database and for Stripe; decimal
-strings for PayPal. Never floats.
+"""Amounts: integers of the currency's ISO 4217 minor unit in the database and for Stripe
+(cents; yen have none); decimal strings for PayPal. Never floats.
 
-PayPal refuses decimals for JPY, HUF and TWD; for those the database's amount is whole units
-(the SQL side reads PayPal's `amount.value` the same way: private.paypal_amount_cents)."""
+PayPal also writes HUF and TWD without decimals although they have cents: 1500 HUF is "1500"
+there and 150000 here, and an amount with cents cannot go to PayPal at all. The SQL side reads
+PayPal's `amount.value` the same way (private.paypal_amount_cents)."""
 
 from __future__ import annotations
 
 import re
 
-ZERO_DECIMAL = frozenset({"JPY", "HUF", "TWD"})
+# ISO 4217 currencies without a minor unit (Stripe's zero-decimal list).
+ZERO_DECIMAL = frozenset(
+    {
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "JPY",
+        "KMF",
+        "KRW",
+        "MGA",
+        "PYG",
+        "RWF",
+        "UGX",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    }
+)
+# Currencies PayPal takes in whole units only although they have cents.
+PAYPAL_WHOLE_UNITS = frozenset({"HUF", "TWD"})
 _DECIMAL = re.compile(r"^(?P<units>[0-9]+)(?:\.(?P<fraction>[0-9]+))?$")
 
 
@@ -17,9 +40,15 @@ def decimals(currency: str) -> int:
 
 
 def to_decimal_string(amount: int, currency: str) -> str:
-    """24000 usd -> "240.00"; 1500 jpy -> "1500"."""
+    """PayPal's value: 24000 usd -> "240.00"; 1500 jpy -> "1500"; 150000 huf -> "1500"."""
     if amount < 0:
         raise ValueError(f"amount must not be negative, got {amount}")
+    if currency.upper() in PAYPAL_WHOLE_UNITS:
+        if amount % 100:
+            raise ValueError(
+                f"PayPal takes {currency.upper()} in whole units only; {amount} is not a whole amount"
+            )
+        return str(amount // 100)
     places = decimals(currency)
     if places == 0:
         return str(amount)

@@ -6,8 +6,9 @@
 
 -- Amounts --------------------------------------------------------------------------------------
 
--- Minor units of a PayPal amount ({"currency_code": "USD", "value": "240.00"}), exactly (numeric,
--- never floats). PayPal writes JPY, HUF and TWD without decimals.
+-- ISO 4217 minor units of a PayPal amount ({"currency_code": "USD", "value": "240.00"}), exactly
+-- (numeric, never floats): what Stripe and our tables count in. Yen have no minor unit; PayPal
+-- writes forints and Taiwan dollars without decimals, but they have cents ("1500" HUF = 150000).
 create or replace function private.paypal_amount_cents(amount jsonb)
 returns integer
 language plpgsql
@@ -15,7 +16,7 @@ immutable
 set search_path = ''
 as $$
 declare
-  digits integer := case when upper(amount ->> 'currency_code') in ('JPY', 'HUF', 'TWD') then 0 else 2 end;
+  digits integer := case when upper(amount ->> 'currency_code') = 'JPY' then 0 else 2 end;
   value numeric;
 begin
   if amount is null or jsonb_typeof(amount) = 'null' then
@@ -32,7 +33,7 @@ begin
 end
 $$;
 comment on function private.paypal_amount_cents(jsonb) is
-  'A PayPal amount object in minor units (exact; JPY, HUF and TWD have no decimals).';
+  'A PayPal amount object in ISO 4217 minor units (exact; yen have none, "1500" HUF is 150000).';
 revoke execute on function private.paypal_amount_cents(jsonb) from public, anon, authenticated;
 
 create or replace function private.admin_ids()

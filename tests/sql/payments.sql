@@ -7,7 +7,7 @@
 --   product   dddddddd-0000-0000-0000-000000000011
 begin;
 set search_path = public, extensions;
-select plan(24);
+select plan(25);
 
 -- === privileges: who may execute what ===
 select function_privs_are('public', 'create_order', array['uuid', 'text', 'text'], 'anon', array[]::text[],
@@ -37,6 +37,8 @@ select is(private.paypal_amount_cents('{"currency_code": "USD", "value": "199.99
 select is(private.paypal_amount_cents('{"currency_code": "USD", "value": "12"}'), 1200, 'USD 12 is 1200 cents');
 select is(private.paypal_amount_cents('{"currency_code": "EUR", "value": "0.10"}'), 10, 'EUR 0.10 is 10 cents');
 select is(private.paypal_amount_cents('{"currency_code": "JPY", "value": "3000"}'), 3000, 'JPY has no decimals');
+select is(private.paypal_amount_cents('{"currency_code": "HUF", "value": "1500"}'), 150000,
+  'PayPal writes forints whole, but a forint has 100 fillér');
 select throws_ok($$select private.paypal_amount_cents('{"currency_code": "USD", "value": "1.005"}')$$,
   'PT422', 'amount.value 1.005 has more than 2 decimals', 'a third decimal is refused, not rounded');
 select throws_ok($$select private.paypal_amount_cents('{"currency_code": "JPY", "value": "30.5"}')$$,

@@ -441,8 +441,8 @@ def test_a_mentor_cannot_check_out(
         (1999, "eur", "19.99"),
         (100000000, "usd", "1000000.00"),
         (1500, "jpy", "1500"),
-        (1500, "HUF", "1500"),
-        (990, "twd", "990"),
+        (150000, "HUF", "1500"),  # PayPal writes forints and Taiwan dollars without cents
+        (99000, "twd", "990"),
     ],
 )
 def test_amounts_are_decimal_strings_both_ways(cents: int, currency: str, value: str) -> None:
@@ -457,3 +457,8 @@ def test_amounts_are_decimal_strings_both_ways(cents: int, currency: str, value:
 def test_amounts_the_currency_cannot_have_are_refused(value: str, currency: str) -> None:
     with pytest.raises(ValueError):
         money.from_decimal_string(value, currency)
+
+
+def test_forint_cents_cannot_go_to_paypal() -> None:
+    with pytest.raises(ValueError, match="whole units only"):
+        money.to_decimal_string(150050, "huf")
