@@ -26,6 +26,7 @@ def settings() -> Settings:
 def stack(settings: Settings) -> Iterator[Stack]:
     s = Stack(settings)
     # Leftovers of an interrupted run.
+    s.services.stop()
     s.gateway.stop()
     s.postgrest.stop()
     s.postgres.start()
@@ -34,6 +35,7 @@ def stack(settings: Settings) -> Iterator[Stack]:
     db.prepare_test_database(settings)
     s.postgrest.start()
     s.gateway.start()
+    s.services.start()
     try:
         yield s
     finally:

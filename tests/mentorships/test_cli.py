@@ -29,6 +29,7 @@ def run(
         "MENTORSHIPS_DB_PORT": str(settings.db_port),
         "MENTORSHIPS_POSTGREST_PORT": str(settings.postgrest_port),
         "MENTORSHIPS_POSTGREST_ADMIN_PORT": str(settings.postgrest_admin_port),
+        "MENTORSHIPS_SERVICES_PORT": str(settings.services_port),
         "MENTORSHIPS_ALLOW_TX_ROLLBACK": "true",
         "MENTORSHIPS_EPHEMERAL": "true",
     }
@@ -56,7 +57,7 @@ def test_help_lists_every_command(settings: Settings) -> None:
 def test_status_reports_every_component_healthy(settings: Settings, world: World) -> None:
     out = run(settings, "status")
     assert out.returncode == 0, out.stdout + out.stderr
-    for name in ("postgres", "postgrest", "gateway"):
+    for name in ("postgres", "postgrest", "gateway", "services"):
         line = next(line for line in out.stdout.splitlines() if line.strip().startswith(name))
         assert "healthy" in line
     assert f"127.0.0.1:{settings.db_port}" in out.stdout
@@ -65,7 +66,7 @@ def test_status_reports_every_component_healthy(settings: Settings, world: World
 def test_up_twice_is_a_no_op(settings: Settings, world: World) -> None:
     out = run(settings, "up")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.count("already running") == 3
+    assert out.stdout.count("already running") == 4
 
 
 def test_token_mints_a_supabase_shaped_jwt_that_the_gateway_accepts(
