@@ -17,15 +17,15 @@ async def handle(settings: Settings, rest: Rest, raw: bytes, signature: str | No
     if not signature:
         return orders.rejected("stripe", "no Stripe-Signature header")
     try:
-        # The check inside stripe.Webhook.construct_event, without building a StripeObject we do
-        # not use (construct_event also fails with AttributeError on a signed non-object body).
-        stripe.WebhookSignature.verify_header(
+        stripe.Webhook.construct_event(
             raw, signature, settings.stripe_webhook_secret.get_secret_value(), TOLERANCE_SECONDS
         )
+        # The payload we store is the event exactly as sent, parsed strictly (an object).
         event = orders.parse_event(raw)
     except stripe.SignatureVerificationError as e:
         return orders.rejected("stripe", f"signature verification failed: {e.user_message or e}")
-    except ValueError as e:  # not UTF-8, not JSON, not an object
+    except (ValueError, AttributeError, TypeError) as e:
+        # not UTF-8, not JSON, or (construct_event's AttributeError) JSON that is not an object
         return orders.rejected("stripe", f"the body is not a JSON event: {e}")
     event_id, event_type = event.get("id"), event.get("type")
     if not isinstance(event_id, str) or not isinstance(event_type, str):
