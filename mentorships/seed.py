@@ -1,16 +1,27 @@
 """Demo data: mentors, students and their whole history, in every state the product knows.
 
 `run` replaces the earlier demo data (everything belonging to users whose email ends with
-@demo.mentorships.test; other users and their rows are kept) in one transaction. The data is
-deterministic for a random seed: ids are uuid5 over a fixed namespace and every instant is
-relative to an anchor, the database clock (private.clock_now()) truncated to the hour, so the
-demo is "current" whenever it runs. Only live checkout holds use the exact clock: a hold lasts
+@demo.mentorships.test; other users and their rows are kept). The plan is deterministic for a
+random seed: ids the seed chooses are uuid5 over a fixed namespace and every instant is relative
+to an anchor, the database clock (private.clock_now()) truncated to the hour, so the demo is
+"current" whenever it runs. Only live checkout holds use the exact clock: a hold lasts
 platform_settings.seat_hold_minutes, so it is only live relative to the instant of seeding.
 
-Rows are written the way the rules expect: users into auth.users (the trigger creates the
-profiles), roles set on the profiles before the mentors rows, packs inserted with
-remaining_sessions = sessions_total and moved only by session_credit_ledger entries, pack
-states set after their ledger entries.
+Three steps, each on the rows of the one before:
+1. people and catalog, in one transaction that first removes the earlier demo data: users into
+   auth.users (the trigger creates the profiles), roles set on the profiles before the mentors
+   rows, products at the prices of the time, promotion codes;
+2. every purchase the real way, in order of time with the database clock frozen at each instant
+   (mentorships.purchases): create_order through the gateway as the student, then the
+   provider's signed webhook to the running services (payment, refund, expired checkout, a
+   payment of the wrong amount); between them what the storylines do to the catalog and to
+   seats (a price raised, a product retired, a mentor leaving, a seat into grace and released);
+   the database chooses the ids of the orders, seats, payments and packs;
+3. what happened after the purchases, in one transaction, on the packs and seats the database
+   made: sessions, the credit ledger (remaining_sessions moves only through it), packs used up
+   or expired, the outbox and the admins' actions; rows the database stamped with the wall
+   clock during the replay (created_at, ...) get the instant of their step; then a check that
+   every order, seat and pack ended where its storyline says.
 
 `info_text` is what `mentorships info` (and `make demo`) prints: URLs, keys, demo accounts
 and curl lines that work against the running stack.
@@ -33,7 +44,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from mentorships import db
+from mentorships import db, purchases
 from mentorships import jwt as jwt_
 from mentorships.errors import StackError
 from mentorships.settings import Settings
@@ -467,6 +478,7 @@ class _Product:
     currency: str
     is_active: bool
     created_at: dt.datetime
+    old_price_cents: int | None = None  # sold at this price until PRICE_RAISE_DAYS ago
 
 
 @dataclass(eq=False)
@@ -488,7 +500,8 @@ class _Mentor:
     products: list[_Product] = field(default_factory=list)
     busy: list[Interval] = field(default_factory=list)
     windows: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-    live: int = 0
+    live: int = 0  # seats of storylines still holding one today
+    past: list[Interval] = field(default_factory=list)  # seats of the others, while held
 
     @property
     def id(self) -> uuid.UUID:
@@ -500,17 +513,23 @@ class _Mentor:
 
 @dataclass(eq=False)
 class _Seat:
+    """A seat as the storyline expects the database to hold it. `id` is the database's, once
+    the replay created the seat (create_order's hold)."""
+
     id: uuid.UUID
     mentor: _Mentor
     student: _Person
     status: str
     created_at: dt.datetime
+    provider: str
     hold_expires_at: dt.datetime | None = None
     activated_at: dt.datetime | None = None
     grace_started_at: dt.datetime | None = None
     grace_ends_at: dt.datetime | None = None
     released_at: dt.datetime | None = None
     release_reason: str | None = None
+    story: str = ""
+    created: bool = False  # by the replay
 
 
 @dataclass(eq=False)
@@ -527,6 +546,7 @@ class _Session:
     completed_at: dt.datetime | None = None
     notes: str | None = None
     reschedule_count: int = 0
+    by_refund: bool = False  # scheduled when its pack was refunded: the refund cancels it
 
     @property
     def closed_at(self) -> dt.datetime:
@@ -549,14 +569,40 @@ class _Credit:
 
 
 @dataclass(eq=False)
+class _Order:
+    """One checkout of a storyline, as the replay plays it: created with create_order, then
+    paid, refunded or left to run out through the provider's webhooks. `key` is the plan's own
+    id (the provider ids and event ids derive from it); `id` is the database's."""
+
+    key: uuid.UUID
+    seat: _Seat
+    product: _Product
+    provider: str
+    status: str  # what it ends as
+    created_at: dt.datetime
+    story: str
+    promo: _Promo | None = None
+    paid_at: dt.datetime | None = None
+    underpaid: bool = False  # pays less than the order says: flagged
+    ends_at: dt.datetime | None = None  # the unpaid checkout runs out
+    refunds: list[tuple[dt.datetime, bool]] = field(default_factory=list)  # (at, in full)
+    # the database's answers
+    id: uuid.UUID | None = None
+    amount_cents: int = 0
+    refunded_cents: int = 0
+    answer: dict[str, Any] = field(default_factory=dict)
+    pack: _Pack | None = None  # the pack its payment creates (paid orders)
+
+
+@dataclass(eq=False)
 class _Pack:
+    """A pack a paid order creates; `id` is the database's once the payment webhook made it."""
+
     id: uuid.UUID
     seat: _Seat
     product: _Product
-    order_id: uuid.UUID | None
+    order: _Order
     sessions_total: int
-    price_cents: int
-    currency: str
     purchased_at: dt.datetime
     expires_at: dt.datetime
     status: str = "active"
@@ -566,6 +612,7 @@ class _Pack:
     sessions: list[_Session] = field(default_factory=list)
     credits: list[_Credit] = field(default_factory=list)
     remaining: int = 0
+    written: bool = False  # sessions and ledger already written (before its refund)
 
     @property
     def mentor(self) -> _Mentor:
@@ -594,6 +641,87 @@ class _Platform:
     grace_hours: int
     grace_warning_hours: int
     cancel_notice_hours: int
+
+
+@dataclass(eq=False)
+class _Note:
+    """An outbox message of the storyline (the ones the database queues itself, for
+    purchases and refunds, come from the replay)."""
+
+    to: _Person
+    kind: str
+    channel: str
+    at: dt.datetime
+    payload: dict[str, Any]
+    session: _Session | None
+    pack: _Pack | None
+    status: str
+    sent_at: dt.datetime | None
+    voided_at: dt.datetime | None
+    created_at: dt.datetime
+    attempts: int
+    last_error: str | None = None
+
+    def row(self) -> Row:
+        about = self.session.id if self.session else self.pack.id if self.pack else None
+        about = about or uuid.uuid5(NAMESPACE, self.kind)
+        return (
+            self.to.id,
+            self.kind,
+            self.channel,
+            f"{self.kind}:{about}:{self.to.id}:{self.channel}",
+            Jsonb(self.payload),
+            self.session.id if self.session else None,
+            self.pack.id if self.pack else None,
+            self.status,
+            self.at,
+            self.attempts,
+            self.last_error,
+            self.sent_at,
+            self.voided_at,
+            self.created_at,
+        )
+
+
+@dataclass(eq=False)
+class _Audit:
+    actor: uuid.UUID | None
+    action: str
+    table: str
+    row: uuid.UUID | _Pack
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
+    reason: str | None
+    at: dt.datetime
+
+    def values(self) -> Row:
+        return (
+            self.actor,
+            self.action,
+            self.table,
+            self.row.id if isinstance(self.row, _Pack) else self.row,
+            Jsonb(self.old) if self.old is not None else None,
+            Jsonb(self.new) if self.new is not None else None,
+            self.reason,
+            self.at,
+        )
+
+
+# The timeline the replay plays, in order of time (then of planning): what the storylines did
+# to the catalog and to seats, beside their orders. Kinds: "price" (a product's price goes up to
+# today's), "retire" (a product is no longer sold), "deactivate" (a mentor leaves the catalog),
+# "grace" (a seat's last pack ended), "release" (its grace ran out), "hold_job" (the hold job
+# runs: a flagged order's hold runs out).
+@dataclass(eq=False)
+class _Event:
+    at: dt.datetime
+    kind: str
+    subject: _Seat | _Product | _Mentor
+    until: dt.datetime | None = None  # grace: when it ends
+
+
+# Products a storyline renews were cheaper until this many days ago (grandfathered prices).
+PRICE_RAISE_DAYS = 40
 
 
 CONSUMING = ("completed", "student_no_show", "late_canceled")
@@ -629,6 +757,7 @@ class _Builder:
         anchor: dt.datetime,
         now: dt.datetime,
         platform: _Platform,
+        providers: Sequence[str] = ("stripe", "paypal"),
     ) -> None:
         self.rng = random.Random(random_seed)
         self.seed = random_seed
@@ -636,16 +765,21 @@ class _Builder:
         self.anchor = anchor
         self.now = now
         self.platform = platform
+        self.providers = tuple(providers)
+        if not self.providers:
+            raise StackError("seed: no payment provider to buy with")
         self.admin: _Person | None = None
         self.mentors: list[_Mentor] = []
         self.students: list[_Person] = []
         self.promos: list[_Promo] = []
         self.seats: list[_Seat] = []
-        self.orders: list[Row] = []
-        self.payments: list[Row] = []
+        self.orders: list[_Order] = []
         self.packs: list[_Pack] = []
-        self.notifications: list[Row] = []
-        self.audit: list[Row] = []
+        self.events: list[_Event] = []
+        self.notifications: list[_Note] = []
+        self.audit: list[_Audit] = []
+        self._story = ""
+        self._promos_used: set[tuple[uuid.UUID, uuid.UUID]] = set()
         self._discord_ids: set[str] = set()
         self._rr = 0
         self._count: dict[str, int] = {}
@@ -1021,14 +1155,38 @@ class _Builder:
 
     # purchases ------------------------------------------------------------------------------
 
-    def seat(self, m: _Mentor, st: _Person, status: str, created_at: dt.datetime) -> _Seat:
+    def provider(self) -> str:
+        if len(self.providers) == 1:
+            return self.providers[0]
+        return "stripe" if self.rng.random() < 0.7 else "paypal"
+
+    def hold_until(self, created_at: dt.datetime, provider: str) -> dt.datetime:
+        """When create_order's seat hold (and the checkout) runs out, as the database sets it."""
+        minutes = self.platform.hold_minutes
+        if provider == "stripe":
+            minutes = max(minutes, purchases.STRIPE_MIN_CHECKOUT_MINUTES)
+        return created_at + dt.timedelta(minutes=minutes)
+
+    def checkout_end(self, created_at: dt.datetime, provider: str) -> dt.datetime:
+        """When an unpaid checkout is over: Stripe's checkout.session.expired arrives as it
+        runs out; a PayPal hold waits for the next run of the hold job."""
+        end = self.hold_until(created_at, provider)
+        if provider != "stripe":
+            end += dt.timedelta(minutes=self.rng.randint(1, 4))
+        return end
+
+    def seat(
+        self, m: _Mentor, st: _Person, status: str, created_at: dt.datetime, provider: str
+    ) -> _Seat:
         seat = _Seat(
             self.uid("seat", m.id, st.id, len(self.seats)),
             m,
             st,
             status,
             created_at,
-            hold_expires_at=created_at + dt.timedelta(minutes=self.platform.hold_minutes),
+            provider,
+            hold_expires_at=self.hold_until(created_at, provider),
+            story=self._story,
         )
         self.seats.append(seat)
         st.mentor_ids.add(m.id)
@@ -1042,91 +1200,32 @@ class _Builder:
         status: str,
         created_at: dt.datetime,
         *,
+        what: str,
+        provider: str | None = None,
         paid_at: dt.datetime | None = None,
         promo: _Promo | None = None,
-        list_price: int | None = None,
-        grandfathered: int | None = None,
-        flagged_reason: str | None = None,
-        expires_at: dt.datetime | None = None,
-    ) -> tuple[uuid.UUID, int, str]:
-        rng = self.rng
-        order_id = self.uid("order", seat.id, len(self.orders))
-        provider = "stripe" if rng.random() < 0.7 else "paypal"
-        list_cents = product.price_cents if list_price is None else list_price
-        base = list_cents if grandfathered is None else grandfathered
-        discount = 0
-        if promo is not None:
-            discount = (
-                round(base * promo.percent_off / 100)
-                if promo.percent_off is not None
-                else min(base, promo.amount_off_cents or 0)
-            )
-        amount = base - discount
-        hexid = order_id.hex
-        checkout = f"cs_test_{hexid[:24]}" if provider == "stripe" else hexid[:17].upper()
-        if expires_at is None:
-            expires_at = created_at + dt.timedelta(minutes=self.platform.hold_minutes)
-        updated = paid_at or created_at
-        if status in ("expired", "canceled"):
-            updated = expires_at
-        self.orders.append(
-            (
-                order_id,
-                seat.student.id,
-                seat.mentor.id,
-                product.id,
-                seat.id,
-                promo.id if promo else None,
-                provider,
-                status,
-                list_cents,
-                grandfathered,
-                discount,
-                amount,
-                product.currency,
-                checkout,
-                expires_at,
-                paid_at,
-                flagged_reason,
-                created_at,
-                updated,
-            )
+        ends_at: dt.datetime | None = None,
+    ) -> _Order:
+        if promo is not None:  # a code once per student (create_order refuses a second use)
+            if (promo.id, seat.student.id) in self._promos_used:
+                promo = None
+            else:
+                self._promos_used.add((promo.id, seat.student.id))
+        o = _Order(
+            self.uid("order", seat.id, len(self.orders)),
+            seat,
+            product,
+            provider or seat.provider,
+            status,
+            created_at,
+            f"{self._story}: {what}",
+            promo=promo,
+            paid_at=paid_at,
+            ends_at=ends_at,
         )
+        self.orders.append(o)
         seat.student.saw(min(created_at, self.anchor))
-        return order_id, amount, provider
-
-    def payment(
-        self,
-        order_id: uuid.UUID,
-        student: _Person,
-        provider: str,
-        amount: int,
-        currency: str,
-        paid_at: dt.datetime,
-        *,
-        status: str = "succeeded",
-        refunded: int = 0,
-        updated_at: dt.datetime | None = None,
-    ) -> uuid.UUID:
-        pid = self.uid("payment", order_id)
-        ref = f"pi_3{pid.hex[:23]}" if provider == "stripe" else pid.hex[8:25].upper()
-        self.payments.append(
-            (
-                pid,
-                order_id,
-                student.id,
-                provider,
-                ref,
-                status,
-                amount,
-                refunded,
-                currency,
-                paid_at,
-                paid_at,
-                updated_at or paid_at,
-            )
-        )
-        return pid
+        return o
 
     def buy(
         self,
@@ -1135,62 +1234,41 @@ class _Builder:
         paid_at: dt.datetime,
         *,
         promo: _Promo | None = None,
-        list_price: int | None = None,
-        grandfathered: int | None = None,
         renewal: bool = False,
     ) -> _Pack:
-        """A paid order, its payment and the pack it created."""
-        created = paid_at - dt.timedelta(minutes=self.rng.randint(2, 20))
-        if not renewal:
-            created = seat.created_at
-        order_id, amount, provider = self.order(
-            seat,
-            product,
-            "paid",
-            created,
-            paid_at=paid_at,
-            promo=promo,
-            list_price=list_price,
-            grandfathered=grandfathered,
-        )
-        self.payment(
-            order_id,
-            seat.student,
-            provider,
-            amount,
-            product.currency,
-            paid_at - dt.timedelta(seconds=self.rng.randint(5, 50)),
-        )
+        """A paid order and the pack its payment creates."""
+        if renewal:
+            created = paid_at - dt.timedelta(minutes=self.rng.randint(2, 20))
+            o = self.order(
+                seat,
+                product,
+                "paid",
+                created,
+                what="renewal",
+                provider=self.provider(),
+                paid_at=paid_at,
+                promo=promo,
+            )
+        else:
+            o = self.order(
+                seat, product, "paid", seat.created_at, what="order", paid_at=paid_at, promo=promo
+            )
         pack = _Pack(
-            self.uid("pack", order_id),
+            self.uid("pack", o.key),
             seat,
             product,
-            order_id,
+            o,
             product.sessions,
-            amount,
-            product.currency,
             paid_at,
             paid_at + dt.timedelta(days=product.validity_days),
         )
+        o.pack = pack
         self.packs.append(pack)
-        self.notify(
-            seat.student,
-            "pack_purchased",
-            paid_at + MINUTE,
-            pack=pack,
-            payload={
-                "mentor": seat.mentor.public_name,
-                "product": product.title,
-                "sessions": product.sessions,
-                "amount_cents": amount,
-                "currency": product.currency,
-            },
-        )
         return pack
 
     def paid_seat(self, m: _Mentor, st: _Person, paid_at: dt.datetime) -> _Seat:
         created = paid_at - dt.timedelta(minutes=self.rng.randint(3, 25))
-        seat = self.seat(m, st, "active", created)
+        seat = self.seat(m, st, "active", created, self.provider())
         seat.activated_at = paid_at
         return seat
 
@@ -1198,6 +1276,15 @@ class _Builder:
         products = m.active_products()
         preferred = [p for p in products if p.sessions == sessions]
         return self.rng.choice(preferred or products)
+
+    def event(
+        self,
+        at: dt.datetime,
+        kind: str,
+        subject: _Seat | _Product | _Mentor,
+        until: dt.datetime | None = None,
+    ) -> None:
+        self.events.append(_Event(at, kind, subject, until))
 
     # stories --------------------------------------------------------------------------------
 
@@ -1210,13 +1297,35 @@ class _Builder:
                 return m
         return None
 
-    def pick_any_mentor(self, st: _Person, *, active: bool = True) -> _Mentor:
+    def room(self, m: _Mentor, lo: dt.datetime, hi: dt.datetime) -> bool:
+        """A seat free all through [lo, hi]: today's seats (held since before, at the latest)
+        plus the past seats held during that time leave one."""
+        overlapping = sum(1 for s, e in m.past if s < hi and lo < e)
+        return m.live + overlapping < m.capacity
+
+    def pick_past_mentor(
+        self, st: _Person, lo: dt.datetime, hi: dt.datetime, *, active: bool = True
+    ) -> _Mentor | None:
+        """A mentor who had a seat free for a storyline that held one within [lo, hi]."""
         choices = [
-            m for m in self.mentors if m.id not in st.mentor_ids and (m.is_active or not active)
+            m
+            for m in self.mentors
+            if m.id not in st.mentor_ids and (m.is_active or not active) and self.room(m, lo, hi)
         ]
-        return self.rng.choice(choices)
+        return self.rng.choice(choices) if choices else None
+
+    def held(self, m: _Mentor, seat: _Seat) -> None:
+        assert seat.released_at is not None
+        m.past.append((seat.created_at, seat.released_at))
+
+    def label(self, st: _Person, story: str, m: _Mentor) -> None:
+        self._story = f"{st.email.split('@')[0]} ({story}, {m.person.email.split('@')[0]})"
 
     def stories(self) -> None:
+        """Who buys from whom. The storylines that hold a seat today are told first; then the
+        others, each with a mentor who had a seat free all the time theirs was held, so no
+        mentor ever goes past capacity (the database refuses that, at every instant)."""
+        later: list[tuple[_Person, str]] = []
         for block in range(self.scale):
             deck = list(STORY_DECK)
             self.rng.shuffle(deck)
@@ -1233,31 +1342,22 @@ class _Builder:
                 ):
                     plan.append(self.rng.choice(("released", "hold_expired", "active_new")))
                 for s in plan:
-                    self.tell(st, s)
-
-    def tell(self, st: _Person, story: str) -> None:
-        m: _Mentor | None
-        if story in LIVE_STORIES:
-            m = self.mentors[0] if st.index == 1 else self.pick_live_mentor(st)
-            if m is None:  # every seat taken: this student only tried
-                story, m = "hold_expired", self.pick_any_mentor(st)
-            else:
-                m.live += 1
-        elif story == "released":
-            target = next((t for t in self._released_targets if t[0].id not in st.mentor_ids), None)
-            if st.index == 1:  # the README's student: history with a mentor still listed
-                target = None
-            if target is not None:
-                self._released_targets.remove(target)
-                m = target[0]
-                self.released(st, m, target[1])
-                return
-            m = self.pick_any_mentor(st, active=st.index == 1)
-        elif story == "browsing":
-            return
-        else:
-            m = self.pick_any_mentor(st)
-        getattr(self, story)(st, m)
+                    if s not in LIVE_STORIES:
+                        later.append((st, s))
+                        continue
+                    m = self.mentors[0] if st.index == 1 else self.pick_live_mentor(st)
+                    if m is None:  # every seat taken: this student only tried
+                        later.append((st, "hold_expired"))
+                        continue
+                    m.live += 1
+                    st.mentor_ids.add(m.id)
+                    self.label(st, s, m)
+                    getattr(self, s)(st, m)
+        for st, s in later:
+            if s == "released":
+                self.released(st)
+            elif s != "browsing":
+                getattr(self, s)(st)
 
     def active_new(self, st: _Person, m: _Mentor) -> None:
         n = self.nth("active_new")
@@ -1307,54 +1407,35 @@ class _Builder:
                 self.admin_id,
                 "pack.credits_adjusted",
                 "session_packs",
-                pack.id,
+                pack,
                 {"remaining_sessions": remaining},
                 {"remaining_sessions": remaining + 1},
                 reason,
                 at,
             )
             remaining += 1
-            # ...and a renewal the student started and abandoned (no hold: the seat is theirs)
+            # ...and a renewal the student started, switched to the other provider (which
+            # cancels the first checkout) and abandoned (no hold: the seat is theirs)
             created = self.ago(1, 5)
-            self.order(seat, product, "canceled", created)
-        if n == 1:  # partial refund of one session's worth, admin notified
-            self._partial_refund(pack)
+            provider = self.provider()
+            if len(self.providers) > 1:
+                self.order(
+                    seat, product, "canceled", created, what="renewal checkout", provider=provider
+                )
+                created += dt.timedelta(minutes=rng.randint(2, 6))
+                provider = "paypal" if provider == "stripe" else "stripe"
+            self.order(
+                seat,
+                product,
+                "expired",
+                created,
+                what="renewal checkout, abandoned",
+                provider=provider,
+                ends_at=self.checkout_end(created, provider),
+            )
+        if n == 1:  # a refund of one session's worth (partial: recorded, admins told)
+            pack.order.refunds.append((self.ago(1, 6), False))
         self.scheduled(pack, min(remaining, rng.randint(1, 2)))
-
-    def _partial_refund(self, pack: _Pack) -> None:
-        order_id = pack.order_id
-        assert order_id is not None
-        row = next(i for i, p in enumerate(self.payments) if p[1] == order_id)
-        p = self.payments[row]
-        refunded = p[6] // pack.sessions_total
-        at = self.ago(1, 6)
-        self.payments[row] = (*p[:5], "partially_refunded", p[6], refunded, *p[8:11], at)
-        self.notify(
-            self.admin_or_fail(),
-            "refund_processed",
-            at + MINUTE,
-            pack=pack,
-            payload={
-                "order_id": str(order_id),
-                "refunded_cents": refunded,
-                "currency": pack.currency,
-                "kind": "partial",
-            },
-        )
-        self.audit_row(
-            None,
-            "payment.partially_refunded",
-            "payments",
-            p[0],
-            {"refunded_cents": 0},
-            {"refunded_cents": refunded},
-            "Provider webhook: partial refund (one session)",
-            at,
-        )
-
-    def admin_or_fail(self) -> _Person:
-        assert self.admin is not None
-        return self.admin
 
     def consuming_statuses(self, total: int) -> list[str]:
         statuses = ["completed"] * total
@@ -1394,6 +1475,7 @@ class _Builder:
         ends = started + dt.timedelta(hours=self.platform.grace_hours)
         warn = ends - dt.timedelta(hours=self.platform.grace_warning_hours)
         seat.grace_started_at, seat.grace_ends_at = started, ends
+        self.event(started, "grace", seat, until=ends)
         st = seat.student
         payload = {"mentor": seat.mentor.public_name, "grace_ends_at": _iso(ends)}
         self.notify(st, "grace_started", started + MINUTE, pack=pack, payload=payload)
@@ -1402,6 +1484,7 @@ class _Builder:
             seat.status = "released"
             seat.released_at = ends + dt.timedelta(minutes=self.rng.randint(1, 4))
             seat.release_reason = "grace_ended"
+            self.event(seat.released_at, "release", seat)
             self.notify(
                 st,
                 "seat_released",
@@ -1411,26 +1494,20 @@ class _Builder:
             )
         else:
             seat.status = "grace"
-            self.audit_row(
-                None,
-                "seat.grace_started",
-                "seat_reservations",
-                seat.id,
-                {"status": "active"},
-                {"status": "grace", "grace_ends_at": _iso(ends)},
-                None,
-                started,
-            )
 
     def renewed(self, st: _Person, m: _Mentor) -> None:
         product = self.product_for(m, sessions=4)
-        old_price = product.price_cents - self.rng.choice((2000, 3000, 4000))
+        if product.old_price_cents is None:  # the student's first pack was cheaper
+            product.old_price_cents = product.price_cents - self.rng.choice((2000, 3000, 4000))
+            self.event(self.anchor - PRICE_RAISE_DAYS * DAY, "price", product)
         paid1 = self.ago(60, 80)
         seat = self.paid_seat(m, st, paid1)
-        pack1 = self.buy(seat, product, paid1, list_price=old_price)
+        pack1 = self.buy(seat, product, paid1)
         last_lo = self.anchor - 24 * DAY
         self.used_up(pack1, paid1 + 4 * DAY, last_lo, last_lo + 7 * DAY)
         assert pack1.depleted_at is not None
+        grace_ends = pack1.depleted_at + dt.timedelta(hours=self.platform.grace_hours)
+        self.event(pack1.depleted_at, "grace", seat, until=grace_ends)
         self.notify(
             st,
             "grace_started",
@@ -1438,19 +1515,10 @@ class _Builder:
             pack=pack1,
             payload={"mentor": m.public_name},
         )
+        # renewed in grace at the grandfathered price: the payment brings the seat back
         paid2 = _minute(pack1.depleted_at + dt.timedelta(hours=self.rng.uniform(6, 60)))
-        pack2 = self.buy(seat, product, paid2, grandfathered=old_price, renewal=True)
+        pack2 = self.buy(seat, product, paid2, renewal=True)
         seat.activated_at = paid2
-        self.audit_row(
-            None,
-            "seat.renewed",
-            "seat_reservations",
-            seat.id,
-            {"status": "grace"},
-            {"status": "active"},
-            None,
-            paid2,
-        )
         done = ["completed"] * self.rng.randint(0, 2)
         self.series(pack2, done, paid2 + 2 * DAY, self.anchor - 2 * HOUR)
         self.scheduled(pack2, self.rng.randint(1, 2))
@@ -1472,7 +1540,7 @@ class _Builder:
         )
         self.expired(st, m, product, paid)
 
-    def expired(self, st: _Person, m: _Mentor, product: _Product, paid: dt.datetime) -> None:
+    def expired(self, st: _Person, m: _Mentor, product: _Product, paid: dt.datetime) -> _Seat:
         seat = self.paid_seat(m, st, paid)
         pack = self.buy(seat, product, paid)
         used = self.rng.randint(1, max(1, product.sessions // 2))
@@ -1486,13 +1554,34 @@ class _Builder:
         pack.status = "expired"
         pack.expired_at = pack.expires_at + dt.timedelta(minutes=self.rng.randint(1, 5))
         self.grace(seat, pack.expired_at, pack)
+        return seat
 
-    def released(self, st: _Person, m: _Mentor, product: _Product | None = None) -> None:
+    def released(self, st: _Person) -> None:
         """An earlier student: pack used up (or expired) months ago, seat released."""
+        products = [p for m in self.mentors for p in m.products]
+        validity = dt.timedelta(days=max(p.validity_days for p in products))
+        sessions = max(p.sessions for p in products)
+        grace = dt.timedelta(hours=self.platform.grace_hours)
+        # from the earliest hold to the latest release either way can take (see below)
+        lo = self.anchor - validity - 90 * DAY - HOUR
+        hi = self.anchor + grace + max(-19 * DAY, (7 * sessions + 16 - 110) * DAY)
+        m: _Mentor | None = None
+        product: _Product | None = None
+        target = next((t for t in self._released_targets if t[0].id not in st.mentor_ids), None)
+        if st.index == 1:  # the README's student: history with a mentor still listed
+            target = None
+        if target is not None and self.room(target[0], lo, hi):
+            self._released_targets.remove(target)
+            m, product = target
+        else:
+            m = self.pick_past_mentor(st, lo, hi, active=st.index == 1)
+        if m is None:  # no seat was free all that time: this student never bought
+            return
+        self.label(st, "released", m)
         product = product or self.product_for(m)
         if self.rng.random() < 0.25:
             paid = self.ago(product.validity_days + 20, product.validity_days + 90)
-            self.expired(st, m, product, paid)
+            self.held(m, self.expired(st, m, product, paid))
             return
         paid = self.ago(110, 220)
         seat = self.paid_seat(m, st, paid)
@@ -1507,112 +1596,70 @@ class _Builder:
         self.used_up(pack, paid + 4 * DAY, last_lo, last_lo + 10 * DAY)
         assert pack.depleted_at is not None
         self.grace(seat, pack.depleted_at, pack)
+        self.held(m, seat)
 
-    def refunded(self, st: _Person, m: _Mentor) -> None:
+    def refunded(self, st: _Person) -> None:
         paid = self.ago(12, 25)
+        refunded_at = self.ago(1, 4)
+        m = self.pick_past_mentor(st, paid - HOUR, refunded_at)
+        if m is None:
+            return
+        self.label(st, "refunded", m)
         seat = self.paid_seat(m, st, paid)
         pack = self.buy(seat, self.product_for(m), paid)
-        refunded_at = self.ago(1, 4)
         self.series(pack, ["completed"], paid + 3 * DAY, refunded_at - 12 * HOUR)
-        self.session(
-            pack,
-            "canceled",
-            self.anchor + 2 * DAY,
-            self.anchor + 14 * DAY,
-            canceled_at=refunded_at,
-            cancel_reason="Pack refunded.",
-        )
+        upcoming = self.session(pack, "scheduled", self.anchor + 2 * DAY, self.anchor + 14 * DAY)
+        if upcoming is not None:  # the refund cancels it (credit not given back)
+            upcoming.status, upcoming.by_refund = "canceled", True
+            upcoming.canceled_at, upcoming.cancel_reason = refunded_at, "pack refunded"
+            upcoming.reschedule_count = 0
         pack.status = "refunded"
         pack.refunded_at = refunded_at
+        pack.order.status = "refunded"
+        pack.order.refunds.append((refunded_at, True))
         seat.status, seat.released_at, seat.release_reason = "released", refunded_at, "refunded"
-        order_id = pack.order_id
-        row = next(i for i, o in enumerate(self.orders) if o[0] == order_id)
-        o = self.orders[row]
-        self.orders[row] = (*o[:7], "refunded", *o[8:18], refunded_at)
-        prow = next(i for i, p in enumerate(self.payments) if p[1] == order_id)
-        p = self.payments[prow]
-        self.payments[prow] = (*p[:5], "refunded", p[6], p[6], *p[8:11], refunded_at)
-        self.notify(
-            st,
-            "refund_processed",
-            refunded_at + MINUTE,
-            pack=pack,
-            payload={"refunded_cents": p[6], "currency": pack.currency},
-        )
-        self.audit_row(
-            None,
-            "pack.refunded",
-            "session_packs",
-            pack.id,
-            {"status": "active"},
-            {"status": "refunded"},
-            "Provider webhook: full refund",
-            refunded_at,
-        )
+        self.held(m, seat)
 
     def hold(self, st: _Person, m: _Mentor) -> None:
         created = _minute(self.now) - dt.timedelta(minutes=self.rng.randint(2, 15))
-        seat = self.seat(m, st, "hold", created)
+        seat = self.seat(m, st, "hold", created, self.provider())
         promo = self.promos[0] if self.nth("hold") == 0 else None
-        self.order(
-            seat,
-            self.product_for(m),
-            "pending",
-            created,
-            promo=promo,
-            expires_at=seat.hold_expires_at,
-        )
+        self.order(seat, self.product_for(m), "pending", created, what="checkout", promo=promo)
 
-    def hold_expired(self, st: _Person, m: _Mentor) -> None:
+    def hold_expired(self, st: _Person) -> None:
         created = self.ago(1, 12)
-        seat = self.seat(m, st, "released", created)
+        m = self.pick_past_mentor(st, created - HOUR, created + HOUR)
+        if m is None:
+            return
+        self.label(st, "hold_expired", m)
+        provider = self.provider()
+        seat = self.seat(m, st, "released", created, provider)
+        end = self.checkout_end(created, provider)
+        seat.released_at, seat.release_reason = end, "hold_expired"
+        self.order(
+            seat, self.product_for(m), "expired", created, what="checkout, abandoned", ends_at=end
+        )
+        self.held(m, seat)
+
+    def flagged(self, st: _Person) -> None:
+        """Paid less than the order says: the payment is recorded, the order flagged, the
+        admins told, nothing granted; the hold runs out."""
+        created = self.ago(2, 8)
+        m = self.pick_past_mentor(st, created - HOUR, created + HOUR)
+        if m is None:
+            return
+        self.label(st, "flagged", m)
+        seat = self.seat(m, st, "released", created, self.provider())
+        captured = created + dt.timedelta(minutes=self.rng.randint(3, 20))
+        o = self.order(
+            seat, self.product_for(m), "flagged", created, what="order", paid_at=captured
+        )
+        o.underpaid = True
         assert seat.hold_expires_at is not None
         seat.released_at = seat.hold_expires_at + dt.timedelta(minutes=self.rng.randint(1, 4))
         seat.release_reason = "hold_expired"
-        self.order(seat, self.product_for(m), "expired", created)
-
-    def flagged(self, st: _Person, m: _Mentor) -> None:
-        created = self.ago(2, 8)
-        seat = self.seat(m, st, "released", created)
-        product = self.product_for(m)
-        expected = product.price_cents
-        got = expected - 5000
-        reason = (
-            f"amount mismatch: provider captured {got} {product.currency}, "
-            f"order expects {expected} {product.currency}"
-        )
-        order_id, _, provider = self.order(seat, product, "flagged", created, flagged_reason=reason)
-        captured = created + dt.timedelta(minutes=self.rng.randint(3, 20))
-        self.payment(order_id, st, provider, got, product.currency, captured)
-        seat.released_at = captured + dt.timedelta(hours=self.rng.uniform(2, 20))
-        seat.release_reason = "admin"
-        self.notify(
-            self.admin_or_fail(),
-            "payment_flagged",
-            captured + MINUTE,
-            about=order_id,
-            payload={"order_id": str(order_id), "reason": reason},
-        )
-        self.audit_row(
-            None,
-            "order.flagged",
-            "orders",
-            order_id,
-            {"status": "pending"},
-            {"status": "flagged"},
-            reason,
-            captured,
-        )
-        self.audit_row(
-            self.admin_id,
-            "seat.released",
-            "seat_reservations",
-            seat.id,
-            {"status": "hold"},
-            {"status": "released", "release_reason": "admin"},
-            "Payment under review; seat freed for other students.",
-            seat.released_at,
-        )
+        self.event(seat.released_at, "hold_job", seat)
+        self.held(m, seat)
 
     # credits, notifications, audit ----------------------------------------------------------
 
@@ -1645,7 +1692,7 @@ class _Builder:
                 pack.credits.append(
                     _Credit(s.created_at, "session_booked", -1, s.id, actor_id=st.id)
                 )
-                if s.status == "canceled":
+                if s.status == "canceled" and not s.by_refund:
                     assert s.canceled_at is not None
                     pack.credits.append(
                         _Credit(
@@ -1673,33 +1720,22 @@ class _Builder:
                 remaining += c.delta
                 if remaining < 0:
                     raise StackError(f"seed: pack {pack.id} would go below zero credits")
-            end_at = pack.expired_at or pack.refunded_at
-            if end_at is not None and remaining > 0:
-                kind = "pack_expired" if pack.status == "expired" else "pack_refunded"
+            if pack.expired_at is not None and remaining > 0:  # as private.expire_packs()
                 pack.credits.append(
                     _Credit(
-                        end_at + dt.timedelta(seconds=1),
-                        kind,
+                        pack.expired_at + dt.timedelta(seconds=1),
+                        "pack_expired",
                         -remaining,
-                        reason="Pack expired"
-                        if kind == "pack_expired"
-                        else "Pack refunded in full",
+                        reason="pack expired",
                     )
                 )
+                remaining = 0
+            if pack.refunded_at is not None:  # the refund webhook forfeits what is left
                 remaining = 0
             scheduled = [s for s in pack.sessions if s.status == "scheduled"]
             if pack.status == "depleted" and (remaining != 0 or scheduled):
                 raise StackError(f"seed: depleted pack {pack.id} has credits or sessions left")
-            pack.remaining = remaining
-            if pack.status == "active" and remaining == 1:
-                last = max(c.at for c in pack.credits)
-                self.notify(
-                    st,
-                    "one_session_left",
-                    last + MINUTE,
-                    pack=pack,
-                    payload={"mentor": m.public_name},
-                )
+            pack.remaining = remaining  # at 1, the ledger's trigger queues "one session left"
             for s in pack.sessions:
                 self._session_messages(pack, s)
             for t in [pack.purchased_at, *(c.at for c in pack.credits)]:
@@ -1728,14 +1764,15 @@ class _Builder:
                 self.notify(st, kind, s.starts_at - before, session=s, pack=pack, payload=payload)
         elif s.status == "canceled" and s.starts_at > self.anchor:
             assert s.canceled_at is not None
-            self.notify(
-                m.person,
-                "session_canceled",
-                s.canceled_at + MINUTE,
-                session=s,
-                pack=pack,
-                payload={**payload, "reason": s.cancel_reason or ""},
-            )
+            if not s.by_refund:  # the refund queued its own message
+                self.notify(
+                    m.person,
+                    "session_canceled",
+                    s.canceled_at + MINUTE,
+                    session=s,
+                    pack=pack,
+                    payload={**payload, "reason": s.cancel_reason or ""},
+                )
             self.notify(
                 st,
                 "session_reminder_24h",
@@ -1756,13 +1793,9 @@ class _Builder:
         pack: _Pack | None = None,
         payload: dict[str, Any] | None = None,
         voided_at: dt.datetime | None = None,
-        about: uuid.UUID | None = None,
     ) -> None:
-        if about is None:
-            about = session.id if session else pack.id if pack else uuid.uuid5(NAMESPACE, kind)
         channels = ["email"] + (["discord"] if to.discord else [])
         for channel in channels:
-            key = f"{kind}:{about}:{to.id}:{channel}"
             if voided_at is not None:
                 status, sent_at = "voided", None
             elif at <= self.anchor:
@@ -1777,38 +1810,28 @@ class _Builder:
             ):
                 created = session.created_at
             self.notifications.append(
-                (
-                    to.id,
+                _Note(
+                    to,
                     kind,
                     channel,
-                    key,
-                    Jsonb(payload or {}),
-                    session.id if session else None,
-                    pack.id if pack else None,
-                    status,
                     at,
-                    1 if status == "sent" else 0,
-                    None,
+                    payload or {},
+                    session,
+                    pack,
+                    status,
                     sent_at,
                     voided_at,
                     created,
+                    1 if status == "sent" else 0,
                 )
             )
 
     def fail_one_discord_message(self) -> None:
         """A delivery that failed for good (the person blocked the bot)."""
-        for i, n in enumerate(self.notifications):
-            if n[2] == "discord" and n[7] == "sent":
-                self.notifications[i] = (
-                    *n[:7],
-                    "failed",
-                    n[8],
-                    5,
-                    "Discord API 403 (50007): Cannot send messages to this user",
-                    None,
-                    None,
-                    n[13],
-                )
+        for n in self.notifications:
+            if n.channel == "discord" and n.status == "sent":
+                n.status, n.sent_at, n.attempts = "failed", None, 5
+                n.last_error = "Discord API 403 (50007): Cannot send messages to this user"
                 return
 
     def audit_row(
@@ -1816,24 +1839,13 @@ class _Builder:
         actor: uuid.UUID | None,
         action: str,
         table: str,
-        row_id: uuid.UUID,
+        row: uuid.UUID | _Pack,
         old: dict[str, Any] | None,
         new: dict[str, Any] | None,
         reason: str | None,
         at: dt.datetime,
     ) -> None:
-        self.audit.append(
-            (
-                actor,
-                action,
-                table,
-                row_id,
-                Jsonb(old) if old is not None else None,
-                Jsonb(new) if new is not None else None,
-                reason,
-                at,
-            )
-        )
+        self.audit.append(_Audit(actor, action, table, row, old, new, reason, at))
 
     def admin_history(self) -> None:
         admin = self.admin_id
@@ -1850,8 +1862,9 @@ class _Builder:
                 "Approved mentor application",
                 created + HOUR,
             )
-            if not m.is_active:
+            if not m.is_active:  # after the last purchase from them (released storylines)
                 at = self.ago(15, 30)
+                self.event(at, "deactivate", m)
                 self.audit_row(
                     admin,
                     "mentor.deactivated",
@@ -1863,7 +1876,11 @@ class _Builder:
                     at,
                 )
             for p in m.products:
-                if not p.is_active:
+                if not p.is_active:  # retired after the last order of it
+                    at = self.ago(100, 140)
+                    last = max((o.created_at for o in self.orders if o.product is p), default=at)
+                    at = min(max(at, _minute(last + self.rng.uniform(1, 5) * DAY)), self.anchor)
+                    self.event(at, "retire", p)
                     self.audit_row(
                         m.id,
                         "product.deactivated",
@@ -1872,7 +1889,7 @@ class _Builder:
                         {"is_active": True},
                         {"is_active": False},
                         "Replaced by the 4-session mentorship.",
-                        self.ago(100, 140),
+                        at,
                     )
         for promo in self.promos:
             self.audit_row(
@@ -1912,6 +1929,7 @@ def _hhmm(value: str) -> int:
 
 # Tables and columns whose rows belong to a demo user (student or mentor), in delete order.
 _CLEANUP: tuple[str, ...] = (
+    # admins outside the demo were told about demo orders too (payment_flagged, refunds)
     """delete from public.notifications n
         where n.recipient_id in (select id from _demo_users)
            or n.pack_id in (select p.id from public.session_packs p
@@ -1919,7 +1937,21 @@ _CLEANUP: tuple[str, ...] = (
                                or p.mentor_id in (select id from _demo_users))
            or n.session_id in (select s.id from public.sessions s
                                where s.student_id in (select id from _demo_users)
-                                  or s.mentor_id in (select id from _demo_users))""",
+                                  or s.mentor_id in (select id from _demo_users))
+           or n.payload ->> 'order_id' in (select o.id::text from public.orders o
+                                           where o.student_id in (select id from _demo_users)
+                                              or o.mentor_id in (select id from _demo_users))""",
+    """delete from private.webhook_events w
+        where w.order_id in (select o.id from public.orders o
+                             where o.student_id in (select id from _demo_users)
+                                or o.mentor_id in (select id from _demo_users))
+           or (w.provider, w.payment_ref) in (
+                select p.provider, p.provider_payment_id from public.payments p
+                 where p.student_id in (select id from _demo_users))""",
+    """delete from private.calendar_jobs
+        where mentor_id in (select id from _demo_users)
+           or session_id in (select s.id from public.sessions s
+                             where s.student_id in (select id from _demo_users))""",
     """delete from public.session_credit_ledger
         where student_id in (select id from _demo_users)
            or mentor_id in (select id from _demo_users)""",
@@ -2043,7 +2075,10 @@ def _copy(cur: psycopg.Cursor[Any], table: str, columns: str, rows: Sequence[Row
             copy.write_row(row)
 
 
-def _write(cur: psycopg.Cursor[Any], b: _Builder, progress: Callable[[str], None]) -> None:
+def _write_catalog(cur: psycopg.Cursor[Any], b: _Builder, progress: Callable[[str], None]) -> None:
+    """People, mentors, products and promotion codes, as they were before the storylines:
+    every mentor listed and every product sold, at its price then (the replay retires, raises
+    and deactivates them when the storylines say)."""
     assert b.admin is not None
     people = [b.admin, *(m.person for m in b.mentors), *b.students]
     app_meta = Jsonb({"provider": "email", "providers": ["email"]})
@@ -2112,8 +2147,8 @@ def _write(cur: psycopg.Cursor[Any], b: _Builder, progress: Callable[[str], None
                 m.buffer,
                 m.notice,
                 m.horizon,
-                m.is_active,
-                m.is_active,
+                True,
+                True,
                 m.person.created_at,
                 m.person.created_at,
             )
@@ -2128,9 +2163,9 @@ def _write(cur: psycopg.Cursor[Any], b: _Builder, progress: Callable[[str], None
             p.description,
             p.sessions,
             p.validity_days,
-            p.price_cents,
+            p.old_price_cents or p.price_cents,
             p.currency,
-            p.is_active,
+            True,
             p.created_at,
             p.created_at,
         )
@@ -2175,229 +2210,602 @@ def _write(cur: psycopg.Cursor[Any], b: _Builder, progress: Callable[[str], None
         f"{len(b.promos)} promotion codes"
     )
 
-    seats: list[Row] = []
-    for seat in b.seats:
-        updated = max(
-            t
-            for t in (seat.created_at, seat.activated_at, seat.grace_started_at, seat.released_at)
-            if t is not None
-        )
-        seats.append(
+
+def _session_rows(pack: _Pack, *, before_refund: bool = False) -> list[Row]:
+    rows: list[Row] = []
+    for s in pack.sessions:
+        status, canceled_at, reason = s.status, s.canceled_at, s.cancel_reason
+        if before_refund and s.by_refund:  # still scheduled: the refund cancels it
+            status, canceled_at, reason = "scheduled", None, None
+        updated = max(t for t in (s.created_at, canceled_at, s.completed_at) if t is not None)
+        if status in ("student_no_show", "mentor_no_show"):
+            updated = s.closed_at
+        rows.append(
             (
-                seat.id,
-                seat.mentor.id,
-                seat.student.id,
-                seat.status,
-                seat.hold_expires_at,
-                seat.activated_at,
-                seat.grace_started_at,
-                seat.grace_ends_at,
-                seat.released_at,
-                seat.release_reason,
-                seat.created_at,
+                s.id,
+                pack.id,
+                pack.mentor.id,
+                pack.student.id,
+                status,
+                s.starts_at,
+                s.ends_at,
+                s.blocked_until,
+                s.id.hex,
+                s.reschedule_count,
+                canceled_at,
+                s.canceled_by,
+                reason,
+                s.completed_at,
+                s.notes,
+                s.created_at,
                 updated,
             )
         )
-    _copy(
-        cur,
-        "public.seat_reservations",
-        "id, mentor_id, student_id, status, hold_expires_at, "
-        "activated_at, grace_started_at, grace_ends_at, released_at, release_reason, "
-        "created_at, updated_at",
-        seats,
-    )
-    _copy(
-        cur,
-        "public.orders",
-        "id, student_id, mentor_id, product_id, seat_reservation_id, "
-        "promotion_code_id, provider, status, list_price_cents, grandfathered_price_cents, "
-        "discount_cents, amount_cents, currency, provider_checkout_id, expires_at, paid_at, "
-        "flagged_reason, created_at, updated_at",
-        b.orders,
-    )
-    _copy(
-        cur,
-        "public.payments",
-        "id, order_id, student_id, provider, provider_payment_id, "
-        "status, amount_cents, refunded_cents, currency, paid_at, created_at, updated_at",
-        b.payments,
-    )
-    progress(f"  seats: {len(seats)}, orders: {len(b.orders)}, payments: {len(b.payments)}")
+    return rows
 
-    packs = [
-        (
-            p.id,
-            p.student.id,
-            p.mentor.id,
-            p.product.id,
-            p.order_id,
-            p.seat.id,
-            "active",
-            p.sessions_total,
-            p.sessions_total,
-            p.price_cents,
-            p.currency,
-            b.platform.grace_hours,
-            b.platform.cancel_notice_hours,
-            p.purchased_at,
-            p.expires_at,
-            p.depleted_at,
-            p.expired_at,
-            p.refunded_at,
-            p.purchased_at,
-            p.purchased_at,
-        )
-        for p in b.packs
+
+_SESSION_COLUMNS = (
+    "id, pack_id, mentor_id, student_id, status, starts_at, "
+    "ends_at, blocked_until, video_channel, reschedule_count, canceled_at, canceled_by, "
+    "cancel_reason, completed_at, notes, created_at, updated_at"
+)
+_LEDGER_COLUMNS = (
+    "pack_id, mentor_id, student_id, session_id, kind, delta, reason, actor_id, created_at"
+)
+
+
+def _credit_rows(packs: Sequence[_Pack]) -> list[Row]:
+    credits = sorted(((c.at, p, c) for p in packs for c in p.credits), key=lambda x: x[0])
+    return [
+        (p.id, p.mentor.id, p.student.id, c.session_id, c.kind, c.delta, c.reason, c.actor_id, c.at)
+        for _, p, c in credits
     ]
+
+
+def _write_sessions(cur: psycopg.Cursor[Any], packs: Sequence[_Pack], **kw: bool) -> int:
+    """Sessions, then their ledger entries (the ledger's statement trigger moves each pack by
+    the sum of its entries in the COPY)."""
+    sessions = [row for p in packs for row in _session_rows(p, **kw)]
+    _copy(cur, "public.sessions", _SESSION_COLUMNS, sessions)
+    _copy(cur, "public.session_credit_ledger", _LEDGER_COLUMNS, _credit_rows(packs))
+    for p in packs:
+        p.written = True
+    return len(sessions)
+
+
+@dataclass(order=True)
+class _Step:
+    at: dt.datetime
+    rank: int  # at the same instant: catalog and seat changes before orders, orders in plan order
+    seq: int
+    kind: str = field(compare=False)
+    order: _Order | None = field(compare=False, default=None)
+    event: _Event | None = field(compare=False, default=None)
+    full: bool = field(compare=False, default=False)
+
+
+def _timeline(b: _Builder) -> list[_Step]:
+    steps: list[_Step] = []
+
+    def add(at: dt.datetime, rank: int, kind: str, **kw: Any) -> None:
+        steps.append(_Step(at, rank, len(steps), kind, **kw))
+
+    for e in b.events:
+        add(e.at, 0, e.kind, event=e)
+    for o in b.orders:
+        add(o.created_at, 1, "order", order=o)
+        if o.paid_at is not None:
+            add(o.paid_at, 1, "pay", order=o)
+        for at, full in o.refunds:
+            add(at, 1, "refund", order=o, full=full)
+        if o.ends_at is not None:
+            add(o.ends_at, 1, "end", order=o)
+    steps.sort()
+    late = [s for s in steps if s.at > b.now]
+    if late:
+        raise StackError(f"seed: a storyline step lies in the future ({late[0].kind} {late[0].at})")
+    return steps
+
+
+def _seat_story(seat: _Seat) -> str:
+    return seat.story or f"seat of {seat.student.email} with {seat.mentor.person.email}"
+
+
+def _play(r: purchases.Replay, step: _Step) -> None:
+    """One step of the timeline at its instant (the clock is frozen there)."""
+    r.at(step.at)
+    if step.event is not None:
+        e = step.event
+        subject = e.subject
+        if e.kind == "hold_job":
+            assert isinstance(subject, _Seat)
+            r.expire_holds()
+            row = r.conn.execute(
+                "select status::text from public.seat_reservations where id = %s", (subject.id,)
+            ).fetchone()
+            if row is None or row[0] != "released":
+                raise StackError(
+                    f"seed: {_seat_story(subject)}: the hold job left seat {subject.id} "
+                    f"{row[0] if row else 'missing'}, expected released"
+                )
+            return
+        changed = 0
+        what = ""
+        if e.kind == "price":
+            assert isinstance(subject, _Product)
+            what = f"product {subject.title!r} going up to {subject.price_cents}"
+            changed = r.execute(
+                "update public.mentorship_products set price_cents = %s where id = %s",
+                (subject.price_cents, subject.id),
+            )
+        elif e.kind == "retire":
+            assert isinstance(subject, _Product)
+            what = f"product {subject.title!r} retired"
+            changed = r.execute(
+                "update public.mentorship_products set is_active = false where id = %s",
+                (subject.id,),
+            )
+        elif e.kind == "deactivate":
+            assert isinstance(subject, _Mentor)
+            what = f"mentor {subject.public_name} leaving the catalog"
+            changed = r.execute(
+                "update public.mentors set is_active = false, accepting_students = false"
+                " where id = %s",
+                (subject.id,),
+            )
+        elif e.kind == "grace":
+            assert isinstance(subject, _Seat)
+            what = f"{_seat_story(subject)}: seat {subject.id} into grace (it was not active)"
+            changed = r.execute(
+                "update public.seat_reservations set status = 'grace', grace_started_at = %s,"
+                " grace_ends_at = %s where id = %s and status = 'active'",
+                (e.at, e.until, subject.id),
+            )
+        elif e.kind == "release":
+            assert isinstance(subject, _Seat)
+            what = f"{_seat_story(subject)}: seat {subject.id} released (it was not in grace)"
+            changed = r.execute(
+                "update public.seat_reservations set status = 'released', released_at = %s,"
+                " release_reason = 'grace_ended' where id = %s and status = 'grace'",
+                (e.at, subject.id),
+            )
+        if changed != 1:
+            raise StackError(f"seed: {what}: {changed} rows changed, expected 1")
+        return
+
+    o = step.order
+    assert o is not None
+    if step.kind == "order":
+        answer = r.create_order(
+            o.story,
+            student_id=o.seat.student.id,
+            email=o.seat.student.email,
+            product_id=o.product.id,
+            provider=o.provider,
+            promo_code=o.promo.code if o.promo else None,
+        )
+        o.answer, o.id, o.amount_cents = (
+            answer,
+            uuid.UUID(answer["id"]),
+            int(answer["amount_cents"]),
+        )
+        seat_id = uuid.UUID(answer["seat_reservation_id"])
+        if not o.seat.created:
+            o.seat.id, o.seat.created = seat_id, True
+        elif o.seat.id != seat_id:
+            raise StackError(
+                f"seed: {o.story}: create_order put the order on seat {seat_id}, "
+                f"expected the student's seat {o.seat.id}"
+            )
+    elif step.kind == "pay":
+        amount = o.amount_cents
+        if o.underpaid:
+            amount = amount - 5000 if amount > 5000 else amount // 2
+        answer = r.paid(
+            o.story,
+            o.answer,
+            key=o.key,
+            amount_cents=amount,
+            instant=step.at,
+            expect="flagged" if o.underpaid else "fulfilled",
+        )
+        if o.pack is not None:
+            o.pack.id = uuid.UUID(answer["pack_id"])
+    elif step.kind == "refund":
+        pack = o.pack
+        assert pack is not None
+        if step.full:
+            refund = o.amount_cents - o.refunded_cents
+            with r.transaction() as cur:  # what happened to the pack before its refund
+                _write_sessions(cur, [pack], before_refund=True)
+        else:
+            refund = o.amount_cents // pack.sessions_total
+        o.refunded_cents += refund
+        r.refunded(
+            o.story,
+            o.answer,
+            key=o.key,
+            paid_cents=o.amount_cents,
+            refund_cents=refund,
+            refunded_total=o.refunded_cents,
+            instant=step.at,
+            expect="refunded" if step.full else "partially_refunded",
+        )
+    elif step.kind == "end":
+        r.checkout_ended(o.story, o.answer, key=o.key, instant=step.at)
+
+
+def _replay(r: purchases.Replay, b: _Builder, progress: Callable[[str], None]) -> None:
+    started = time.monotonic()
+    steps = _timeline(b)
+    progress(
+        f"  purchases: replaying {len(steps)} steps through the gateway and the services "
+        f"({', '.join(b.providers)} webhooks)"
+    )
+    for step in steps:
+        _play(r, step)
+    c = r.counts
+    outcomes = ", ".join(f"{n} {k}" for k, n in sorted(c.webhooks.items()))
+    changes = sum(1 for s in steps if s.event is not None and s.kind != "hold_job")
+    progress(
+        f"  purchases: {c.orders} orders by create_order, {sum(c.webhooks.values())} signed "
+        f"webhooks ({outcomes}), {c.cron_ticks} hold-job runs, {changes} catalog and seat "
+        f"changes, in {time.monotonic() - started:.1f} s"
+    )
+
+
+# Rows the database stamped with now() during the replay, and which of them are the demo's:
+# they are re-dated to the instant of the step that wrote them.
+_DEMO_ORDERS = "select o.id from public.orders o where o.student_id in (select id from _demo_users)"
+_RETIME: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    (
+        "public",
+        "orders",
+        ("created_at", "updated_at"),
+        "student_id in (select id from _demo_users)",
+    ),
+    (
+        "public",
+        "seat_reservations",
+        ("created_at", "updated_at"),
+        "student_id in (select id from _demo_users)",
+    ),
+    (
+        "public",
+        "payments",
+        ("created_at", "updated_at"),
+        "student_id in (select id from _demo_users)",
+    ),
+    (
+        "public",
+        "session_packs",
+        ("created_at", "updated_at"),
+        "student_id in (select id from _demo_users)",
+    ),
+    ("public", "sessions", ("updated_at",), "student_id in (select id from _demo_users)"),
+    (
+        "public",
+        "session_credit_ledger",
+        ("created_at",),
+        "student_id in (select id from _demo_users)",
+    ),
+    (
+        "public",
+        "notifications",
+        ("created_at",),
+        "recipient_id in (select id from _demo_users)"
+        f" or payload ->> 'order_id' in (select id::text from ({_DEMO_ORDERS}) o)",
+    ),
+    ("public", "audit_log", ("created_at",), "row_id in (select id from _demo_rows)"),
+    ("private", "webhook_events", ("received_at",), f"order_id in ({_DEMO_ORDERS})"),
+    ("private", "calendar_jobs", ("requested_at",), "mentor_id in (select id from _demo_users)"),
+    ("public", "mentorship_products", ("updated_at",), "mentor_id in (select id from _demo_users)"),
+    ("public", "mentors", ("updated_at",), "id in (select id from _demo_users)"),
+)
+
+
+def _retime(cur: psycopg.Cursor[Any], r: purchases.Replay) -> None:
+    """The database stamps created_at (and updated_at, received_at, ...) with the transaction's
+    wall-clock time, not the business clock the replay froze: each row written during a step
+    gets that step's instant, as if the storyline had happened then. (Audit rows included:
+    the seed rewrites only the history it wrote itself.)"""
+    assert r.ended_at is not None
+    walls = [w for w, _ in r.log] + [r.ended_at]
+    cur.execute(
+        "create temp table _replay_clock (wall_from timestamptz, wall_to timestamptz,"
+        " at timestamptz) on commit drop"
+    )
     _copy(
         cur,
-        "public.session_packs",
-        "id, student_id, mentor_id, product_id, order_id, "
-        "seat_reservation_id, status, sessions_total, remaining_sessions, price_cents, "
-        "currency, grace_period_hours, cancel_notice_hours, purchased_at, expires_at, "
-        "depleted_at, expired_at, refunded_at, created_at, updated_at",
-        packs,
+        "pg_temp._replay_clock",
+        "wall_from, wall_to, at",
+        [(walls[i], walls[i + 1], at) for i, (_, at) in enumerate(r.log)],
     )
-    sessions: list[Row] = []
-    for p in b.packs:
-        for s in p.sessions:
-            updated = max(t for t in (s.created_at, s.canceled_at, s.completed_at) if t is not None)
-            if s.status in ("student_no_show", "mentor_no_show"):
-                updated = s.closed_at
-            sessions.append(
-                (
-                    s.id,
-                    p.id,
-                    p.mentor.id,
-                    p.student.id,
-                    s.status,
-                    s.starts_at,
-                    s.ends_at,
-                    s.blocked_until,
-                    s.id.hex,
-                    s.reschedule_count,
-                    s.canceled_at,
-                    s.canceled_by,
-                    s.cancel_reason,
-                    s.completed_at,
-                    s.notes,
-                    s.created_at,
-                    updated,
+    cur.execute("create index on _replay_clock (wall_from)")
+    cur.execute("analyze _replay_clock")
+    cur.execute(
+        "create temp table _demo_rows on commit drop as"
+        " select id from public.orders where student_id in (select id from _demo_users)"
+        " union all select id from public.seat_reservations"
+        " where student_id in (select id from _demo_users)"
+        " union all select id from public.payments where student_id in (select id from _demo_users)"
+        " union all select id from public.session_packs"
+        " where student_id in (select id from _demo_users)"
+        " union all select id from public.sessions where student_id in (select id from _demo_users)"
+    )
+    cur.execute("set local session_replication_role = replica")  # no updated_at, append-only
+    for schema, table, columns, scope in _RETIME:
+        for column in columns:
+            cur.execute(
+                sql.SQL(
+                    "update {t} x set {c} = r.at from _replay_clock r"
+                    " where x.{c} >= r.wall_from and x.{c} < r.wall_to and ({scope})"
+                ).format(
+                    t=sql.Identifier(schema, table),
+                    c=sql.Identifier(column),
+                    scope=sql.SQL(scope),  # fixed SQL above, no values
                 )
             )
-    _copy(
-        cur,
-        "public.sessions",
-        "id, pack_id, mentor_id, student_id, status, starts_at, "
-        "ends_at, blocked_until, video_channel, reschedule_count, canceled_at, canceled_by, "
-        "cancel_reason, completed_at, notes, created_at, updated_at",
-        sessions,
-    )
-    progress(f"  packs: {len(packs)}, sessions: {len(sessions)}")
+    cur.execute("set local session_replication_role = origin")
 
-    # The ledger's statement trigger moves each pack by the sum of its entries in the COPY.
-    credits = sorted(((c.at, p, c) for p in b.packs for c in p.credits), key=lambda x: x[0])
-    _copy(
-        cur,
-        "public.session_credit_ledger",
-        "pack_id, mentor_id, student_id, session_id, kind, delta, reason, actor_id, created_at",
-        [
-            (
-                p.id,
-                p.mentor.id,
-                p.student.id,
-                c.session_id,
-                c.kind,
-                c.delta,
-                c.reason,
-                c.actor_id,
-                c.at,
-            )
-            for _, p, c in credits
-        ],
-    )
-    final = [p for p in b.packs if p.status != "active"]
+
+def _date_this_transaction(cur: psycopg.Cursor[Any]) -> None:
+    """What the triggers stamped with this transaction's time gets the storyline's: the audit
+    rows of the sessions and of the packs used up or expired, the packs' updated_at, and the
+    "one session left" message the ledger queued (at the pack's last entry)."""
+    cur.execute("set local session_replication_role = replica")  # no updated_at, append-only
     cur.execute(
-        "update public.session_packs p set status = v.status::public.pack_status "
-        "from unnest(%s::uuid[], %s::text[]) as v(id, status) where p.id = v.id",
-        ([p.id for p in final], [p.status for p in final]),
+        "update public.audit_log a set created_at = s.created_at from public.sessions s"
+        " where a.row_id = s.id and a.action = 'sessions.created' and a.created_at = now()"
+        " and s.student_id in (select id from _demo_users)"
     )
     cur.execute(
-        "select count(*) from public.session_packs p join unnest(%s::uuid[], %s::int[]) "
-        "as v(id, remaining) on v.id = p.id where p.remaining_sessions <> v.remaining",
-        ([p.id for p in b.packs], [p.remaining for p in b.packs]),
+        "update public.audit_log a set created_at = coalesce(p.depleted_at, p.expired_at)"
+        " from public.session_packs p where a.row_id = p.id and a.created_at = now()"
+        " and a.action in ('session_packs.depleted', 'session_packs.expired')"
+        " and p.student_id in (select id from _demo_users)"
+    )
+    cur.execute(
+        "with last as (select pack_id, max(created_at) as at from public.session_credit_ledger"
+        "               where student_id in (select id from _demo_users) group by pack_id)"
+        " update public.session_packs p set updated_at = greatest(p.purchased_at, l.at,"
+        "   p.depleted_at, p.expired_at, p.refunded_at)"
+        " from last l where l.pack_id = p.id and p.updated_at = now()"
+    )
+    cur.execute(
+        "with last as (select pack_id, max(created_at) as at from public.session_credit_ledger"
+        "               where student_id in (select id from _demo_users) group by pack_id)"
+        " update public.notifications n set send_after = l.at + interval '1 minute',"
+        "   created_at = l.at + interval '1 minute'"
+        " from last l where n.pack_id = l.pack_id and n.kind = 'one_session_left'"
+        " and n.created_at = now()"
+    )
+    cur.execute("set local session_replication_role = origin")
+
+
+def _write_history(
+    cur: psycopg.Cursor[Any],
+    b: _Builder,
+    r: purchases.Replay,
+    progress: Callable[[str], None],
+) -> None:
+    """What happened after the purchases: sessions, the credit ledger, packs used up or
+    expired, the outbox and the admins' actions, all on the packs and seats the database made."""
+    cur.execute(
+        "create temp table _demo_users on commit drop as "
+        "select id from auth.users where lower(email) like %s",
+        (f"%{DEMO_EMAIL_SUFFIX}",),
+    )
+    _retime(cur, r)
+    for p in b.packs:
+        if p.order.id is None or p.id == b.uid("pack", p.order.key):
+            raise StackError(f"seed: {p.order.story}: its payment created no pack")
+    sessions = _write_sessions(cur, [p for p in b.packs if not p.written])
+    sessions += sum(len(p.sessions) for p in b.packs if p.written and p.refunded_at is not None)
+    final = [p for p in b.packs if p.status in ("depleted", "expired")]
+    cur.execute(
+        "update public.session_packs p set status = v.status::public.pack_status,"
+        " depleted_at = v.depleted_at, expired_at = v.expired_at"
+        " from unnest(%s::uuid[], %s::text[], %s::timestamptz[], %s::timestamptz[])"
+        " as v(id, status, depleted_at, expired_at) where p.id = v.id",
+        (
+            [p.id for p in final],
+            [p.status for p in final],
+            [p.depleted_at for p in final],
+            [p.expired_at for p in final],
+        ),
+    )
+    _date_this_transaction(cur)
+    progress(f"  packs: {len(b.packs)}, sessions: {sessions}")
+    cur.execute(
+        "select count(*) from public.session_credit_ledger"
+        " where student_id in (select id from _demo_users)"
     )
     row = cur.fetchone()
-    if row is None or row[0] != 0:
-        raise StackError("seed: the ledger left some packs with unexpected credits")
-    progress(f"  credit ledger: {len(credits)} entries")
+    progress(f"  credit ledger: {row[0] if row else 0} entries")
 
+    # The messages the database queued during the replay went out then (as the dispatcher
+    # would have sent them); the storylines' own messages follow.
+    cur.execute(
+        "update public.notifications n set status = 'sent', attempts = 1,"
+        " sent_at = n.send_after + interval '5 seconds'"
+        " where n.status = 'pending' and n.send_after <= %s"
+        " and (n.recipient_id in (select id from _demo_users)"
+        f"  or n.payload ->> 'order_id' in (select id::text from ({_DEMO_ORDERS}) o))",
+        (b.now,),
+    )
     _copy(
         cur,
         "public.notifications",
         "recipient_id, kind, channel, dedupe_key, payload, "
         "session_id, pack_id, status, send_after, attempts, last_error, sent_at, voided_at, "
         "created_at",
-        b.notifications,
+        [n.row() for n in b.notifications],
     )
-    b.audit.sort(key=lambda r: r[7])
+    b.audit.sort(key=lambda a: a.at)
     _copy(
         cur,
         "public.audit_log",
         "actor_id, action, table_name, row_id, old_values, new_values, reason, created_at",
-        b.audit,
+        [a.values() for a in b.audit],
     )
-    progress(f"  notifications: {len(b.notifications)}, audit log: {len(b.audit)}")
+    _check(cur, b)
+    cur.execute(
+        "select (select count(*) from public.notifications n"
+        "         where n.recipient_id in (select id from _demo_users)),"
+        " (select count(*) from public.audit_log a where a.row_id in (select id from _demo_rows)"
+        "   or a.row_id in (select id from _demo_users) or a.actor_id in (select id from _demo_users))"
+    )
+    row = cur.fetchone()
+    assert row is not None
+    progress(f"  notifications: {row[0]}, audit log: {row[1]}")
 
 
-def run(
-    settings: Settings, *, scale: int, random_seed: int, progress: Callable[[str], None]
-) -> dict[str, int]:
-    """Replace the demo data with a fresh, deterministic set (one transaction)."""
-    started = time.monotonic()
-    with db.connect(settings) as conn, conn.transaction(), conn.cursor() as cur:
-        removed = _cleanup(cur)
-        progress(f"  removed earlier demo data: {removed} users and everything of theirs")
-        cur.execute(
-            "select date_trunc('hour', private.clock_now()), private.clock_now(), "
-            "s.seat_hold_minutes, s.grace_period_hours, s.grace_warning_hours, "
-            "s.cancel_notice_hours from public.platform_settings s"
-        )
-        row = cur.fetchone()
-        if row is None:
-            raise StackError(
-                "seed: public.platform_settings has no row; run `mentorships db apply`"
+def _check(cur: psycopg.Cursor[Any], b: _Builder) -> None:
+    """The database ends where every storyline says (orders, seats, packs, credits)."""
+    wrong: list[str] = []
+    cur.execute(
+        "select id, status::text from public.orders where id = any(%s)",
+        ([o.id for o in b.orders],),
+    )
+    orders = dict(cur.fetchall())
+    for o in b.orders:
+        if orders.get(o.id) != o.status:
+            wrong.append(f"{o.story}: order {o.id} is {orders.get(o.id)}, expected {o.status}")
+    cur.execute(
+        "select id, status::text from public.seat_reservations where id = any(%s)",
+        ([s.id for s in b.seats],),
+    )
+    seats = dict(cur.fetchall())
+    for s in b.seats:
+        if seats.get(s.id) != s.status:
+            wrong.append(f"{_seat_story(s)}: seat {s.id} is {seats.get(s.id)}, expected {s.status}")
+    cur.execute(
+        "select id, status::text, remaining_sessions from public.session_packs where id = any(%s)",
+        ([p.id for p in b.packs],),
+    )
+    packs = {pid: (status, remaining) for pid, status, remaining in cur.fetchall()}
+    for p in b.packs:
+        if packs.get(p.id) != (p.status, p.remaining):
+            wrong.append(
+                f"{p.order.story}: pack {p.id} is {packs.get(p.id)}, "
+                f"expected {(p.status, p.remaining)}"
             )
-        anchor, now, *values = row
-        platform = _Platform(*values)
-        b = _Builder(
-            scale=scale,
-            random_seed=random_seed,
-            anchor=anchor.astimezone(UTC),
-            now=now.astimezone(UTC),
-            platform=platform,
+    if wrong:
+        raise StackError(
+            "seed: the database disagrees with the storylines:\n  " + "\n  ".join(wrong)
         )
-        b.build()
-        progress(
-            f"  generated (anchor {anchor.astimezone(UTC):%Y-%m-%d %H:%M} UTC, "
-            f"seed {random_seed}) in {time.monotonic() - started:.1f} s"
-        )
-        _write(cur, b, progress)
-    progress(f"  done in {time.monotonic() - started:.1f} s")
+
+
+def _summary(cur: psycopg.Cursor[Any], b: _Builder) -> dict[str, int]:
+    cur.execute(
+        "select"
+        " (select count(*) from public.seat_reservations where student_id in (select id from _demo_users)),"
+        " (select count(*) from public.orders where student_id in (select id from _demo_users)),"
+        " (select count(*) from public.payments where student_id in (select id from _demo_users)),"
+        f" (select count(*) from private.webhook_events where order_id in ({_DEMO_ORDERS})),"
+        " (select count(*) from public.session_packs where student_id in (select id from _demo_users)),"
+        " (select count(*) from public.sessions where student_id in (select id from _demo_users)),"
+        " (select count(*) from public.session_credit_ledger"
+        "   where student_id in (select id from _demo_users)),"
+        " (select count(*) from public.notifications where recipient_id in (select id from _demo_users)),"
+        " (select count(*) from public.audit_log a where a.row_id in (select id from _demo_rows)"
+        "   or a.row_id in (select id from _demo_users) or a.actor_id in (select id from _demo_users))"
+    )
+    row = cur.fetchone()
+    assert row is not None
+    names = (
+        "seats",
+        "orders",
+        "payments",
+        "webhook_events",
+        "packs",
+        "sessions",
+        "credit_entries",
+        "notifications",
+        "audit_log",
+    )
     return {
         "mentors": len(b.mentors),
         "students": len(b.students),
         "products": sum(len(m.products) for m in b.mentors),
         "promotion_codes": len(b.promos),
-        "seats": len(b.seats),
-        "orders": len(b.orders),
-        "payments": len(b.payments),
-        "packs": len(b.packs),
-        "sessions": sum(len(p.sessions) for p in b.packs),
-        "credit_entries": sum(len(p.credits) for p in b.packs),
-        "notifications": len(b.notifications),
-        "audit_log": len(b.audit),
+        **{name: int(value) for name, value in zip(names, row, strict=True)},
     }
+
+
+def run(
+    settings: Settings,
+    *,
+    scale: int,
+    random_seed: int,
+    progress: Callable[[str], None],
+    paypal: purchases.PayPalCert | None = None,
+) -> dict[str, int]:
+    """Replace the demo data with a fresh, deterministic set. Three steps: people and catalog
+    (one transaction, which first removes the earlier demo data); the purchases, replayed
+    through the running gateway and services; what happened after them (one transaction).
+    Refuses before writing anything when the gateway or the services are not running.
+
+    PayPal purchases need `paypal`: a signer whose certificate the services can download from
+    their PayPal API host; without one every purchase goes through Stripe."""
+    started = time.monotonic()
+    purchases.require_stack(settings)
+    signing = purchases.signing_for(settings, paypal)
+    if not signing.providers:
+        raise StackError(
+            "seed: the services accept no payment provider the seed can sign webhooks for "
+            "(MENTORSHIPS_PAYMENT_PROVIDERS is empty?)"
+        )
+    with purchases.Replay(settings, signing) as replay, db.connect(settings) as conn:
+        if replay.recovered:
+            progress(
+                "  note: an earlier seed was killed during its replay; the database clock and "
+                "the pg_cron jobs it had frozen and paused are back as they were"
+            )
+        with conn.transaction(), conn.cursor() as cur:
+            removed = _cleanup(cur)
+            progress(f"  removed earlier demo data: {removed} users and everything of theirs")
+            cur.execute(
+                "select date_trunc('hour', private.clock_now()), private.clock_now(), "
+                "s.seat_hold_minutes, s.grace_period_hours, s.grace_warning_hours, "
+                "s.cancel_notice_hours from public.platform_settings s"
+            )
+            row = cur.fetchone()
+            if row is None:
+                raise StackError(
+                    "seed: public.platform_settings has no row; run `mentorships db apply`"
+                )
+            anchor, now, *values = row
+            b = _Builder(
+                scale=scale,
+                random_seed=random_seed,
+                anchor=anchor.astimezone(UTC),
+                now=now.astimezone(UTC),
+                platform=_Platform(*values),
+                providers=signing.providers,
+            )
+            b.build()
+            progress(
+                f"  generated (anchor {anchor.astimezone(UTC):%Y-%m-%d %H:%M} UTC, "
+                f"seed {random_seed}) in {time.monotonic() - started:.1f} s"
+            )
+            if "paypal" not in signing.providers and "paypal" in settings.payment_providers:
+                progress(
+                    "  note: no PayPal signer whose certificate this stack's services can fetch "
+                    f"(their PayPal host is {settings.paypal_api_base}): every purchase goes "
+                    "through Stripe"
+                )
+            _write_catalog(cur, b, progress)
+        try:
+            _replay(replay, b, progress)
+        finally:
+            replay.restore_clock()
+        with conn.transaction(), conn.cursor() as cur:
+            _write_history(cur, b, replay, progress)
+            summary = _summary(cur, b)
+    progress(f"  done in {time.monotonic() - started:.1f} s")
+    return summary
 
 
 # --------------------------------------------------------------------------------------------

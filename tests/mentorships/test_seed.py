@@ -1,13 +1,25 @@
 """`mentorships seed`: looks real, covers every state, keeps the credit invariant, is
-idempotent, and leaves non-demo users alone."""
+idempotent, leaves non-demo users alone, and makes every purchase the real way: create_order
+through the gateway as the student, then signed provider webhooks to the running services."""
 
 from __future__ import annotations
 
-import psycopg
+from collections.abc import Iterator
 
-from mentorships import seed
+import psycopg
+import pytest
+
+from mentorships import purchases, seed
+from mentorships.errors import StackError
 from mentorships.settings import Settings
+from mentorships.stack import Services, Stack
+from sync.signing import PayPalSigner
+from tests.fakes.http import StrictFake
 from tests.world import World
+
+CERT_PATH = "/v1/notifications/certs/CERT-seed"
+
+DEMO = "(select id from public.profiles where email like '%%@demo.mentorships.test')"
 
 
 def _count(conn: psycopg.Connection, sql: str) -> int:
@@ -20,12 +32,57 @@ def _values(conn: psycopg.Connection, sql: str) -> set[str]:
     return {str(r[0]) for r in conn.execute(sql)}
 
 
+@pytest.fixture
+def services(stack: Stack) -> Iterator[Services]:
+    """The test stack's services, as `mentorships up` starts them (the stack's teardown stops
+    them)."""
+    stack.services.start()
+    yield stack.services
+
+
+@pytest.fixture(scope="module")
+def paypal(stack: Stack, settings: Settings) -> Iterator[tuple[Settings, purchases.PayPalCert]]:
+    """The test stack's services, as `mentorships up` starts them, with their PayPal API host a
+    strict fake that serves only the certificate of a signer of ours (PayPal's sandbox is out
+    of reach): the settings to seed with, and that signer."""
+    fake = StrictFake("paypal")
+    signer = PayPalSigner.generate()
+    fake.expect(  # downloaded at least once: the services verified our PayPal events
+        "GET",
+        CERT_PATH,
+        response=signer.cert_pem,
+        content_type="application/x-pem-file",
+        at_most=None,
+    )
+    with_cert = Settings.model_validate({**settings.model_dump(), "paypal_api_base": fake.url})
+    Services(with_cert).start()
+    try:
+        yield with_cert, purchases.PayPalCert(signer, fake.url + CERT_PATH)
+        fake.verify()
+    finally:
+        stack.services.start()  # back to the stack's own settings
+        fake.close()
+
+
+def _seed(paypal: tuple[Settings, purchases.PayPalCert]) -> dict[str, int]:
+    settings, cert = paypal
+    return seed.run(settings, scale=1, random_seed=7, progress=lambda _: None, paypal=cert)
+
+
+@pytest.fixture(scope="module")
+def cron_jobs(conn: psycopg.Connection) -> dict[str, bool]:
+    return dict(conn.execute("select jobname, active from cron.job order by jobname").fetchall())
+
+
 def test_seed_twice_gives_a_complete_consistent_demo(
-    settings: Settings, conn: psycopg.Connection, world: World
+    paypal: tuple[Settings, purchases.PayPalCert],
+    conn: psycopg.Connection,
+    world: World,
+    cron_jobs: dict[str, bool],
 ) -> None:
     world_rows = _count(conn, "select count(*) from public.session_packs")
-    first = seed.run(settings, scale=1, random_seed=7, progress=lambda _: None)
-    second = seed.run(settings, scale=1, random_seed=7, progress=lambda _: None)
+    first = _seed(paypal)
+    second = _seed(paypal)
     assert first == second
     assert first["mentors"] >= 5 and first["students"] >= 20
 
@@ -45,6 +102,10 @@ def test_seed_twice_gives_a_complete_consistent_demo(
         "grace",
         "released",
     }
+    assert _values(
+        conn,
+        f"select distinct release_reason from public.seat_reservations where student_id in {DEMO}",
+    ) == {"grace_ended", "hold_expired", "refunded", "None"}
     assert _values(conn, "select distinct status from public.session_packs") == {
         "active",
         "depleted",
@@ -67,6 +128,31 @@ def test_seed_twice_gives_a_complete_consistent_demo(
         "refunded",
         "flagged",
     }
+    assert _values(conn, "select distinct status from public.payments") == {
+        "succeeded",
+        "partially_refunded",
+        "refunded",
+    }
+    assert _values(
+        conn, f"select distinct provider from public.orders where student_id in {DEMO}"
+    ) == {"stripe", "paypal"}
+    # a promotion code and a grandfathered price, priced by create_order
+    assert (
+        _count(
+            conn,
+            f"select count(*) from public.orders where student_id in {DEMO}"
+            " and discount_cents > 0 and promotion_code_id is not null",
+        )
+        >= 2
+    )
+    assert (
+        _count(
+            conn,
+            f"select count(*) from public.orders where student_id in {DEMO}"
+            " and grandfathered_price_cents < list_price_cents and status = 'paid'",
+        )
+        >= 1
+    )
 
     # credits: remaining = total + ledger, for every pack
     assert (
@@ -92,6 +178,183 @@ def test_seed_twice_gives_a_complete_consistent_demo(
     )
     # the test world (not demo users) is untouched
     assert _count(conn, "select count(*) from public.session_packs") == world_rows + first["packs"]
+    # the replay gave back the clock and left pg_cron as it found it
+    assert _count(conn, "select count(*) from private.clock where frozen_at is not null") == 0
+    assert dict(conn.execute("select jobname, active from cron.job").fetchall()) == cron_jobs
+
+
+def test_every_purchase_came_through_the_webhooks(
+    paypal: tuple[Settings, purchases.PayPalCert], conn: psycopg.Connection, world: World
+) -> None:
+    _seed(paypal)
+    orders = f"public.orders o where o.student_id in {DEMO}"
+
+    # every paid order: exactly one fulfilling event, its payment, its pack
+    paid = _count(conn, f"select count(*) from {orders} and o.paid_at is not null")
+    assert paid >= 15
+    assert _count(
+        conn,
+        f"""select count(*) from {orders} and o.status in ('paid', 'refunded') and (
+                  select count(*) from private.webhook_events w
+                   where w.order_id = o.id and w.outcome = 'fulfilled') = 1
+              and exists (select from private.webhook_events w
+                           join public.payments pay on pay.provider = w.provider
+                            and pay.provider_payment_id = w.payment_ref
+                          where w.order_id = o.id and w.outcome = 'fulfilled'
+                            and pay.order_id = o.id and pay.amount_cents = o.amount_cents
+                            and pay.paid_at = o.paid_at)
+              and exists (select from public.session_packs p
+                           where p.order_id = o.id and p.purchased_at = o.paid_at)""",
+    ) == _count(conn, f"select count(*) from {orders} and o.status in ('paid', 'refunded')")
+    # no payment, pack or seat without the webhook or order that made it
+    assert (
+        _count(
+            conn,
+            f"""select count(*) from public.payments pay where pay.student_id in {DEMO}
+                and not exists (select from private.webhook_events w
+                                 where w.provider = pay.provider
+                                   and w.payment_ref = pay.provider_payment_id
+                                   and w.outcome in ('fulfilled', 'flagged'))""",
+        )
+        == 0
+    )
+    assert (
+        _count(
+            conn,
+            f"""select count(*) from public.seat_reservations s where s.student_id in {DEMO}
+                and not exists (select from public.orders o where o.seat_reservation_id = s.id)""",
+        )
+        == 0
+    )
+    # everything after a purchase refers to the packs the database created
+    assert (
+        _count(
+            conn,
+            f"""select count(*) from public.sessions s join public.session_packs p on p.id = s.pack_id
+                where s.student_id in {DEMO} and not exists (
+                  select from private.webhook_events w
+                   where w.order_id = p.order_id and w.outcome = 'fulfilled')""",
+        )
+        == 0
+    )
+    assert (
+        _count(
+            conn,
+            f"""select count(*) from public.notifications n where n.recipient_id in {DEMO}
+                and n.pack_id is not null and not exists (
+                  select from public.session_packs p where p.id = n.pack_id)""",
+        )
+        == 0
+    )
+
+    # the refunded storyline: its refund event, the payment and pack refunded, the seat freed,
+    # the upcoming session canceled by the refund
+    refunded = conn.execute(
+        f"""select o.id, pay.status::text, pay.refunded_cents = pay.amount_cents, p.status::text,
+                   p.remaining_sessions, s.status::text, s.release_reason
+              from public.orders o
+              join public.payments pay on pay.order_id = o.id
+              join public.session_packs p on p.order_id = o.id
+              join public.seat_reservations s on s.id = p.seat_reservation_id
+             where o.student_id in {DEMO} and o.status = 'refunded'"""
+    ).fetchall()
+    assert len(refunded) == 1
+    order_id, *states = refunded[0]
+    assert states == ["refunded", True, "refunded", 0, "released", "refunded"]
+    assert _values(
+        conn, f"select outcome from private.webhook_events where order_id = '{order_id}'"
+    ) == {"fulfilled", "refunded"}
+    assert (
+        _count(
+            conn,
+            f"""select count(*) from public.sessions s join public.session_packs p on p.id = s.pack_id
+                where p.order_id = '{order_id}' and s.status = 'canceled'
+                  and s.cancel_reason = 'pack refunded'""",
+        )
+        == 1
+    )
+    # the partial refund: recorded, nothing else changed
+    assert (
+        _count(
+            conn,
+            f"""select count(*) from {orders} and o.status = 'paid' and exists (
+                  select from public.payments pay where pay.order_id = o.id
+                   and pay.status = 'partially_refunded'
+                   and pay.refunded_cents between 1 and pay.amount_cents - 1)
+                and exists (select from private.webhook_events w
+                             where w.order_id = o.id and w.outcome = 'partially_refunded')""",
+        )
+        == 1
+    )
+    # the flagged order: paid less than it says, recorded, nothing granted, admins told
+    flagged = conn.execute(
+        f"""select o.flagged_reason, pay.amount_cents < o.amount_cents,
+                   (select count(*) from public.session_packs p where p.order_id = o.id),
+                   (select array_agg(w.outcome) from private.webhook_events w where w.order_id = o.id)
+              from public.orders o join public.payments pay on pay.order_id = o.id
+             where o.student_id in {DEMO} and o.status = 'flagged'"""
+    ).fetchall()
+    assert len(flagged) == 1
+    reason, underpaid, packs, outcomes = flagged[0]
+    assert reason.startswith("paid ") and underpaid and packs == 0 and outcomes == ["flagged"]
+    assert (
+        _count(
+            conn,
+            f"""select count(*) from public.notifications n
+                 where n.kind = 'payment_flagged' and n.payload ->> 'order_id' in (
+                   select o.id::text from {orders} and o.status = 'flagged')""",
+        )
+        >= 1
+    )
+    # checkouts that ran out: Stripe's by checkout.session.expired, PayPal's by the hold job
+    assert (
+        _count(
+            conn,
+            f"""select count(*) from {orders} and o.status = 'expired' and o.provider = 'stripe'
+                and not exists (select from private.webhook_events w
+                                 where w.order_id = o.id and w.outcome = 'released'
+                                   and w.event_type = 'checkout.session.expired')""",
+        )
+        == 0
+    )
+    # open holds: just the order, live
+    assert (
+        _count(
+            conn,
+            f"""select count(*) from public.orders o
+                join public.seat_reservations s on s.id = o.seat_reservation_id
+               where o.student_id in {DEMO} and o.status = 'pending'
+                 and s.status = 'hold' and s.hold_expires_at > now()
+                  and not exists (select from private.webhook_events w where w.order_id = o.id)""",
+        )
+        >= 1
+    )
+    # the history is dated by the storylines, not by when the seed ran
+    assert (
+        _count(
+            conn,
+            f"""select count(*) from {orders} and o.status <> 'pending'
+                and o.created_at > now() - interval '1 hour'""",
+        )
+        == 0
+    )
+
+
+def test_seed_refuses_when_the_services_are_not_running(
+    settings: Settings, conn: psycopg.Connection, world: World, services: Services
+) -> None:
+    before = _count(conn, f"select count(*) from public.orders where student_id in {DEMO}")
+    services.stop()
+    try:
+        with pytest.raises(StackError) as e:
+            seed.run(settings, scale=1, random_seed=7, progress=lambda _: None)
+        assert str(e.value).startswith(
+            f"the services app is not running on 127.0.0.1:{settings.services_port}; "
+            "run `mentorships up`"
+        )
+    finally:
+        services.start()
+    assert _count(conn, f"select count(*) from public.orders where student_id in {DEMO}") == before
 
 
 def test_info_prints_working_commands(settings: Settings, world: World) -> None:
