@@ -2856,6 +2856,7 @@ def info_text(settings: Settings) -> str:
         "Mentorships local stack",
         f"  REST API (Supabase-style)  {rest}",
         f"  Postgres                   {settings.dsn()}",
+        f"  services (checkout, hooks) {settings.services_url}",
         f"  anon key                   {anon}",
         f"  service-role key           {service}",
         "                             (bypasses RLS: servers and workers only)",
