@@ -48,6 +48,18 @@ $$;
 comment on function private.admin_ids() is 'Everyone who gets admin notifications.';
 revoke execute on function private.admin_ids() from public, anon, authenticated;
 
+-- An id from a provider's payload (metadata.order_id, custom_id): a uuid, or null when it is not one.
+create or replace function private.as_uuid(value text)
+returns uuid
+language sql
+immutable
+set search_path = ''
+as $$
+  select case when value ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then value::uuid end
+$$;
+comment on function private.as_uuid(text) is 'The text as a uuid, or null when it is not one.';
+revoke execute on function private.as_uuid(text) from public, anon, authenticated;
+
 -- Ordering -------------------------------------------------------------------------------------
 
 -- The student's grandfathered price for a product: what they paid before the promotion on
@@ -408,7 +420,7 @@ declare
   ev private.webhook_events;
   result jsonb;
 begin
-  if order_ref is null or order_ref !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+  if private.as_uuid(order_ref) is null then
     perform private.notify(private.admin_ids(), 'payment_flagged', format('payment:%s:%s:no_order', prov, payment_ref),
                            jsonb_build_object('payment_ref', payment_ref, 'reason', 'payment names no order'));
     return jsonb_build_object('outcome', 'flagged', 'reason', 'payment names no order', 'payment_ref', payment_ref);
@@ -416,7 +428,7 @@ begin
   -- Events about one payment take turns (a refund racing its payment must not be parked
   -- after the payment looked for parked refunds); taken before the order row, as refunds do.
   perform private.lock_payment(prov, payment_ref);
-  select * into o from public.orders x where x.id = order_ref::uuid for update;
+  select * into o from public.orders x where x.id = private.as_uuid(order_ref) for update;
   if not found then
     perform private.notify(private.admin_ids(), 'payment_flagged', format('payment:%s:%s:unknown_order', prov, payment_ref),
                            jsonb_build_object('payment_ref', payment_ref, 'order_ref', order_ref,
@@ -523,10 +535,10 @@ declare
   now_ timestamptz := private.clock_now();
   o public.orders;
 begin
-  if order_ref is null or order_ref !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+  if private.as_uuid(order_ref) is null then
     return jsonb_build_object('outcome', 'ignored', 'reason', 'no order id');
   end if;
-  select * into o from public.orders x where x.id = order_ref::uuid for update;
+  select * into o from public.orders x where x.id = private.as_uuid(order_ref) for update;
   if not found or o.status <> 'pending' then
     return jsonb_build_object('outcome', 'ignored', 'order_id', o.id,
                               'reason', coalesce('order is ' || o.status, 'unknown order'));
@@ -625,10 +637,7 @@ begin
       update public.seat_reservations
          set status = 'released', released_at = now_, release_reason = 'refunded'
        where id = p.seat_reservation_id and status <> 'released';
-      update public.notifications n
-         set status = 'voided', voided_at = now_
-       where n.recipient_id = p.student_id and n.kind = 'grace_warning' and n.status = 'pending'
-         and n.payload ->> 'seat_id' = p.seat_reservation_id::text;
+      perform private.void_grace_warnings(x) from public.seat_reservations x where x.id = p.seat_reservation_id;
     end if;
   end if;
   perform private.notify(array[o.student_id] || private.admin_ids(), 'refund_processed',

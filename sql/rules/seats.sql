@@ -42,6 +42,29 @@ create trigger _100_enforce_capacity
   before insert or update of status, hold_expires_at on public.seat_reservations
   for each row execute function private.tg_seat_reservations__enforce_capacity();
 
+-- A seat's pending grace warning is void once the seat is renewed or released.
+create or replace function private.void_grace_warnings(seat public.seat_reservations)
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  voided integer;
+begin
+  update public.notifications n
+     set status = 'voided', voided_at = private.clock_now()
+   where n.recipient_id = seat.student_id and n.kind = 'grace_warning' and n.status = 'pending'
+     and n.payload ->> 'seat_id' = seat.id::text;
+  get diagnostics voided = row_count;
+  return voided;
+end
+$$;
+comment on function private.void_grace_warnings(public.seat_reservations) is
+  'Voids the pending grace warning of a seat (renewed or released).';
+revoke execute on function private.void_grace_warnings(public.seat_reservations) from public, anon, authenticated;
+
 -- A seat follows its packs: active while one of them is active, else in grace (a warning goes
 -- out later, then release); back to active when a pack becomes active again (renewal).
 create or replace function private.refresh_seat(seat_id uuid)
@@ -82,10 +105,7 @@ begin
        set status = 'active', activated_at = now_, grace_started_at = null, grace_ends_at = null
      where id = seat.id
      returning * into seat;
-    update public.notifications n
-       set status = 'voided', voided_at = now_
-     where n.recipient_id = seat.student_id and n.kind = 'grace_warning' and n.status = 'pending'
-       and n.payload ->> 'seat_id' = seat.id::text;
+    perform private.void_grace_warnings(seat);
   end if;
   return seat.status;
 end
@@ -272,10 +292,7 @@ begin
     update public.seat_reservations
        set status = 'released', released_at = now_, release_reason = 'grace_ended'
      where id = seat.id;
-    update public.notifications nt
-       set status = 'voided', voided_at = now_
-     where nt.recipient_id = seat.student_id and nt.kind = 'grace_warning' and nt.status = 'pending'
-       and nt.payload ->> 'seat_id' = seat.id::text;
+    perform private.void_grace_warnings(seat);
     perform private.notify(array[seat.student_id, seat.mentor_id], 'seat_released', format('seat:%s:released', seat.id),
                            jsonb_build_object('seat_id', seat.id, 'mentor_id', seat.mentor_id,
                                               'student_id', seat.student_id));
