@@ -26,3 +26,4 @@ create index webhook_events_deferred_idx on private.webhook_events (provider, pa
   where outcome = 'deferred';
 
 comment on table public.audit_log is 'Append-only: admin actions and every state change of packs, seats, sessions, orders and payments. actor_id has no foreign key so history outlives accounts.';
+comment on column public.promotion_codes.max_redemptions is 'Orders the code may be on in total (unlimited when null): paid, refunded, flagged and open ones count; expired and abandoned ones give their use back.';
