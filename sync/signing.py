@@ -9,7 +9,8 @@ the demo seed and benchmarks that post webhooks to the services.
     headers = signer.headers(body, webhook_id=..., cert_url=f"{paypal_api_base}/v1/notifications/certs/CERT-test")
 
 A PayPal event only verifies when the service can download the signer's certificate from
-cert_url (the configured PayPal API host): serve `signer.cert_pem` there.
+cert_url (the configured PayPal API host): serve `signer.cert_pem` there. A local stack does that
+itself (mentorships.stack.Services.local_paypal_signer() gives its signer and cert_url).
 """
 
 from __future__ import annotations
@@ -191,6 +192,31 @@ class PayPalSigner:
         )
         return cls(key, cert.public_bytes(serialization.Encoding.PEM))
 
+    @classmethod
+    def from_pem(cls, key_pem: bytes, cert_pem: bytes) -> PayPalSigner:
+        """A signer saved with `key_pem` and `cert_pem`. ValueError when either does not parse
+        or the certificate is not the key's."""
+        key = serialization.load_pem_private_key(key_pem, password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError("the PayPal signer's key is not an RSA key")
+        cert = x509.load_pem_x509_certificate(cert_pem)
+        if cert.public_key() != key.public_key():
+            raise ValueError("the PayPal signer's certificate does not hold its key")
+        return cls(key, cert_pem)
+
+    @property
+    def key_pem(self) -> bytes:
+        """The private key as unencrypted PKCS#8 PEM (keep it private: mode 0600)."""
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    @property
+    def not_valid_after(self) -> dt.datetime:
+        return x509.load_pem_x509_certificate(self.cert_pem).not_valid_after_utc
+
     def sign(self, message: bytes) -> str:
         signature = self.private_key.sign(message, padding.PKCS1v15(), hashes.SHA256())
         return base64.b64encode(signature).decode()
@@ -216,6 +242,15 @@ class PayPalSigner:
             "PAYPAL-CERT-URL": cert_url,
             "PAYPAL-AUTH-ALGO": auth_algo,
         }
+
+
+@dataclass(frozen=True)
+class PayPalCert:
+    """A PayPal signer and where the services download its certificate: a URL under
+    /v1/notifications/certs/ on the services' PayPal API host (sync.paypal.webhook)."""
+
+    signer: PayPalSigner
+    cert_url: str
 
 
 def paypal_event(
