@@ -76,6 +76,16 @@ def up(settings: Settings) -> None:
             f"webhooks signed with the local secrets\n        in {secrets_file} verify "
             "(`mentorships keys` shows them)."
         )
+    paypal = stack.services.local_paypal_signer()
+    if paypal is not None:
+        key_file = stack.services.p.paypal_key.relative_to(PROJECT_DIR)
+        click.echo(
+            "  note: PayPal runs in local mode (placeholder keys: checkout cannot reach PayPal). "
+            "The gateway plays PayPal's certificate\n"
+            f"        host on {stack.services.local_paypal_base} (the services' PayPal API base), "
+            f"serving the local signer's certificate at\n        {paypal.cert_url}; "
+            f"PayPal webhooks signed with the local signer\n        ({key_file}) verify."
+        )
 
 
 @cli.command()
@@ -202,8 +212,11 @@ def token(settings: Settings, email: str, ttl: int | None) -> None:
 @click.pass_obj
 def keys(settings: Settings, as_json: bool) -> None:
     """The local API URL, anon and service-role keys, JWT secret, and what signs webhooks for
-    the local services (Stripe webhook secret, PayPal webhook id)."""
-    services = Stack(settings).services.effective_settings()
+    the local services (Stripe webhook secret, PayPal webhook id; in local PayPal mode the
+    signer's key file and certificate URL)."""
+    stack_services = Stack(settings).services
+    services = stack_services.effective_settings()
+    paypal = stack_services.local_paypal_signer()
     values = {
         "api_url": settings.gateway_url,
         "anon_key": jwt_.anon_key(settings),
@@ -217,6 +230,9 @@ def keys(settings: Settings, as_json: bool) -> None:
             else ""
         ),
         "paypal_webhook_id": services.paypal_webhook_id or "",
+        "paypal_api_base": services.paypal_api_base,
+        "paypal_signer_key": str(stack_services.p.paypal_key) if paypal else "",
+        "paypal_cert_url": paypal.cert_url if paypal else "",
     }
     if as_json:
         click.echo(json.dumps(values, indent=2))

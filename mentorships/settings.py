@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -73,9 +74,26 @@ class Settings(BaseSettings):
     paypal_client_id: str | None = None
     paypal_client_secret: SecretStr | None = None
     paypal_webhook_id: str | None = None
+    # Local stacks whose PayPal keys are placeholders play PayPal's certificate host themselves
+    # (mentorships.stack.Services.local_paypal_signer): the gateway serves the local signer's
+    # certificate on this port, and that address is the services' PayPal API base. Below the
+    # ephemeral range, as PostgREST's ports; not set (or empty): MENTORSHIPS_POSTGREST_PORT + 2.
+    paypal_local_port: int = Field(24327, ge=1, lt=32768)
     # Where the provider sends the buyer back; {order_id} is replaced by the order's id.
     checkout_success_url: str = "http://localhost:8501/?checkout=success&order_id={order_id}"
     checkout_cancel_url: str = "http://localhost:8501/?checkout=canceled&order_id={order_id}"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _paypal_local_port_follows_postgrest(cls, data: Any) -> Any:
+        # Each stack (demo 24327, test 25327, bench 26327) gets its own port without naming it.
+        if isinstance(data, dict) and data.get("paypal_local_port") in (None, ""):
+            postgrest: Any = (
+                data.get("postgrest_port") or cls.model_fields["postgrest_port"].default
+            )
+            with contextlib.suppress(TypeError, ValueError):
+                return {**data, "paypal_local_port": int(postgrest) + 2}
+        return data
 
     @field_validator("payment_providers", mode="before")
     @classmethod
@@ -159,6 +177,7 @@ def settings_for_tests() -> Settings:
         postgrest_port=25325,
         postgrest_admin_port=25326,
         services_port=25330,
+        paypal_local_port=25327,
         allow_tx_rollback=True,
         ephemeral=True,
     )

@@ -1,10 +1,16 @@
 """The local Supabase-compatible stack: a Postgres cluster of the project's own, PostgREST behind
 nginx at /rest/v1/ (as hosted Supabase serves it), and the Python services (sync/). Each
-component starts, stops and reports health; a second `up` is a no-op for what already runs."""
+component starts, stops and reports health; a second `up` is a no-op for what already runs.
+
+With placeholder PayPal keys the stack also plays PayPal's certificate host (nginx serves a local
+signer's certificate, see Services.local_paypal_signer), so PayPal webhooks signed locally
+verify."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -19,12 +25,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
 from mentorships import jwt
 from mentorships.errors import StackError
 from mentorships.settings import PROJECT_DIR, PROVIDER_SECRETS, Settings
+from sync.signing import PayPalCert, PayPalSigner
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 POSTGREST_BIN = PROJECT_DIR / ".local" / "bin" / "postgrest"
@@ -88,6 +96,16 @@ class Paths:
     def provider_secrets(self) -> Path:
         return self.state / "provider-secrets.json"
 
+    @property
+    def paypal_key(self) -> Path:
+        """The local PayPal signer's private key (mode 0600)."""
+        return self.state / "paypal-local-key.pem"
+
+    @property
+    def paypal_cert(self) -> Path:
+        """The local PayPal signer's certificate (public: the gateway serves it)."""
+        return self.state / "paypal-local-cert.pem"
+
 
 def paths(settings: Settings) -> Paths:
     state = PROJECT_DIR / ".local" / settings.stack
@@ -146,6 +164,19 @@ def _require_free(host: str, port: int, env: str) -> None:
             f"port {port} on {host} is taken by another process. "
             f"Stop that process (see `ss -ltnp 'sport = :{port}'`) or set {env} to a free port."
         )
+
+
+def _write_file(path: Path, data: bytes, mode: int) -> None:
+    """Writes path atomically (a temporary file renamed over it), created with `mode`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.chmod(tmp, mode)  # whatever the umask
+    tmp.replace(path)
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -482,6 +513,37 @@ class Gateway:
     def pid_file(self) -> Path:
         return self.p.nginx / "nginx.pid"
 
+    def local_paypal(self) -> bool:
+        """Whether this gateway also serves the local PayPal certificate host (see
+        Services.local_paypal_signer)."""
+        return Services(self.s).local_paypal()
+
+    def _paypal_server(self) -> str:
+        """The server block playing PayPal's certificate host: the local signer's certificate
+        at LOCAL_PAYPAL_CERT_PATH, nothing else."""
+        services = Services(self.s)
+        if services.local_paypal_signer() is None:
+            return ""
+        not_found = (
+            '{"name":"RESOURCE_NOT_FOUND","message":"the local PayPal stand-in serves only '
+            f'{LOCAL_PAYPAL_CERT_PATH}"}}'
+        )
+        return f"""
+  # PayPal's certificate host, played locally: PayPal runs on placeholder keys here.
+  server {{
+    listen {self.s.host}:{self.s.paypal_local_port};
+    server_name _;
+
+    location = {LOCAL_PAYPAL_CERT_PATH} {{
+      default_type application/x-pem-file;
+      alias "{self.p.paypal_cert}";
+    }}
+    location / {{
+      return 404 '{not_found}';
+    }}
+  }}
+"""
+
     def config(self) -> str:
         s, d = self.s, self.p.nginx
         anon, service = jwt.anon_key(s), jwt.service_role_key(s)
@@ -559,7 +621,7 @@ http {{
       proxy_set_header X-Forwarded-Prefix /rest/v1;
     }}
   }}
-}}
+{self._paypal_server()}}}
 """
 
     def pid(self) -> int | None:
@@ -581,11 +643,16 @@ http {{
             self.stop()  # running with other settings
         if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
             raise StackError(f"nginx is not installed; {SETUP_HINT}")
-        _require_free(self.s.host, self.s.gateway_port, "MENTORSHIPS_GATEWAY_PORT")
+        config = self.config()
+        ports = [(self.s.gateway_port, "MENTORSHIPS_GATEWAY_PORT")]
+        if self.local_paypal():
+            ports.append((self.s.paypal_local_port, "MENTORSHIPS_PAYPAL_LOCAL_PORT"))
+        for port, env in ports:
+            _require_free(self.s.host, port, env)
         tmp = self.p.nginx / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
         tmp.chmod(0o1777)
-        self.conf.write_text(self.config())
+        self.conf.write_text(config)
         self.conf.chmod(0o600)
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         _run(
@@ -600,10 +667,12 @@ http {{
             ],
             "starting nginx",
         )
-        if not _wait(lambda: port_in_use(self.s.host, self.s.gateway_port), 10):
-            raise StackError(
-                f"nginx did not listen on {self.address}.\n{_tail(self.p.nginx / 'error.log')}"
-            )
+        for port, _ in ports:
+            if not _wait(functools.partial(port_in_use, self.s.host, port), 10):
+                raise StackError(
+                    f"nginx did not listen on {self.s.host}:{port}.\n"
+                    f"{_tail(self.p.nginx / 'error.log')}"
+                )
         return True
 
     def stop(self) -> bool:
@@ -627,6 +696,19 @@ LOCAL_PLACEHOLDERS = {
 }
 
 
+# Where the local PayPal certificate host serves the local signer's certificate (a path the
+# services accept: sync.paypal.webhook.CERT_PATH_PREFIX).
+LOCAL_PAYPAL_CERT_PATH = "/v1/notifications/certs/CERT-local"
+# The local signer's certificate is valid a year (sync.signing.PayPalSigner.generate); it is
+# replaced when it has less than this left.
+LOCAL_PAYPAL_RENEW_BEFORE = dt.timedelta(days=30)
+
+
+def _is_paypal_host(api_base: str) -> bool:
+    host = (urlsplit(api_base).hostname or "").lower()
+    return host == "paypal.com" or host.endswith(".paypal.com")
+
+
 class Services:
     """The ASGI app of sync/ (webhooks, checkout), run as `python -m sync` with this stack's
     settings in its environment.
@@ -634,7 +716,14 @@ class Services:
     Local stacks only: a provider secret that is not set comes from a file of local values
     generated once (provider-secrets.json in the stack's state folder, mode 0600), as the JWT
     secret does, so the services start and signed webhooks verify. Those placeholder API keys do
-    not reach Stripe or PayPal; real test keys (MENTORSHIPS_STRIPE_SECRET_KEY, ...) do."""
+    not reach Stripe or PayPal; real test keys (MENTORSHIPS_STRIPE_SECRET_KEY, ...) do.
+
+    PayPal on placeholder keys runs in local mode (local_paypal): the services verify PayPal
+    webhooks with a certificate they download from their PayPal API host, so the stack plays that
+    host. A local signer (RSA key and self-signed certificate, generated once next to
+    provider-secrets.json) has its certificate served by the gateway on
+    http://<host>:<paypal_local_port>, which becomes the services' PayPal API base; events signed
+    with local_paypal_signer() verify."""
 
     NEEDLE = "-m sync"
 
@@ -673,9 +762,12 @@ class Services:
 
     def effective_settings(self) -> Settings:
         """The settings the services run with: this stack's, missing provider secrets filled
-        with the local values. Scripts that sign webhooks for the local services use these."""
+        with the local values and, in local PayPal mode, the local certificate host as the PayPal
+        API base. Scripts that sign webhooks for the local services use these."""
         local = self.local_secrets()
-        updates = {field: local[field] for field in self.placeholders()}
+        updates: dict[str, object] = {field: local[field] for field in self.placeholders()}
+        if self.local_paypal():
+            updates["paypal_api_base"] = self.local_paypal_base
         return Settings.model_validate({**self.s.model_dump(), **updates})
 
     def local_providers(self) -> list[str]:
@@ -687,11 +779,57 @@ class Services:
             if placeholders & {f for f in PROVIDER_SECRETS[provider] if "webhook" not in f}
         ]
 
+    def local_paypal(self) -> bool:
+        """Whether the stack plays PayPal's certificate host: PayPal is enabled on placeholder
+        API keys (never when real keys are set) and its API base is PayPal's own, which those
+        keys cannot use anyway. An API base of your own (a fake, as bench/webhooks.py runs) is
+        kept as it is."""
+        return "paypal" in self.local_providers() and _is_paypal_host(self.s.paypal_api_base)
+
+    @property
+    def local_paypal_base(self) -> str:
+        """The local PayPal certificate host (the services' PayPal API base in local mode)."""
+        return f"http://{self.s.host}:{self.s.paypal_local_port}"
+
+    def local_paypal_signer(self) -> PayPalCert | None:
+        """In local PayPal mode: the stack's PayPal signer (created on first use, renewed when
+        its certificate nears its end) and the URL its certificate is served at, to sign PayPal
+        webhooks for these services with (`signer.headers(body, webhook_id=effective_settings()
+        .paypal_webhook_id, cert_url=cert_url)`). None otherwise."""
+        if not self.local_paypal():
+            return None
+        return PayPalCert(
+            self._local_paypal_signer(), self.local_paypal_base + LOCAL_PAYPAL_CERT_PATH
+        )
+
+    def _local_paypal_signer(self) -> PayPalSigner:
+        key_path, cert_path = self.p.paypal_key, self.p.paypal_cert
+        try:
+            signer = PayPalSigner.from_pem(key_path.read_bytes(), cert_path.read_bytes())
+        except (OSError, ValueError):
+            pass  # not there yet, or damaged: a new one
+        else:
+            if signer.not_valid_after - dt.datetime.now(dt.UTC) > LOCAL_PAYPAL_RENEW_BEFORE:
+                return signer
+        signer = PayPalSigner.generate(
+            common_name=f"mentorships {self.s.stack} stack: local PayPal signer"
+        )
+        # The key first: a certificate on disk always has its key there already.
+        _write_file(key_path, signer.key_pem, 0o600)
+        _write_file(cert_path, signer.cert_pem, 0o644)  # served by nginx's unprivileged worker
+        return signer
+
     def environment(self) -> dict[str, str]:
         return self.effective_settings().to_env()
 
     def config(self) -> str:
-        return "".join(f"{k}={v}\n" for k, v in sorted(self.environment().items()))
+        text = "".join(f"{k}={v}\n" for k, v in sorted(self.environment().items()))
+        local = self.local_paypal_signer()
+        if local is not None:
+            # The services cache a certificate by its URL: a new local signer restarts them.
+            digest = hashlib.sha256(local.signer.cert_pem).hexdigest()
+            text += f"# local PayPal signer certificate sha256:{digest}\n"
+        return text
 
     def pid(self) -> int | None:
         return _pid_alive(self.p.services_pid, self.NEEDLE)
@@ -801,6 +939,28 @@ class Stack:
                 bool(svc_pid) and self.services.healthy(),
                 f"pid {svc_pid}" if svc_pid else "",
             ),
+            *self._paypal_status(bool(gw_pid)),
+        ]
+
+    def _paypal_status(self, gateway_running: bool) -> list[ComponentStatus]:
+        """The local PayPal certificate host, in local PayPal mode: healthy when it serves the
+        local signer's certificate."""
+        local = self.services.local_paypal_signer()
+        if local is None:
+            return []
+        healthy = False
+        if gateway_running:
+            with contextlib.suppress(httpx.HTTPError):
+                r = httpx.get(local.cert_url, timeout=2)
+                healthy = r.status_code == 200 and r.content == local.signer.cert_pem
+        return [
+            ComponentStatus(
+                "paypal",
+                local.cert_url,
+                gateway_running,
+                healthy,
+                "local certificate host (gateway; placeholder PayPal keys)",
+            )
         ]
 
     def stop(self) -> Iterator[tuple[str, bool]]:

@@ -57,7 +57,7 @@ def test_help_lists_every_command(settings: Settings) -> None:
 def test_status_reports_every_component_healthy(settings: Settings, world: World) -> None:
     out = run(settings, "status")
     assert out.returncode == 0, out.stdout + out.stderr
-    for name in ("postgres", "postgrest", "gateway", "services"):
+    for name in ("postgres", "postgrest", "gateway", "services", "paypal"):
         line = next(line for line in out.stdout.splitlines() if line.strip().startswith(name))
         assert "healthy" in line
     assert f"127.0.0.1:{settings.db_port}" in out.stdout
@@ -67,6 +67,12 @@ def test_up_twice_is_a_no_op(settings: Settings, world: World) -> None:
     out = run(settings, "up")
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("already running") == 4
+    # placeholder PayPal keys: PayPal in local mode, the gateway its certificate host
+    cert_url = f"http://127.0.0.1:{settings.paypal_local_port}/v1/notifications/certs/CERT-local"
+    assert (
+        "PayPal runs in local mode (placeholder keys: checkout cannot reach PayPal)" in out.stdout
+    )
+    assert cert_url in out.stdout
 
 
 def test_token_mints_a_supabase_shaped_jwt_that_the_gateway_accepts(
@@ -101,6 +107,10 @@ def test_keys_are_the_supabase_shaped_local_keys(settings: Settings) -> None:
     assert jwt.decode(settings, keys["anon_key"])["role"] == "anon"
     assert jwt.decode(settings, keys["service_role_key"])["role"] == "service_role"
     assert keys["api_url"] == settings.gateway_url
+    local = f"http://127.0.0.1:{settings.paypal_local_port}"
+    assert keys["paypal_api_base"] == local
+    assert keys["paypal_cert_url"] == f"{local}/v1/notifications/certs/CERT-local"
+    assert Path(keys["paypal_signer_key"]).name == "paypal-local-key.pem"
 
 
 def test_default_keys_match_the_supabase_cli_local_keys() -> None:
