@@ -7,7 +7,10 @@ running stack, never by writing those rows itself:
   own JWT (pricing, promotion codes, grandfathered prices and the seat hold are the database's);
 - the provider's answer: an event built and signed exactly as Stripe or PayPal build and sign it
   (sync.signing), POSTed to the running services app (`/webhooks/stripe`, `/webhooks/paypal`),
-  which verifies it and records it through public.record_payment_event;
+  which verifies it and records it through public.record_payment_event. Stripe events are signed
+  with the services' webhook secret; PayPal events with the stack's local PayPal signer, whose
+  certificate the stack serves as PayPal's host (mentorships.stack.Services.local_paypal_signer;
+  local stacks on placeholder PayPal keys only);
 - a PayPal checkout that ran out: the pg_cron job function that releases holds in production
   (private.expire_holds()), run once at that instant.
 
@@ -38,7 +41,7 @@ import psycopg
 from mentorships import db
 from mentorships import jwt as jwt_
 from mentorships.errors import StackError
-from mentorships.settings import Settings
+from mentorships.settings import PROJECT_DIR, Settings
 from mentorships.stack import Stack, paths
 from sync import money, signing
 
@@ -75,7 +78,9 @@ def _wall(conn: psycopg.Connection) -> dt.datetime:
 
 def require_stack(settings: Settings) -> None:
     """Refuses, before anything is written, when the gateway or the services app is not
-    answering: every purchase goes through both."""
+    answering (every purchase goes through both), when the services run with other settings
+    than this stack's (they would not verify what the seed signs), or when the local PayPal
+    certificate host does not serve the local signer's certificate."""
     address = f"{settings.host}:{settings.services_port}"
     try:
         r = httpx.get(f"{settings.services_url}/health", timeout=3)
@@ -103,6 +108,32 @@ def require_stack(settings: Settings) -> None:
             f"the API gateway at {settings.rest_url}/ answered HTTP {r.status_code}; "
             "run `mentorships status` to see what is unhealthy"
         )
+    services = Stack(settings).services
+    started_with = services.p.services_env
+    if (
+        services.pid() is not None
+        and started_with.exists()
+        and started_with.read_text() != services.config()
+    ):
+        raise StackError(
+            f"the services app on {address} runs with other settings than this stack's now "
+            f"({started_with.relative_to(PROJECT_DIR)} differs: another environment, or a "
+            "local PayPal signer it has not seen); restart it with `mentorships up`"
+        )
+    local = services.local_paypal_signer()
+    if local is not None:
+        try:
+            r = httpx.get(local.cert_url, timeout=3)
+        except httpx.HTTPError:
+            raise StackError(
+                f"the local PayPal certificate host {local.cert_url} is not answering (the "
+                "services download the signer's certificate there); run `mentorships up`"
+            ) from None
+        if r.status_code != 200 or r.content != local.signer.cert_pem:
+            raise StackError(
+                f"the local PayPal certificate host {local.cert_url} answered HTTP "
+                f"{r.status_code} without this stack's PayPal certificate; run `mentorships up`"
+            )
 
 
 # --- what the providers send -----------------------------------------------------------------
@@ -129,15 +160,6 @@ def paypal_ids(key: uuid.UUID) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class PayPalCert:
-    """A PayPal signer and where the services download its certificate: a URL under
-    /v1/notifications/certs/ on the services' PayPal API host (sync.paypal.webhook)."""
-
-    signer: signing.PayPalSigner
-    cert_url: str
-
-
-@dataclass(frozen=True)
 class PayPalSigning:
     signer: signing.PayPalSigner
     webhook_id: str
@@ -155,12 +177,16 @@ class Signing:
     paypal: PayPalSigning | None
 
 
-def signing_for(settings: Settings, paypal: PayPalCert | None = None) -> Signing:
+def signing_for(settings: Settings, paypal: signing.PayPalCert | None = None) -> Signing:
     """The services' own webhook secrets (mentorships.stack.Services: the environment's, else
-    the stack's local ones). PayPal events need `paypal` too: the services verify them with the
-    certificate they download from the PayPal API host, and a local stack has none of its own
-    (its host is PayPal's sandbox, out of reach), so without one only Stripe is used."""
-    effective = Stack(settings).services.effective_settings()
+    the stack's local ones). PayPal events need a signer whose certificate the services download
+    from their PayPal API host: `paypal` when given, else the stack's local one (local PayPal
+    mode: placeholder PayPal keys). With real PayPal keys there is none (PayPal's own
+    certificate signs real events), and only Stripe is used."""
+    services = Stack(settings).services
+    effective = services.effective_settings()
+    if paypal is None:
+        paypal = services.local_paypal_signer()
     secret = effective.stripe_webhook_secret
     enabled = effective.payment_providers
     pp = None

@@ -48,6 +48,7 @@ from mentorships import db, purchases
 from mentorships import jwt as jwt_
 from mentorships.errors import StackError
 from mentorships.settings import Settings
+from sync.signing import PayPalCert
 
 DEMO_DOMAIN = "demo.mentorships.test"
 DEMO_EMAIL_SUFFIX = "@" + DEMO_DOMAIN
@@ -2740,15 +2741,16 @@ def run(
     scale: int,
     random_seed: int,
     progress: Callable[[str], None],
-    paypal: purchases.PayPalCert | None = None,
+    paypal: PayPalCert | None = None,
 ) -> dict[str, int]:
     """Replace the demo data with a fresh, deterministic set. Three steps: people and catalog
     (one transaction, which first removes the earlier demo data); the purchases, replayed
     through the running gateway and services; what happened after them (one transaction).
     Refuses before writing anything when the gateway or the services are not running.
 
-    PayPal purchases need `paypal`: a signer whose certificate the services can download from
-    their PayPal API host; without one every purchase goes through Stripe."""
+    PayPal purchases need a signer whose certificate the services download from their PayPal API
+    host: `paypal` when given, else the stack's local one (placeholder PayPal keys: the stack
+    serves its certificate); without one (real PayPal keys) every purchase goes through Stripe."""
     started = time.monotonic()
     purchases.require_stack(settings)
     signing = purchases.signing_for(settings, paypal)
@@ -2793,8 +2795,8 @@ def run(
             if "paypal" not in signing.providers and "paypal" in settings.payment_providers:
                 progress(
                     "  note: no PayPal signer whose certificate this stack's services can fetch "
-                    f"(their PayPal host is {settings.paypal_api_base}): every purchase goes "
-                    "through Stripe"
+                    "(real PayPal keys are set, or MENTORSHIPS_PAYPAL_API_BASE is a host of your "
+                    "own): every purchase goes through Stripe"
                 )
             _write_catalog(cur, b, progress)
         try:

@@ -1,23 +1,21 @@
 """`mentorships seed`: looks real, covers every state, keeps the credit invariant, is
 idempotent, leaves non-demo users alone, and makes every purchase the real way: create_order
-through the gateway as the student, then signed provider webhooks to the running services."""
+through the gateway as the student, then signed provider webhooks to the running services
+(PayPal's signed with the stack's local PayPal signer, whose certificate the stack serves)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import psycopg
 import pytest
 
-from mentorships import purchases, seed
+from mentorships import seed
 from mentorships.errors import StackError
 from mentorships.settings import Settings
-from mentorships.stack import Services, Stack
-from sync.signing import PayPalSigner
-from tests.fakes.http import StrictFake
+from mentorships.stack import Gateway, Services, Stack
 from tests.world import World
-
-CERT_PATH = "/v1/notifications/certs/CERT-seed"
 
 DEMO = "(select id from public.profiles where email like '%%@demo.mentorships.test')"
 
@@ -41,32 +39,17 @@ def services(stack: Stack) -> Iterator[Services]:
 
 
 @pytest.fixture(scope="module")
-def paypal(stack: Stack, settings: Settings) -> Iterator[tuple[Settings, purchases.PayPalCert]]:
-    """The test stack's services, as `mentorships up` starts them, with their PayPal API host a
-    strict fake that serves only the certificate of a signer of ours (PayPal's sandbox is out
-    of reach): the settings to seed with, and that signer."""
-    fake = StrictFake("paypal")
-    signer = PayPalSigner.generate()
-    fake.expect(  # downloaded at least once: the services verified our PayPal events
-        "GET",
-        CERT_PATH,
-        response=signer.cert_pem,
-        content_type="application/x-pem-file",
-        at_most=None,
-    )
-    with_cert = Settings.model_validate({**settings.model_dump(), "paypal_api_base": fake.url})
-    Services(with_cert).start()
-    try:
-        yield with_cert, purchases.PayPalCert(signer, fake.url + CERT_PATH)
-        fake.verify()
-    finally:
-        stack.services.start()  # back to the stack's own settings
-        fake.close()
+def running(stack: Stack, settings: Settings) -> Settings:
+    """The test stack as `mentorships up` leaves it: services running on placeholder keys, so
+    PayPal in local mode (the gateway serves the local signer's certificate)."""
+    stack.gateway.start()
+    stack.services.start()
+    assert stack.services.local_paypal_signer() is not None
+    return settings
 
 
-def _seed(paypal: tuple[Settings, purchases.PayPalCert]) -> dict[str, int]:
-    settings, cert = paypal
-    return seed.run(settings, scale=1, random_seed=7, progress=lambda _: None, paypal=cert)
+def _seed(settings: Settings) -> dict[str, int]:
+    return seed.run(settings, scale=1, random_seed=7, progress=lambda _: None)
 
 
 @pytest.fixture(scope="module")
@@ -75,14 +58,14 @@ def cron_jobs(conn: psycopg.Connection) -> dict[str, bool]:
 
 
 def test_seed_twice_gives_a_complete_consistent_demo(
-    paypal: tuple[Settings, purchases.PayPalCert],
+    running: Settings,
     conn: psycopg.Connection,
     world: World,
     cron_jobs: dict[str, bool],
 ) -> None:
     world_rows = _count(conn, "select count(*) from public.session_packs")
-    first = _seed(paypal)
-    second = _seed(paypal)
+    first = _seed(running)
+    second = _seed(running)
     assert first == second
     assert first["mentors"] >= 5 and first["students"] >= 20
 
@@ -184,9 +167,9 @@ def test_seed_twice_gives_a_complete_consistent_demo(
 
 
 def test_every_purchase_came_through_the_webhooks(
-    paypal: tuple[Settings, purchases.PayPalCert], conn: psycopg.Connection, world: World
+    running: Settings, conn: psycopg.Connection, world: World
 ) -> None:
-    _seed(paypal)
+    _seed(running)
     orders = f"public.orders o where o.student_id in {DEMO}"
 
     # every paid order: exactly one fulfilling event, its payment, its pack
@@ -206,6 +189,32 @@ def test_every_purchase_came_through_the_webhooks(
               and exists (select from public.session_packs p
                            where p.order_id = o.id and p.purchased_at = o.paid_at)""",
     ) == _count(conn, f"select count(*) from {orders} and o.status in ('paid', 'refunded')")
+    # PayPal purchases too: PAYMENT.CAPTURE.COMPLETED events posted to /webhooks/paypal,
+    # signed with the stack's local signer, verified with the certificate the stack serves
+    paypal_paid = _count(
+        conn,
+        f"""select count(*) from {orders} and o.provider = 'paypal' and exists (
+                  select from private.webhook_events w
+                   where w.order_id = o.id and w.provider = 'paypal'
+                     and w.event_type = 'PAYMENT.CAPTURE.COMPLETED' and w.outcome = 'fulfilled')""",
+    )
+    assert paypal_paid >= 2
+    assert paypal_paid == _count(
+        conn, f"select count(*) from {orders} and o.provider = 'paypal' and o.paid_at is not null"
+    )
+    # the renewal switched to the other provider: create_order canceled the first checkout
+    # (its hold passed to the new order), then the second one ran out
+    switched = conn.execute(
+        f"""select c.provider::text, n.provider::text, n.status::text
+              from public.orders c
+              join public.orders n on n.student_id = c.student_id
+               and n.product_id = c.product_id and n.provider <> c.provider
+               and n.created_at > c.created_at
+             where c.student_id in {DEMO} and c.status = 'canceled'"""
+    ).fetchall()
+    assert len(switched) >= 1, switched
+    assert all(status == "expired" for _, _, status in switched), switched
+    assert {frozenset(pair) for *pair, _ in switched} == {frozenset({"stripe", "paypal"})}
     # no payment, pack or seat without the webhook or order that made it
     assert (
         _count(
@@ -354,6 +363,55 @@ def test_seed_refuses_when_the_services_are_not_running(
         )
     finally:
         services.start()
+    assert _count(conn, f"select count(*) from public.orders where student_id in {DEMO}") == before
+
+
+def test_seed_refuses_when_the_services_run_with_other_settings(
+    settings: Settings, conn: psycopg.Connection, world: World, services: Services
+) -> None:
+    """They would not verify what the seed signs (say, a `mentorships up` from before the stack
+    had its local PayPal signer): nothing is written, and the error says to run `up`."""
+    before = _count(conn, f"select count(*) from public.orders where student_id in {DEMO}")
+    other = Settings.model_validate(
+        {**settings.model_dump(), "checkout_success_url": "https://other.example/{order_id}"}
+    )
+    Services(other).start()
+    try:
+        with pytest.raises(StackError) as e:
+            seed.run(settings, scale=1, random_seed=7, progress=lambda _: None)
+        assert str(e.value).startswith(
+            f"the services app on 127.0.0.1:{settings.services_port} runs with other settings "
+            "than this stack's now (.local/test/services.env differs"
+        )
+        assert str(e.value).endswith("restart it with `mentorships up`")
+    finally:
+        assert services.start() is True  # back to the stack's own settings
+    assert _count(conn, f"select count(*) from public.orders where student_id in {DEMO}") == before
+
+
+def test_seed_refuses_when_the_local_paypal_certificate_is_not_served(
+    settings: Settings, stack: Stack, conn: psycopg.Connection, world: World, services: Services
+) -> None:
+    """A gateway started without the local PayPal host (as by a `mentorships up` from before
+    it had one): the services could not verify the seed's PayPal events."""
+    local = services.local_paypal_signer()
+    assert local is not None
+    before = _count(conn, f"select count(*) from public.orders where student_id in {DEMO}")
+    with_real_keys = Settings.model_validate(
+        {**settings.model_dump(), "paypal_client_id": "real", "paypal_client_secret": "real"}
+    )
+    assert "CERT-local" not in Gateway(with_real_keys).config()
+    Gateway(with_real_keys).start()
+    try:
+        with pytest.raises(StackError) as e:
+            seed.run(settings, scale=1, random_seed=7, progress=lambda _: None)
+        assert str(e.value) == (
+            f"the local PayPal certificate host {local.cert_url} is not answering (the services "
+            "download the signer's certificate there); run `mentorships up`"
+        )
+    finally:
+        assert stack.gateway.start() is True  # back to the stack's own settings
+    assert httpx.get(local.cert_url).content == local.signer.cert_pem
     assert _count(conn, f"select count(*) from public.orders where student_id in {DEMO}") == before
 
 
