@@ -59,7 +59,8 @@ def check(settings: Settings) -> None:
         raise ConfigError(problems)
 
 
-def _warn_about_local_keys(settings: Settings) -> None:
+def local_key_providers(settings: Settings) -> list[str]:
+    """Enabled providers running on the local stack's placeholder API keys."""
     stripe_key = settings.stripe_secret_key.get_secret_value() if settings.stripe_secret_key else ""
     local = []
     if "stripe" in settings.payment_providers and stripe_key.startswith(
@@ -70,7 +71,27 @@ def _warn_about_local_keys(settings: Settings) -> None:
         LOCAL_KEY_PREFIX
     ):
         local.append("paypal")
-    for provider in local:
+    return local
+
+
+def refuse_checkout_on_placeholder_keys(settings: Settings, provider: str) -> None:
+    """A checkout needs the provider's API; with placeholder keys it cannot succeed, so it is
+    refused before an order holds a seat for nothing."""
+    if provider in local_key_providers(settings):
+        variable = (
+            "MENTORSHIPS_STRIPE_SECRET_KEY"
+            if provider == "stripe"
+            else "MENTORSHIPS_PAYPAL_CLIENT_ID and MENTORSHIPS_PAYPAL_CLIENT_SECRET"
+        )
+        raise ApiError.message(
+            503,
+            f"{provider} checkout is not available: this stack runs on local placeholder API keys;"
+            f" set {variable} to the provider's test keys",
+        )
+
+
+def _warn_about_local_keys(settings: Settings) -> None:
+    for provider in local_key_providers(settings):
         log.warning(
             "placeholder API keys: checkout cannot reach the provider's API until real test keys "
             "are set; signed webhooks are verified with the local secrets",
@@ -140,6 +161,7 @@ def _stripe_routes() -> APIRouter:
     async def checkout(request: Request, body: orders.CheckoutRequest) -> dict[str, Any]:
         s = state(request)
         assert s.stripe is not None
+        refuse_checkout_on_placeholder_keys(s.settings, "stripe")
         return await s.stripe.start(orders.bearer_token(request), body)
 
     @router.post("/webhooks/stripe")
@@ -159,6 +181,7 @@ def _paypal_routes() -> APIRouter:
     async def checkout(request: Request, body: orders.CheckoutRequest) -> dict[str, Any]:
         s = state(request)
         assert s.paypal is not None
+        refuse_checkout_on_placeholder_keys(s.settings, "paypal")
         return await s.paypal.start(orders.bearer_token(request), body)
 
     @router.post("/checkout/paypal/capture")

@@ -14,10 +14,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from mentorships import jwt
 from mentorships.settings import PROJECT_DIR, Settings
 from mentorships.stack import Services, Stack
 from sync.app import ConfigError, create_app
 from sync.signing import encode, sign_stripe, stripe_event
+from tests.scenario import Scenario
 
 
 def test_health_and_ping(service: TestClient) -> None:
@@ -249,3 +251,27 @@ def test_down_stops_the_services(services: Services, stack: Stack) -> None:
     row = next(r for r in stack.status() if r.name == "services")
     assert (row.running, row.healthy) == (False, False)
     services.start()  # as the rest of the session expects the stack
+
+
+@pytest.mark.parametrize("provider", ["stripe", "paypal"])
+def test_checkout_on_placeholder_keys_is_refused_before_any_order(
+    services: Services, settings: Settings, scenario: Scenario, provider: str
+) -> None:
+    """The running test stack has placeholder keys: a checkout could only fail at the provider,
+    so it is refused at once, naming what to set, and no order holds a seat for nothing."""
+    mentor = scenario.mentor()
+    product = scenario.product(mentor)
+    student = scenario.person()
+    token = jwt.user_token(settings, student, None)
+    response = httpx.post(
+        f"{settings.services_url}/checkout/{provider}",
+        json={"product_id": str(product)},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert response.status_code == 503, response.text
+    assert response.json()["error"].startswith(
+        f"{provider} checkout is not available: this stack runs on local placeholder API keys"
+    )
+    assert "MENTORSHIPS_" in response.json()["error"]
+    assert scenario.one("select count(*) from public.orders where student_id = %s", student) == 0
