@@ -225,6 +225,29 @@ def _stop_pid(pid: int, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def _await_started(
+    proc: subprocess.Popen[bytes], ready: Callable[[], bool], pid_file: Path, what: str, log: Path
+) -> None:
+    """Waits up to 30 s for a started process to answer `ready`; kills it and raises with its
+    log's tail when it exits or stays silent."""
+    if _wait(lambda: ready() or proc.poll() is not None, 30) and ready():
+        return
+    proc.poll()
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    pid_file.unlink(missing_ok=True)
+    raise StackError(f"{what}.\nLog ({log}):\n{_tail(log)}")
+
+
+def _stop_recorded(pid: int | None, pid_file: Path) -> bool:
+    """Stops the process a pid file names; False when it was not running."""
+    if not pid:
+        return False
+    _stop_pid(pid)
+    pid_file.unlink(missing_ok=True)
+    return True
+
+
 # --- PostgreSQL -------------------------------------------------------------------------------
 
 
@@ -470,23 +493,17 @@ class PostgREST:
                 cwd=self.p.state,
             )
         self.p.postgrest_pid.write_text(f"{proc.pid}\n")
-        if not _wait(lambda: self.ready() or proc.poll() is not None, 30) or not self.ready():
-            proc.poll()
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            raise StackError(
-                f"PostgREST did not become ready on {self.address}.\n"
-                f"Log ({self.p.postgrest_log}):\n{_tail(self.p.postgrest_log)}"
-            )
+        _await_started(
+            proc,
+            self.ready,
+            self.p.postgrest_pid,
+            f"PostgREST did not become ready on {self.address}",
+            self.p.postgrest_log,
+        )
         return True
 
     def stop(self) -> bool:
-        pid = self.pid()
-        if not pid:
-            return False
-        _stop_pid(pid)
-        self.p.postgrest_pid.unlink(missing_ok=True)
-        return True
+        return _stop_recorded(self.pid(), self.p.postgrest_pid)
 
 
 # --- nginx (the API gateway) ------------------------------------------------------------------
@@ -676,12 +693,7 @@ http {{
         return True
 
     def stop(self) -> bool:
-        pid = self.pid()
-        if not pid:
-            return False
-        _stop_pid(pid)  # SIGTERM: fast shutdown
-        self.pid_file.unlink(missing_ok=True)
-        return True
+        return _stop_recorded(self.pid(), self.pid_file)  # SIGTERM: nginx's fast shutdown
 
 
 # --- the Python services ------------------------------------------------------------------------
@@ -865,24 +877,17 @@ class Services:
                 env=env,
             )
         self.p.services_pid.write_text(f"{proc.pid}\n")
-        if not _wait(lambda: self.healthy() or proc.poll() is not None, 30) or not self.healthy():
-            proc.poll()
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            self.p.services_pid.unlink(missing_ok=True)
-            raise StackError(
-                f"the services did not become healthy on {self.address}.\n"
-                f"Log ({self.p.services_log}):\n{_tail(self.p.services_log)}"
-            )
+        _await_started(
+            proc,
+            self.healthy,
+            self.p.services_pid,
+            f"the services did not become healthy on {self.address}",
+            self.p.services_log,
+        )
         return True
 
     def stop(self) -> bool:
-        pid = self.pid()
-        if not pid:
-            return False
-        _stop_pid(pid)
-        self.p.services_pid.unlink(missing_ok=True)
-        return True
+        return _stop_recorded(self.pid(), self.p.services_pid)
 
 
 # --- the whole stack ----------------------------------------------------------------------------
