@@ -228,10 +228,12 @@ begin
   -- of a mentor share an instant, hence an hour: each booking locks the mentor's hours its range
   -- (with buffer) touches, in ascending order, so bookings of other hours do not wait. Then the
   -- student, whole.
-  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(s.mentor_id::text || ':' || h, 0))
-     from pg_catalog.generate_series(
-            floor(extract(epoch from s.starts_at) / 3600)::bigint,
-            floor((extract(epoch from s.blocked_until) - 1) / 3600)::bigint) h;
+  -- (A loop of simple expressions, h counting hours since 1970: a query over generate_series
+  -- would be planned again at every call.)
+  for h in floor(extract(epoch from s.starts_at) / 3600)::integer
+        .. floor((extract(epoch from s.blocked_until) - 1) / 3600)::integer loop
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(s.mentor_id::text || ':' || h, 0));
+  end loop;
   perform pg_catalog.pg_advisory_xact_lock(2, pg_catalog.hashtext(s.student_id::text));
   if exists (select from public.sessions x
               where x.mentor_id = s.mentor_id and x.status = 'scheduled' and x.id is distinct from s.id
@@ -275,7 +277,6 @@ declare
   m public.mentors;
   seat_status public.seat_status;
   s public.sessions;
-  payload jsonb;
 begin
   if book_session.pack_id is null or book_session.starts_at is null then
     raise exception 'pack_id and starts_at are required' using errcode = 'PT422';
@@ -312,10 +313,8 @@ begin
   s := private.save_session(s);
   insert into public.session_credit_ledger (pack_id, mentor_id, student_id, session_id, kind, delta, actor_id)
   values (p.id, p.mentor_id, p.student_id, s.id, 'session_booked', -1, uid);
-  payload := private.session_payload(s);
-  perform private.notify(array[s.student_id, s.mentor_id], 'session_booked', format('session:%s:booked', s.id),
-                         payload, null, s.id);
-  perform private.queue_reminders(s, payload);
+  perform private.queue_session_messages(s, private.session_payload(s), 'session_booked',
+                                         format('session:%s:booked', s.id));
   insert into private.calendar_jobs (session_id, mentor_id, action) values (s.id, s.mentor_id, 'upsert');
   return s;
 end
@@ -464,7 +463,6 @@ declare
   p public.session_packs;
   m public.mentors;
   actor text;
-  payload jsonb;
 begin
   if reschedule_session.starts_at is null then
     raise exception 'starts_at is required' using errcode = 'PT422';
@@ -496,10 +494,8 @@ begin
   s.reschedule_count := s.reschedule_count + 1;
   s := private.save_session(s);
   perform private.void_reminders(s.id);
-  payload := private.session_payload(s);
-  perform private.queue_reminders(s, payload);
-  perform private.notify(array[s.student_id, s.mentor_id], 'session_rescheduled',
-                         format('session:%s:v%s:rescheduled', s.id, s.reschedule_count), payload, null, s.id);
+  perform private.queue_session_messages(s, private.session_payload(s), 'session_rescheduled',
+                                         format('session:%s:v%s:rescheduled', s.id, s.reschedule_count));
   insert into private.calendar_jobs (session_id, mentor_id, action) values (s.id, s.mentor_id, 'upsert');
   return s;
 end
