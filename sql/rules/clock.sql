@@ -3,11 +3,12 @@
 -- plpgsql, not SQL: Postgres cannot inline a SQL function whose body has a subquery, and a SQL
 -- function that is not inlined is parsed and planned again at each call site in every
 -- transaction (~50 us, several times per booking); plpgsql keeps its plan for the connection.
+-- No SET search_path (every name is qualified, and it is not a security definer): a SET clause
+-- would change and restore the setting at each of its several calls per booking.
 create or replace function private.clock_now()
 returns timestamptz
 language plpgsql
 stable
-set search_path = ''
 as $$
 declare
   fixed text := pg_catalog.current_setting('mentorships.now', true);
