@@ -6,7 +6,9 @@ drop function if exists private.notify(uuid, public.notification_kind, text, jso
 
 -- Several messages to the same people in one insert: message i is (kinds[i], event_keys[i],
 -- send_afters[i], null for now), all with the same payload. A booking queues its confirmation and
--- both reminders this way, one statement instead of three.
+-- both reminders this way, one statement instead of three. A recipient who is not a person (null,
+-- or deleted meanwhile) is skipped: the outbox has no foreign keys (see migration
+-- 20261121140000_queue_links.sql), and a person's messages go with them (below).
 create or replace function private.notify_many(
   recipient_ids uuid[],
   kinds public.notification_kind[],
@@ -35,14 +37,16 @@ begin
          msg.event_key || ':' || r.id || ':' || c.channel,
          coalesce(notify_many.payload, '{}'), coalesce(msg.send_after, now_),
          notify_many.session_id, notify_many.pack_id
-    from rows from (pg_catalog.unnest(notify_many.kinds), pg_catalog.unnest(notify_many.event_keys),
-                    pg_catalog.unnest(notify_many.send_afters)) msg (kind, event_key, send_after)
-   cross join pg_catalog.unnest(notify_many.recipient_ids) r (id)
-   cross join (values ('email'::public.notification_channel), ('discord'::public.notification_channel)) c (channel)
-   where r.id is not null
-     -- a subquery per recipient, so the plan reads profiles by primary key whatever its size
-     and (c.channel = 'email'
-          or (select p.discord_user_id from public.profiles p where p.id = r.id) is not null)
+    from pg_catalog.unnest(notify_many.recipient_ids) r (id)
+   -- how many channels the person has: 0 (no such person: skipped), 1 (email) or 2 (and Discord);
+   -- a subquery per recipient, so the plan reads profiles by primary key whatever its size
+   cross join lateral (
+     select (select case when p.discord_user_id is null then 1 else 2 end
+               from public.profiles p where p.id = r.id) as channels) k
+   cross join (values ('email'::public.notification_channel, 1), ('discord'::public.notification_channel, 2)) c (channel, rank)
+   cross join rows from (pg_catalog.unnest(notify_many.kinds), pg_catalog.unnest(notify_many.event_keys),
+                         pg_catalog.unnest(notify_many.send_afters)) msg (kind, event_key, send_after)
+   where c.rank <= k.channels
   on conflict (dedupe_key) do nothing;
   get diagnostics queued = row_count;
   return queued;
@@ -183,3 +187,23 @@ create trigger _200_one_session_left
   after update of remaining_sessions on public.session_packs
   for each row when (new.remaining_sessions = 1 and old.remaining_sessions > 1)
   execute function private.tg_session_packs__one_session_left();
+
+-- A person's messages go with them (the outbox has no foreign key to do it).
+create or replace function private.tg_profiles__delete_messages()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  delete from public.notifications n where n.recipient_id = old.id;
+  return null;
+end
+$$;
+comment on function private.tg_profiles__delete_messages() is 'Deletes the messages of a deleted person.';
+revoke execute on function private.tg_profiles__delete_messages() from public, anon, authenticated;
+
+drop trigger if exists _200_delete_messages on public.profiles;
+create trigger _200_delete_messages
+  after delete on public.profiles
+  for each row execute function private.tg_profiles__delete_messages();

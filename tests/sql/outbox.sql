@@ -6,10 +6,10 @@
 -- Ids used below:
 --   mentor M  bbbbbbbb-0000-0000-0000-0000000000f1 (no Discord)
 --   student S cccccccc-0000-0000-0000-0000000000f1 (Discord linked)
---   session   55555555-0000-0000-0000-0000000000f1 (a made-up id: queue rows carry no foreign key to it)
+--   session   55555555-0000-0000-0000-0000000000f1 (a made-up id: the outbox carries no foreign keys)
 begin;
 set search_path = public, extensions;
-select plan(17);
+select plan(21);
 
 select set_config('mentorships.now', '2030-05-01 12:00+00', true);
 insert into auth.users (id, email) values
@@ -60,11 +60,13 @@ select is(
   private.notify_many(array['bbbbbbbb-0000-0000-0000-0000000000f1']::uuid[],
                       array[]::public.notification_kind[], array[]::text[], array[]::timestamptz[]),
   0, 'no messages: nothing queued');
-select throws_ok(
-  $$select private.notify_many(array['dddddddd-0000-0000-0000-0000000000f1']::uuid[],
-                               array['session_booked']::public.notification_kind[], array['tap-outbox:nobody'],
-                               array[null]::timestamptz[])$$,
-  '23503', null, 'a recipient who does not exist is refused (the recipient keeps its foreign key)');
+select is(
+  private.notify_many(array['dddddddd-0000-0000-0000-0000000000f1', 'bbbbbbbb-0000-0000-0000-0000000000f1']::uuid[],
+                      array['session_booked']::public.notification_kind[], array['tap-outbox:nobody'],
+                      array[null]::timestamptz[]),
+  1, 'a recipient who is not a person is skipped; the others still get it');
+select is((select count(*)::integer from public.notifications where recipient_id = 'dddddddd-0000-0000-0000-0000000000f1'),
+  0, 'nothing queued for nobody');
 
 -- === notify (one message) ===
 select is(
@@ -118,6 +120,15 @@ update tap_session set s.id = '55555555-0000-0000-0000-0000000000f5', s.starts_a
 select is(
   private.queue_session_messages((select s from tap_session), '{}', 'session_booked', 'tap-outbox:s5:booked'),
   3, '59 min ahead: the change message only');
+
+-- === a person's messages go with them ===
+select is((select count(*)::integer from public.notifications where recipient_id = 'cccccccc-0000-0000-0000-0000000000f1'
+             and dedupe_key like 'tap-outbox:%'), 14, 'the student has messages');
+delete from auth.users where id = 'cccccccc-0000-0000-0000-0000000000f1';
+select is((select count(*)::integer from public.notifications where recipient_id = 'cccccccc-0000-0000-0000-0000000000f1'),
+  0, 'deleting the person (auth.users, then profiles) deletes their messages');
+select isnt((select count(*)::integer from public.notifications where recipient_id = 'bbbbbbbb-0000-0000-0000-0000000000f1'),
+  0, 'and nobody else''s');
 
 -- === who may call them ===
 select ok(
