@@ -9,8 +9,9 @@ loads mentors, students and packs, freezes the clock, then measures:
   pgbench `pgbench -b tpcb-like` with as many clients, on the same database.
 The load comes from wrk (C, like pgbench: a client that leaves the CPU to the server), one
 connection per client, every request a distinct free slot. Reports requests/s, successful
-bookings/s, p50/p95 latency, outcomes (200/409/other 4xx/5xx) and the ratio of booking
-throughput to pgbench's TPS. Exits 1 when any request got a 5xx.
+bookings/s, p50/p95 latency, outcomes (200/409/other 4xx/5xx), the write-ahead log written and
+the CPU time Postgres and PostgREST used per booking, and the ratio of booking throughput to
+pgbench's TPS. Exits 1 when any request got a 5xx.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import statistics
@@ -83,6 +85,8 @@ class Result:
     statuses: Counter[int] = field(default_factory=Counter)
     p50_ms: float = 0.0
     p95_ms: float = 0.0
+    wal_bytes: int = 0  # write-ahead log written during the run, all of it
+    cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds used, by process group
 
     @property
     def requests(self) -> int:
@@ -105,6 +109,10 @@ class Result:
             "bookings_per_s": round(self.booked_per_s, 1),
             "p50_ms": round(self.p50_ms, 1),
             "p95_ms": round(self.p95_ms, 1),
+            "wal_kb_per_booking": round(self.wal_bytes / max(self.statuses[200], 1) / 1024, 1),
+            "cpu_ms_per_booking": {
+                k: round(v / max(self.statuses[200], 1) * 1000, 2) for k, v in self.cpu_s.items()
+            },
             "ok": self.statuses[200],
             "conflict_409": self.statuses[409],
             "other_4xx": sum(n for s, n in self.statuses.items() if 400 <= s < 500 and s != 409),
@@ -191,11 +199,39 @@ def prepare(settings: Settings, clients: int) -> tuple[list[Client], list[Client
     return spread, hot
 
 
-def run(
-    settings: Settings, name: str, clients: list[Client], seconds: int, connections: int
-) -> Result:
+def cpu_seconds(stack: Stack) -> dict[tuple[str, int], float]:
+    """CPU seconds (user + system) so far of the stack's Postgres processes (the postmaster's
+    children: backends, autovacuum, WAL writer, ...) and of PostgREST, by (group, pid)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    postmaster = int((stack.postgres.p.pgdata / "postmaster.pid").read_text().split()[0])
+    postgrest = stack.postgrest.pid()
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        pid, ppid = int(entry), int(fields[1])
+        group = "postgres" if ppid == postmaster else "postgrest" if pid == postgrest else None
+        if group:
+            out[(group, pid)] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def wal_lsn(settings: Settings) -> int:
+    """Bytes of write-ahead log written so far (the insert position)."""
+    with psycopg.connect(settings.dsn(), autocommit=True) as conn:
+        row = conn.execute("select pg_current_wal_insert_lsn() - '0/0'::pg_lsn").fetchone()
+    assert row
+    return int(row[0])
+
+
+def run(stack: Stack, name: str, clients: list[Client], seconds: int, connections: int) -> Result:
     """wrk (a C load generator, like pgbench a client that costs little CPU) with one connection per
     client, cycling through every client's bookings in turn."""
+    settings = stack.settings
     rows = []
     for i in range(max(len(c.slots) for c in clients)):
         for c in clients:
@@ -204,6 +240,8 @@ def run(
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\n".join(rows) + "\n")
     threads = 2
+    wal_before = wal_lsn(settings)
+    cpu_before = cpu_seconds(stack)
     out = subprocess.run(
         [
             "wrk",
@@ -227,6 +265,8 @@ def run(
         capture_output=True,
         text=True,
     )
+    cpu_after = cpu_seconds(stack)
+    wal_bytes = wal_lsn(settings) - wal_before
     Path(f.name).unlink()
     if out.returncode != 0:
         raise SystemExit(f"wrk failed: {out.stderr or out.stdout}")
@@ -235,6 +275,11 @@ def run(
     result = Result(name, float(data["seconds"]))
     result.statuses = Counter({int(k): int(v) for k, v in data["statuses"].items()})
     result.p50_ms, result.p95_ms = data["p50_us"] / 1000, data["p95_us"] / 1000
+    result.wal_bytes = wal_bytes
+    for (group, pid), used in cpu_after.items():
+        result.cpu_s[group] = (
+            result.cpu_s.get(group, 0.0) + used - cpu_before.get((group, pid), 0.0)
+        )
     return result
 
 
@@ -316,14 +361,14 @@ def main() -> int:
                 file=sys.stderr,
             )
             r_spread = run(
-                settings,
+                stack,
                 "spread",
                 [c.share(n, args.repeat) for c in spread],
                 args.seconds,
                 args.clients,
             )
             r_hot = run(
-                settings, "hot", [c.share(n, args.repeat) for c in hot], args.seconds, args.clients
+                stack, "hot", [c.share(n, args.repeat) for c in hot], args.seconds, args.clients
             )
             rounds.append((r_spread, r_hot, pgbench(settings, args.clients, args.seconds)))
     finally:
@@ -356,17 +401,24 @@ def main() -> int:
     else:
         print(
             f"\n{'case':<8} {'req/s':>8} {'booked/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'200':>7} {'409':>6} {'4xx':>5} {'5xx':>5}"
-            f" {'vs pgbench':>11}"
+            f" {'WAL kB/b':>9} {'vs pgbench':>11}"
         )
         for r, round_tps in ((r_spread, tps_spread), (r_hot, tps_hot)):
             f = r.summary()
             print(
                 f"{r.name:<8} {f['rps']:>8} {f['bookings_per_s']:>9} {f['p50_ms']:>8} {f['p95_ms']:>8} {f['ok']:>7} {f['conflict_409']:>6}"
-                f" {f['other_4xx']:>5} {f['server_5xx']:>5} {r.booked_per_s / round_tps:>10.1%}"
+                f" {f['other_4xx']:>5} {f['server_5xx']:>5} {f['wal_kb_per_booking']:>9} {r.booked_per_s / round_tps:>10.1%}"
             )
         print(
             f"{'pgbench':<8} {tps:>8.1f}  (tpcb-like TPS, same database, {args.clients} clients; median)"
         )
+        for r in (r_spread, r_hot):
+            cpu = r.summary()["cpu_ms_per_booking"]
+            assert isinstance(cpu, dict)
+            print(
+                f"{r.name}: CPU per booking {cpu.get('postgres', 0.0)} ms Postgres (backends and"
+                f" background workers), {cpu.get('postgrest', 0.0)} ms PostgREST"
+            )
         print(
             f"\nmedian of {args.repeat} rounds; ratio per round: spread {figures['ratios_spread']},"
             f" hot {figures['ratios_hot']}; 5xx in all rounds: {fivexx}"
