@@ -158,8 +158,13 @@ comment on function public.mentor_availability(uuid, timestamptz, timestamptz) i
 revoke execute on function public.mentor_availability(uuid, timestamptz, timestamptz) from public;
 grant execute on function public.mentor_availability(uuid, timestamptz, timestamptz) to anon, authenticated, service_role;
 
--- Is this start a valid slot for this pack? Raises the first rule it breaks.
-create or replace function private.check_slot(m public.mentors, p public.session_packs, starts_at timestamptz)
+-- Is this start a valid slot for this pack at now_ (the caller's business clock)? Raises the
+-- first rule it breaks.
+-- (The version that read the clock itself.)
+drop function if exists private.check_slot(public.mentors, public.session_packs, timestamptz);
+
+create or replace function private.check_slot(m public.mentors, p public.session_packs, starts_at timestamptz,
+                                              now_ timestamptz)
 returns void
 language plpgsql
 stable
@@ -167,7 +172,6 @@ security definer
 set search_path = ''
 as $$
 declare
-  now_ timestamptz := private.clock_now();
   local_start timestamp := starts_at at time zone m.time_zone;
   slot interval := make_interval(mins => m.slot_minutes);
 begin
@@ -205,9 +209,10 @@ begin
   end if;
 end
 $$;
-comment on function private.check_slot(public.mentors, public.session_packs, timestamptz) is
+comment on function private.check_slot(public.mentors, public.session_packs, timestamptz, timestamptz) is
   'Raises PT422/PT409 when starts_at is not a bookable slot for the pack (past, off grid, outside hours, notice, horizon, pack expiry, calendar busy).';
-revoke execute on function private.check_slot(public.mentors, public.session_packs, timestamptz) from public, anon, authenticated;
+revoke execute on function private.check_slot(public.mentors, public.session_packs, timestamptz, timestamptz)
+  from public, anon, authenticated;
 
 -- Writes a session row. Overlaps are refused with a message a person can act on; the exclusion
 -- constraints still decide a race between two concurrent writers (PostgREST answers their
@@ -271,20 +276,28 @@ security definer
 set search_path = ''
 as $$
 declare
-  uid uuid := (select auth.uid());
+  uid uuid := auth.uid();
   now_ timestamptz := private.clock_now();
+  found_pack record;
   p public.session_packs;
   m public.mentors;
-  seat_status public.seat_status;
   s public.sessions;
 begin
   if book_session.pack_id is null or book_session.starts_at is null then
     raise exception 'pack_id and starts_at are required' using errcode = 'PT422';
   end if;
-  select * into p from public.session_packs x where x.id = book_session.pack_id for update;
+  -- the pack (locked), its seat's status and its mentor in one statement
+  select x as pack, st.status as seat_status, mm as mentor into found_pack
+    from public.session_packs x
+    join public.seat_reservations st on st.id = x.seat_reservation_id
+    join public.mentors mm on mm.id = x.mentor_id
+   where x.id = book_session.pack_id
+     for update of x;
   if not found then
     raise exception 'no pack with id %', book_session.pack_id using errcode = 'PT404';
   end if;
+  p := found_pack.pack;
+  m := found_pack.mentor;
   if uid is null or p.student_id <> uid then
     raise exception 'this pack is not yours' using errcode = 'PT403';
   end if;
@@ -298,12 +311,10 @@ begin
     raise exception 'no sessions left on this pack' using errcode = 'PT409',
       hint = 'Buy a new pack to book more sessions.';
   end if;
-  select x.status into seat_status from public.seat_reservations x where x.id = p.seat_reservation_id;
-  if seat_status <> 'active' then
-    raise exception 'your seat with this mentor is not active (%)', seat_status using errcode = 'PT409';
+  if found_pack.seat_status <> 'active' then
+    raise exception 'your seat with this mentor is not active (%)', found_pack.seat_status using errcode = 'PT409';
   end if;
-  select * into m from public.mentors x where x.id = p.mentor_id;
-  perform private.check_slot(m, p, book_session.starts_at);
+  perform private.check_slot(m, p, book_session.starts_at, now_);
   s.pack_id := p.id;
   s.mentor_id := p.mentor_id;
   s.student_id := p.student_id;
@@ -487,7 +498,7 @@ begin
     raise exception 'the session already starts at %', s.starts_at using errcode = 'PT422';
   end if;
   select * into m from public.mentors x where x.id = s.mentor_id;
-  perform private.check_slot(m, p, reschedule_session.starts_at);
+  perform private.check_slot(m, p, reschedule_session.starts_at, now_);
   s.starts_at := reschedule_session.starts_at;
   s.ends_at := reschedule_session.starts_at + make_interval(mins => m.slot_minutes);
   s.blocked_until := s.ends_at + make_interval(mins => m.buffer_minutes);
