@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -60,6 +61,8 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = SecretStr(LOCAL_JWT_SECRET)
     jwt_expiry_seconds: int = Field(3600, ge=60, le=30 * 24 * 3600)
     postgrest_db_pool: int = Field(20, ge=1, le=200)
+    # How long the gateway waits for PostgREST's answer before it answers 504 itself.
+    gateway_upstream_timeout_seconds: int = Field(60, ge=1, le=3600)
     # Lets a request ask PostgREST to roll back (Prefer: tx=rollback). Test stack only.
     allow_tx_rollback: bool = False
     # Faster, crash-unsafe Postgres settings (fsync off). Test stack only.
@@ -163,21 +166,30 @@ class Settings(BaseSettings):
         return f"postgresql://{user}:{pw}@{self.host}:{self.db_port}/{self.db_name}"
 
 
+TEST_PORT_BASE = 25320
+
+
 def env_name(field: str) -> str:
     """The environment variable of a setting."""
     return f"MENTORSHIPS_{field.upper()}"
 
 
 def settings_for_tests() -> Settings:
-    """The stack `make test` runs on: its own cluster and ports, never the demo's."""
+    """The stack `make test` runs on: its own cluster and ports, never the demo's.
+
+    MENTORSHIPS_TEST_PORTS moves it (default 25320: gateway 25321, Postgres 25322, ...), so two
+    suites can run side by side; each base gets a cluster of its own."""
+    base = int(os.environ.get("MENTORSHIPS_TEST_PORTS") or TEST_PORT_BASE)
+    if not 1024 <= base <= 32700:
+        raise ValueError(f"MENTORSHIPS_TEST_PORTS must be between 1024 and 32700, not {base}")
     return Settings(
-        stack="test",
-        gateway_port=25321,
-        db_port=25322,
-        postgrest_port=25325,
-        postgrest_admin_port=25326,
-        services_port=25330,
-        paypal_local_port=25327,
+        stack="test" if base == TEST_PORT_BASE else f"test-{base}",
+        gateway_port=base + 1,
+        db_port=base + 2,
+        postgrest_port=base + 5,
+        postgrest_admin_port=base + 6,
+        services_port=base + 10,
+        paypal_local_port=base + 7,
         allow_tx_rollback=True,
         ephemeral=True,
     )

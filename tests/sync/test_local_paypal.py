@@ -43,7 +43,7 @@ def test_the_gateway_serves_the_local_signers_certificate(
     local = services.local_paypal_signer()
     assert local is not None
     base = f"http://127.0.0.1:{settings.paypal_local_port}"
-    assert settings.paypal_local_port == 25327
+    assert settings.paypal_local_port == settings.postgrest_port + 2
     assert local.cert_url == f"{base}/v1/notifications/certs/CERT-local"
     assert services.effective_settings().paypal_api_base == base
     assert services.environment()["MENTORSHIPS_PAYPAL_API_BASE"] == base
