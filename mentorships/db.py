@@ -20,6 +20,8 @@ MIGRATIONS_DIR = PROJECT_DIR / "supabase" / "migrations"
 RULES_DIR = PROJECT_DIR / "sql" / "rules"
 RLS_DIR = PROJECT_DIR / "sql" / "rls"
 LOCAL_SHIM = PROJECT_DIR / "sql" / "local" / "auth_shim.sql"
+# pgTAP helpers (tests.*), installed on test databases only.
+TEST_HELPERS_DIR = PROJECT_DIR / "tests" / "sql" / "helpers"
 MIGRATION_NAME = re.compile(r"^(?P<version>\d{14})_(?P<name>[a-z0-9_]+)\.sql$")
 
 MIGRATIONS_TABLE = """
@@ -170,7 +172,13 @@ grant execute on all functions in schema extensions to anon, authenticated, serv
 def prepare_test_database(settings: Settings) -> None:
     """pgTAP installed and pg_cron paused (tests run the jobs on a frozen clock); test databases only,
     never part of the deployable schema."""
-    psql(settings, "-c", PGTAP_SQL, what="preparing the test database (pgTAP, pg_cron paused)")
+    psql(
+        settings,
+        "-c",
+        PGTAP_SQL,
+        *[arg for path in sorted(TEST_HELPERS_DIR.glob("*.sql")) for arg in ("-f", str(path))],
+        what="preparing the test database (pgTAP, pg_cron paused, tests.* helpers)",
+    )
 
 
 def reset(settings: Settings) -> None:

@@ -4,6 +4,7 @@ not see each other's rows), and calls the RPCs as a given user over the real gat
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import uuid
 from collections import Counter
@@ -208,6 +209,16 @@ def refused(response: httpx.Response, status: int, message: str) -> None:
     """The RPC answered `status` with a message starting with `message`."""
     assert response.status_code == status, f"{response.status_code} {response.text}"
     assert response.json()["message"].startswith(message), response.json()["message"]
+
+
+def refusal(error: psycopg.Error) -> tuple[str, str] | None:
+    """(code, message) of a refusal the rules raised (private.refuse: SQLSTATE PGRST with the
+    JSON body PostgREST answers as its message), e.g. ("PT409", "that slot is taken"); None for
+    any other error."""
+    if error.sqlstate != "PGRST" or not error.diag.message_primary:
+        return None
+    body = json.loads(error.diag.message_primary)
+    return str(body["code"]), str(body["message"])
 
 
 def race(

@@ -20,7 +20,12 @@ OURS = ["public", "private"]
 ANON_CALLABLE = {
     "public.free_seats(public.mentors)": "catalog computed field: free seats of a mentor",
     "private.mentor_free_seats(mentor_id uuid)": "called by public.free_seats for anon",
-    "public.mentor_availability(mentor_id uuid, from_at timestamp with time zone, to_at timestamp with time zone)": "the public booking calendar",
+    "public.mentor_availability(mentor_id text, from_at text, to_at text)": "the public booking calendar",
+    "private.uuid_arg(value text, field text, required boolean)": "reads public.mentor_availability's mentor_id",
+    "private.timestamptz_arg(value text, field text, required boolean)": "reads public.mentor_availability's from_at and to_at",
+    "private.refuse(status integer, message text, hint text, details text)": "raises a refusal (422 for a bad argument)",
+    "private.quoted(value text)": "quotes a bad argument in a refusal",
+    "private.printable(value text, max_length integer)": "cleans a refusal's text",
     "private.mentor_availability(mentor_id uuid, from_at timestamp with time zone, to_at timestamp with time zone)": "called by public.mentor_availability for anon",
     "private.working_slots(m public.mentors, from_at timestamp with time zone, to_at timestamp with time zone)": "called by private.mentor_availability",
     "private.slot_fits(m public.mentors, starts_at timestamp with time zone)": "the slot rule, used by the listing",

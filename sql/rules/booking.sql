@@ -107,17 +107,17 @@ declare
   buffer interval;
 begin
   if mentor_availability.mentor_id is null or from_at is null or to_at is null then
-    raise exception 'mentor_id, from_at and to_at are required' using errcode = 'PT422';
+    perform private.refuse(422, 'mentor_id, from_at and to_at are required');
   end if;
   if to_at <= from_at then
-    raise exception 'to_at must be after from_at' using errcode = 'PT422';
+    perform private.refuse(422, 'to_at must be after from_at', details => 'to_at');
   end if;
   if to_at - from_at > interval '35 days' then
-    raise exception 'ask for at most 35 days at a time' using errcode = 'PT422';
+    perform private.refuse(422, 'ask for at most 35 days at a time', details => 'to_at');
   end if;
   select * into m from public.mentors x where x.id = mentor_availability.mentor_id and x.is_active;
   if not found then
-    raise exception 'no active mentor with id %', mentor_availability.mentor_id using errcode = 'PT404';
+    perform private.refuse(404, format('no active mentor with id %s', mentor_availability.mentor_id));
   end if;
   lo := greatest(from_at, now_ + make_interval(mins => m.min_notice_minutes));
   hi := least(to_at, now_ + make_interval(days => m.booking_horizon_days));
@@ -145,18 +145,6 @@ comment on function private.mentor_availability(uuid, timestamptz, timestamptz) 
 revoke execute on function private.mentor_availability(uuid, timestamptz, timestamptz) from public;
 grant execute on function private.mentor_availability(uuid, timestamptz, timestamptz) to anon, authenticated, service_role;
 
-create or replace function public.mentor_availability(mentor_id uuid, from_at timestamptz, to_at timestamptz)
-returns table (starts_at timestamptz, ends_at timestamptz)
-language sql
-stable
-set search_path = ''
-as $$
-  select * from private.mentor_availability(mentor_id, from_at, to_at)
-$$;
-comment on function public.mentor_availability(uuid, timestamptz, timestamptz) is
-  'Bookable slots of a mentor starting in [from_at, to_at) (at most 35 days): working hours in the mentor''s zone on the mentor''s grid, at least the minimum notice ahead, within the booking horizon, clear of scheduled sessions (plus buffer) and calendar busy times. Anyone may call it.';
-revoke execute on function public.mentor_availability(uuid, timestamptz, timestamptz) from public;
-grant execute on function public.mentor_availability(uuid, timestamptz, timestamptz) to anon, authenticated, service_role;
 
 -- Is this start a valid slot for this pack at now_ (the caller's business clock)? Raises the
 -- first rule it breaks.
@@ -176,36 +164,30 @@ declare
   slot interval := make_interval(mins => m.slot_minutes);
 begin
   if starts_at <= now_ then
-    raise exception 'starts_at % is in the past', starts_at using errcode = 'PT422';
+    perform private.refuse(422, format('starts_at %s is in the past', starts_at), details => 'starts_at');
   end if;
   if extract(second from local_start) <> 0
      or (extract(hour from local_start) * 60 + extract(minute from local_start))::integer % m.slot_grid_minutes <> 0 then
-    raise exception 'starts_at is not on the mentor''s %-minute grid (% in %)',
-      m.slot_grid_minutes, to_char(local_start, 'YYYY-MM-DD HH24:MI:SS'), m.time_zone
-      using errcode = 'PT422', hint = 'Pick a slot from mentor_availability.';
+    perform private.refuse(422, format('starts_at is not on the mentor''s %s-minute grid (%s in %s)', m.slot_grid_minutes, to_char(local_start, 'YYYY-MM-DD HH24:MI:SS'), m.time_zone), hint => 'Pick a slot from mentor_availability.', details => 'starts_at');
   end if;
   if not private.slot_fits(m, starts_at) then
-    raise exception 'starts_at is outside the mentor''s working hours (% in %)',
-      to_char(local_start, 'Dy YYYY-MM-DD HH24:MI'), m.time_zone
-      using errcode = 'PT422', hint = 'Pick a slot from mentor_availability.';
+    perform private.refuse(422, format('starts_at is outside the mentor''s working hours (%s in %s)', to_char(local_start, 'Dy YYYY-MM-DD HH24:MI'), m.time_zone), hint => 'Pick a slot from mentor_availability.', details => 'starts_at');
   end if;
   if starts_at < now_ + make_interval(mins => m.min_notice_minutes) then
-    raise exception 'sessions with this mentor must be booked at least % minutes ahead', m.min_notice_minutes
-      using errcode = 'PT422';
+    perform private.refuse(422, format('sessions with this mentor must be booked at least %s minutes ahead', m.min_notice_minutes), details => 'starts_at');
   end if;
   if starts_at > now_ + make_interval(days => m.booking_horizon_days) then
-    raise exception 'sessions with this mentor can be booked at most % days ahead', m.booking_horizon_days
-      using errcode = 'PT422';
+    perform private.refuse(422, format('sessions with this mentor can be booked at most %s days ahead', m.booking_horizon_days), details => 'starts_at');
   end if;
   if starts_at + slot > p.expires_at then
-    raise exception 'the session would end after the pack expires (%)', p.expires_at using errcode = 'PT422';
+    perform private.refuse(422, format('the session would end after the pack expires (%s)', p.expires_at), details => 'starts_at');
   end if;
   if exists (select from private.calendar_busy_intervals b
               where b.mentor_id = m.id
                 and tstzrange(b.starts_at, b.ends_at)
                     && tstzrange(check_slot.starts_at,
                                  check_slot.starts_at + slot + make_interval(mins => m.buffer_minutes))) then
-    raise exception 'the mentor is busy at that time' using errcode = 'PT409', hint = 'Pick another slot.';
+    perform private.refuse(409, 'the mentor is busy at that time', hint => 'Pick another slot.');
   end if;
 end
 $$;
@@ -243,12 +225,12 @@ begin
   if exists (select from public.sessions x
               where x.mentor_id = s.mentor_id and x.status = 'scheduled' and x.id is distinct from s.id
                 and tstzrange(x.starts_at, x.blocked_until) && tstzrange(s.starts_at, s.blocked_until)) then
-    raise exception 'that slot is taken' using errcode = 'PT409', hint = 'Pick another slot from mentor_availability.';
+    perform private.refuse(409, 'that slot is taken', hint => 'Pick another slot from mentor_availability.');
   end if;
   if exists (select from public.sessions x
               where x.student_id = s.student_id and x.status = 'scheduled' and x.id is distinct from s.id
                 and tstzrange(x.starts_at, x.ends_at) && tstzrange(s.starts_at, s.ends_at)) then
-    raise exception 'you already have a session at that time' using errcode = 'PT409';
+    perform private.refuse(409, 'you already have a session at that time');
   end if;
   if s.id is null then
     insert into public.sessions (pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)
@@ -284,7 +266,7 @@ declare
   s public.sessions;
 begin
   if book_session.pack_id is null or book_session.starts_at is null then
-    raise exception 'pack_id and starts_at are required' using errcode = 'PT422';
+    perform private.refuse(422, 'pack_id and starts_at are required', details => 'pack_id');
   end if;
   -- the pack (locked), its seat's status and its mentor in one statement
   select x as pack, st.status as seat_status, mm as mentor into found_pack
@@ -294,25 +276,24 @@ begin
    where x.id = book_session.pack_id
      for update of x;
   if not found then
-    raise exception 'no pack with id %', book_session.pack_id using errcode = 'PT404';
+    perform private.refuse(404, format('no pack with id %s', book_session.pack_id));
   end if;
   p := found_pack.pack;
   m := found_pack.mentor;
   if uid is null or p.student_id <> uid then
-    raise exception 'this pack is not yours' using errcode = 'PT403';
+    perform private.refuse(403, 'this pack is not yours');
   end if;
   if p.status <> 'active' then
-    raise exception 'this pack is %', p.status using errcode = 'PT409';
+    perform private.refuse(409, format('this pack is %s', p.status));
   end if;
   if p.expires_at <= now_ then
-    raise exception 'this pack expired at %', p.expires_at using errcode = 'PT409';
+    perform private.refuse(409, format('this pack expired at %s', p.expires_at));
   end if;
   if p.remaining_sessions <= 0 then
-    raise exception 'no sessions left on this pack' using errcode = 'PT409',
-      hint = 'Buy a new pack to book more sessions.';
+    perform private.refuse(409, 'no sessions left on this pack', hint => 'Buy a new pack to book more sessions.');
   end if;
   if found_pack.seat_status <> 'active' then
-    raise exception 'your seat with this mentor is not active (%)', found_pack.seat_status using errcode = 'PT409';
+    perform private.refuse(409, format('your seat with this mentor is not active (%s)', found_pack.seat_status));
   end if;
   perform private.check_slot(m, p, book_session.starts_at, now_);
   s.pack_id := p.id;
@@ -334,21 +315,6 @@ comment on function private.book_session(uuid, timestamptz) is 'See public.book_
 revoke execute on function private.book_session(uuid, timestamptz) from public, anon;
 grant execute on function private.book_session(uuid, timestamptz) to authenticated;
 
-create or replace function public.book_session(pack_id uuid, starts_at timestamptz)
-returns public.sessions
-language plpgsql
-volatile
-set search_path = ''
-as $$
-begin
-  -- plpgsql, not SQL: a SQL wrapper that is not inlined is planned again on every call
-  return private.book_session(pack_id, starts_at);
-end
-$$;
-comment on function public.book_session(uuid, timestamptz) is
-  'Books a session from your pack at starts_at (a slot from mentor_availability). The pack must be yours, active, unexpired, with credits left and its seat active; the slot on the mentor''s grid inside working hours, at least the minimum notice ahead, ending before the pack expires, clear of the mentor''s sessions (plus buffer), your other sessions and the mentor''s calendar. Uses one credit; queues the calendar event, the confirmation and the 24 h and 1 h reminders. 403 not your pack, 404 unknown pack, 409 taken or no credits, 422 not a valid slot.';
-revoke execute on function public.book_session(uuid, timestamptz) from public, anon;
-grant execute on function public.book_session(uuid, timestamptz) to authenticated;
 
 -- Who is acting on a session: 'student', 'mentor', 'admin' or null.
 create or replace function private.session_actor(s public.sessions)
@@ -381,11 +347,11 @@ declare
   s public.sessions;
 begin
   if lock_session.session_id is null then
-    raise exception 'session_id is required' using errcode = 'PT422';
+    perform private.refuse(422, 'session_id is required', details => 'session_id');
   end if;
   select x.pack_id into pack from public.sessions x where x.id = lock_session.session_id;
   if not found then
-    raise exception 'no session with id %', lock_session.session_id using errcode = 'PT404';
+    perform private.refuse(404, format('no session with id %s', lock_session.session_id));
   end if;
   perform from public.session_packs x where x.id = pack for update;
   select * into s from public.sessions x where x.id = lock_session.session_id for update;
@@ -413,16 +379,16 @@ begin
   select * into p from public.session_packs x where x.id = s.pack_id;
   actor := private.session_actor(s);
   if actor is null then
-    raise exception 'this session is not yours' using errcode = 'PT403';
+    perform private.refuse(403, 'this session is not yours');
   end if;
   if s.status <> 'scheduled' then
-    raise exception 'the session is already %', replace(s.status::text, '_', ' ') using errcode = 'PT409';
+    perform private.refuse(409, format('the session is already %s', replace(s.status::text, '_', ' ')));
   end if;
   if s.starts_at <= now_ then
-    raise exception 'the session has started; mark it completed or as a no-show instead' using errcode = 'PT409';
+    perform private.refuse(409, 'the session has started; mark it completed or as a no-show instead');
   end if;
   if length(reason) > 1000 then
-    raise exception 'reason is longer than 1000 characters' using errcode = 'PT422';
+    perform private.refuse(422, 'reason is longer than 1000 characters', details => 'reason');
   end if;
   restored := actor <> 'student' or s.starts_at - now_ >= make_interval(hours => p.cancel_notice_hours);
   update public.sessions
@@ -448,18 +414,6 @@ comment on function private.cancel_session(uuid, text) is 'See public.cancel_ses
 revoke execute on function private.cancel_session(uuid, text) from public, anon;
 grant execute on function private.cancel_session(uuid, text) to authenticated;
 
-create or replace function public.cancel_session(session_id uuid, reason text default null)
-returns public.session_change
-language sql
-volatile
-set search_path = ''
-as $$
-  select * from private.cancel_session(session_id, reason)
-$$;
-comment on function public.cancel_session(uuid, text) is
-  'Cancels a scheduled session before it starts. The student gets the credit back when canceling at least the pack''s cancel notice (24 h) ahead, else it is a late cancel and the credit is forfeited; a mentor or admin cancel always gives it back. Voids the reminders, tells both, removes the calendar event. Returns the session and credit_restored.';
-revoke execute on function public.cancel_session(uuid, text) from public, anon;
-grant execute on function public.cancel_session(uuid, text) to authenticated;
 
 create or replace function private.reschedule_session(session_id uuid, starts_at timestamptz)
 returns public.sessions
@@ -476,26 +430,25 @@ declare
   actor text;
 begin
   if reschedule_session.starts_at is null then
-    raise exception 'starts_at is required' using errcode = 'PT422';
+    perform private.refuse(422, 'starts_at is required', details => 'starts_at');
   end if;
   s := private.lock_session(reschedule_session.session_id);
   select * into p from public.session_packs x where x.id = s.pack_id;
   actor := private.session_actor(s);
   if actor is null then
-    raise exception 'this session is not yours' using errcode = 'PT403';
+    perform private.refuse(403, 'this session is not yours');
   end if;
   if s.status <> 'scheduled' then
-    raise exception 'the session is already %', replace(s.status::text, '_', ' ') using errcode = 'PT409';
+    perform private.refuse(409, format('the session is already %s', replace(s.status::text, '_', ' ')));
   end if;
   if actor = 'student' and s.starts_at - now_ < make_interval(hours => p.cancel_notice_hours) then
-    raise exception 'too late to reschedule: less than % hours before the start', p.cancel_notice_hours
-      using errcode = 'PT409';
+    perform private.refuse(409, format('too late to reschedule: less than %s hours before the start', p.cancel_notice_hours));
   end if;
   if s.starts_at <= now_ then
-    raise exception 'the session has started' using errcode = 'PT409';
+    perform private.refuse(409, 'the session has started');
   end if;
   if reschedule_session.starts_at = s.starts_at then
-    raise exception 'the session already starts at %', s.starts_at using errcode = 'PT422';
+    perform private.refuse(422, format('the session already starts at %s', s.starts_at), details => 'starts_at');
   end if;
   select * into m from public.mentors x where x.id = s.mentor_id;
   perform private.check_slot(m, p, reschedule_session.starts_at, now_);
@@ -515,18 +468,6 @@ comment on function private.reschedule_session(uuid, timestamptz) is 'See public
 revoke execute on function private.reschedule_session(uuid, timestamptz) from public, anon;
 grant execute on function private.reschedule_session(uuid, timestamptz) to authenticated;
 
-create or replace function public.reschedule_session(session_id uuid, starts_at timestamptz)
-returns public.sessions
-language sql
-volatile
-set search_path = ''
-as $$
-  select * from private.reschedule_session(session_id, starts_at)
-$$;
-comment on function public.reschedule_session(uuid, timestamptz) is
-  'Moves a scheduled session to another valid slot (same rules as book_session), with no credit change. A student must do it at least the pack''s cancel notice (24 h) before the original start; the mentor or an admin any time before it. The reminders and the calendar event move with it.';
-revoke execute on function public.reschedule_session(uuid, timestamptz) from public, anon;
-grant execute on function public.reschedule_session(uuid, timestamptz) to authenticated;
 
 -- After a session was used (completed or a student no-show): the renewal reminder when one
 -- session is left to happen, then settle the pack.
@@ -574,19 +515,19 @@ begin
   select * into p from public.session_packs x where x.id = s.pack_id;
   actor := private.session_actor(s);
   if actor is null or actor = 'student' then
-    raise exception 'only the session''s mentor or an admin can do that' using errcode = 'PT403';
+    perform private.refuse(403, 'only the session''s mentor or an admin can do that');
   end if;
   if s.status <> 'scheduled' then
-    raise exception 'the session is already %', replace(s.status::text, '_', ' ') using errcode = 'PT409';
+    perform private.refuse(409, format('the session is already %s', replace(s.status::text, '_', ' ')));
   end if;
   if now_ < s.starts_at then
-    raise exception 'the session has not started yet (it starts at %)', s.starts_at using errcode = 'PT409';
+    perform private.refuse(409, format('the session has not started yet (it starts at %s)', s.starts_at));
   end if;
   if recording_url is not null and recording_url !~ '^https://' then
-    raise exception 'recording_url must be an https:// URL' using errcode = 'PT422';
+    perform private.refuse(422, 'recording_url must be an https:// URL', details => 'recording_url');
   end if;
   if length(notes) > 10000 then
-    raise exception 'notes are longer than 10000 characters' using errcode = 'PT422';
+    perform private.refuse(422, 'notes are longer than 10000 characters', details => 'notes');
   end if;
   update public.sessions
      set status = outcome,
@@ -617,37 +558,7 @@ comment on function private.close_session(uuid, public.session_status, text, tex
 revoke execute on function private.close_session(uuid, public.session_status, text, text) from public, anon;
 grant execute on function private.close_session(uuid, public.session_status, text, text) to authenticated;
 
-create or replace function public.complete_session(session_id uuid, notes text default null,
-                                                   recording_url text default null)
-returns public.sessions
-language sql
-volatile
-set search_path = ''
-as $$
-  select (private.close_session(session_id, 'completed', notes, recording_url)).session
-$$;
-comment on function public.complete_session(uuid, text, text) is
-  'Marks a scheduled session completed, after its start (the session''s mentor or an admin), with optional notes and an https recording URL. After the pack''s second-to-last session the renewal reminder goes out; when nothing is left the pack is used up and the seat enters grace.';
-revoke execute on function public.complete_session(uuid, text, text) from public, anon;
-grant execute on function public.complete_session(uuid, text, text) to authenticated;
 
-create or replace function public.mark_no_show(session_id uuid, who text)
-returns public.session_change
-language plpgsql
-volatile
-set search_path = ''
-as $$
-begin
-  if who is null or who not in ('student', 'mentor') then
-    raise exception 'who must be student or mentor' using errcode = 'PT422';
-  end if;
-  return private.close_session(session_id, (who || '_no_show')::public.session_status, null, null);
-end
-$$;
-comment on function public.mark_no_show(uuid, text) is
-  'Marks that the student or the mentor (who) did not show up, after the start (the session''s mentor or an admin). A student no-show uses the credit; a mentor no-show gives it back.';
-revoke execute on function public.mark_no_show(uuid, text) from public, anon;
-grant execute on function public.mark_no_show(uuid, text) to authenticated;
 
 create or replace function private.adjust_pack_sessions(pack_id uuid, delta integer, reason text)
 returns public.session_packs
@@ -661,31 +572,30 @@ declare
   seat_status public.seat_status;
 begin
   if not private.is_admin() then
-    raise exception 'only admins can adjust a pack' using errcode = 'PT403';
+    perform private.refuse(403, 'only admins can adjust a pack');
   end if;
-  if delta is null or delta = 0 or abs(delta) > 52 then
-    raise exception 'delta must be a whole number between -52 and 52, not 0' using errcode = 'PT422';
+  if delta is null or delta = 0 or delta not between -52 and 52 then
+    perform private.refuse(422, 'delta must be a whole number between -52 and 52, not 0', details => 'delta');
   end if;
   if reason is null or btrim(reason) = '' then
-    raise exception 'reason is required' using errcode = 'PT422';
+    perform private.refuse(422, 'reason is required', details => 'reason');
   end if;
   if length(reason) > 1000 then
-    raise exception 'reason is longer than 1000 characters' using errcode = 'PT422';
+    perform private.refuse(422, 'reason is longer than 1000 characters', details => 'reason');
   end if;
   select * into p from public.session_packs x where x.id = adjust_pack_sessions.pack_id for update;
   if not found then
-    raise exception 'no pack with id %', adjust_pack_sessions.pack_id using errcode = 'PT404';
+    perform private.refuse(404, format('no pack with id %s', adjust_pack_sessions.pack_id));
   end if;
   if p.status not in ('active', 'depleted') then
-    raise exception 'the pack is %; only active or used-up packs can be adjusted', p.status using errcode = 'PT409';
+    perform private.refuse(409, format('the pack is %s; only active or used-up packs can be adjusted', p.status));
   end if;
   select x.status into seat_status from public.seat_reservations x where x.id = p.seat_reservation_id;
   if seat_status = 'released' and delta > 0 then
-    raise exception 'the student''s seat was released; they need a new pack' using errcode = 'PT409';
+    perform private.refuse(409, 'the student''s seat was released; they need a new pack');
   end if;
   if p.remaining_sessions + delta < 0 then
-    raise exception 'the pack has % sessions left; cannot remove %', p.remaining_sessions, -delta
-      using errcode = 'PT409';
+    perform private.refuse(409, format('the pack has %s sessions left; cannot remove %s', p.remaining_sessions, -delta::bigint));
   end if;
   insert into public.session_credit_ledger (pack_id, mentor_id, student_id, kind, delta, reason, actor_id)
   values (p.id, p.mentor_id, p.student_id, 'admin_adjustment', delta, btrim(reason), (select auth.uid()));
@@ -702,18 +612,6 @@ comment on function private.adjust_pack_sessions(uuid, integer, text) is 'See pu
 revoke execute on function private.adjust_pack_sessions(uuid, integer, text) from public, anon;
 grant execute on function private.adjust_pack_sessions(uuid, integer, text) to authenticated;
 
-create or replace function public.adjust_pack_sessions(pack_id uuid, delta integer, reason text)
-returns public.session_packs
-language sql
-volatile
-set search_path = ''
-as $$
-  select * from private.adjust_pack_sessions(pack_id, delta, reason)
-$$;
-comment on function public.adjust_pack_sessions(uuid, integer, text) is
-  'Admin only: adds (delta > 0) or removes (delta < 0) sessions on a pack, with a reason, never below zero. Goes through the credit ledger and the audit log; a used-up pack with credits again becomes active and its seat leaves grace.';
-revoke execute on function public.adjust_pack_sessions(uuid, integer, text) from public, anon;
-grant execute on function public.adjust_pack_sessions(uuid, integer, text) to authenticated;
 
 create or replace function private.video_session_access(session_id uuid)
 returns public.video_access
@@ -731,24 +629,24 @@ declare
 begin
   select * into s from public.sessions x where x.id = video_session_access.session_id;
   if not found then
-    raise exception 'no session with id %', video_session_access.session_id using errcode = 'PT404';
+    perform private.refuse(404, format('no session with id %s', video_session_access.session_id));
   end if;
   role_ := case (select auth.uid()) when s.student_id then 'student' when s.mentor_id then 'mentor' end;
   if role_ is null then
-    raise exception 'only the session''s student and mentor can join its call' using errcode = 'PT403';
+    perform private.refuse(403, 'only the session''s student and mentor can join its call');
   end if;
   if s.status <> 'scheduled' then
-    raise exception 'the session is %', replace(s.status::text, '_', ' ') using errcode = 'PT409';
+    perform private.refuse(409, format('the session is %s', replace(s.status::text, '_', ' ')));
   end if;
   select s.starts_at - make_interval(mins => ps.video_join_early_minutes),
          s.ends_at + make_interval(mins => ps.video_join_late_minutes)
     into opens_at, closes_at
     from public.platform_settings ps;
   if now_ < opens_at then
-    raise exception 'the call opens at %', opens_at using errcode = 'PT409';
+    perform private.refuse(409, format('the call opens at %s', opens_at));
   end if;
   if now_ >= closes_at then
-    raise exception 'the call closed at %', closes_at using errcode = 'PT409';
+    perform private.refuse(409, format('the call closed at %s', closes_at));
   end if;
   return row(s.id, s.video_channel, role_, s.starts_at, s.ends_at, closes_at)::public.video_access;
 end
@@ -757,15 +655,3 @@ comment on function private.video_session_access(uuid) is 'See public.video_sess
 revoke execute on function private.video_session_access(uuid) from public, anon;
 grant execute on function private.video_session_access(uuid) to authenticated;
 
-create or replace function public.video_session_access(session_id uuid)
-returns public.video_access
-language sql
-stable
-set search_path = ''
-as $$
-  select * from private.video_session_access(session_id)
-$$;
-comment on function public.video_session_access(uuid) is
-  'The call''s channel and your role (student or mentor), when you are one of the session''s two participants, it is scheduled, and it is between 10 minutes before the start and 15 minutes after the end; expires_at is when the token must expire.';
-revoke execute on function public.video_session_access(uuid) from public, anon;
-grant execute on function public.video_session_access(uuid) to authenticated;

@@ -8,8 +8,7 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-  raise exception '% is append-only: % is not allowed', tg_table_name, lower(tg_op)
-    using errcode = 'PT403', hint = 'Add a new entry instead.';
+  perform private.refuse(403, format('%s is append-only: %s is not allowed', tg_table_name, lower(tg_op)), hint => 'Add a new entry instead.');
 end
 $$;
 comment on function private.tg__forbid_change() is 'Refuses update, delete and truncate on append-only tables.';
@@ -67,18 +66,15 @@ as $$
 begin
   if tg_op = 'INSERT' then
     if new.remaining_sessions <> new.sessions_total then
-      raise exception 'a new pack starts with remaining_sessions = sessions_total (%)', new.sessions_total
-        using errcode = 'PT422';
+      perform private.refuse(422, format('a new pack starts with remaining_sessions = sessions_total (%s)', new.sessions_total));
     end if;
   elsif new.sessions_total <> old.sessions_total then
-    raise exception 'sessions_total is fixed at purchase'
-      using errcode = 'PT403', hint = 'Add or remove credits through session_credit_ledger.';
+    perform private.refuse(403, 'sessions_total is fixed at purchase', hint => 'Add or remove credits through session_credit_ledger.');
   elsif new.remaining_sessions <> old.remaining_sessions
         and new.remaining_sessions <> new.sessions_total + (
           select coalesce(sum(l.delta), 0) from public.session_credit_ledger l where l.pack_id = new.id) then
     -- Checked against the ledger itself, so no setting or role can switch it off.
-    raise exception 'remaining_sessions changes only through session_credit_ledger'
-      using errcode = 'PT403', hint = 'Insert a ledger entry (or call the RPC that does).';
+    perform private.refuse(403, 'remaining_sessions changes only through session_credit_ledger', hint => 'Insert a ledger entry (or call the RPC that does).');
   end if;
   return new;
 end

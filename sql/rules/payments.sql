@@ -23,11 +23,11 @@ begin
     return null;
   end if;
   if amount ->> 'value' is null or amount ->> 'value' !~ '^[0-9]+(\.[0-9]+)?$' then
-    raise exception 'amount.value % is not a decimal amount', amount ->> 'value' using errcode = 'PT422';
+    perform private.refuse(422, format('amount.value %s is not a decimal amount', amount ->> 'value'), details => 'payload');
   end if;
   value := (amount ->> 'value')::numeric * (10 ^ digits)::numeric;
   if value <> trunc(value) then
-    raise exception 'amount.value % has more than % decimals', amount ->> 'value', digits using errcode = 'PT422';
+    perform private.refuse(422, format('amount.value %s has more than %s decimals', amount ->> 'value', digits), details => 'payload');
   end if;
   return value::integer;
 end
@@ -101,37 +101,36 @@ declare
 begin
   select * into promo from public.promotion_codes pc where pc.code = upper(btrim(promotion_for.code)) for update;
   if not found then
-    raise exception 'promotion code % is unknown', upper(btrim(code)) using errcode = 'PT422';
+    perform private.refuse(422, format('promotion code %s is unknown', private.quoted(upper(btrim(code)))), details => 'promo_code');
   end if;
   if not promo.is_active then
-    raise exception 'promotion code % is no longer valid', promo.code using errcode = 'PT422';
+    perform private.refuse(422, format('promotion code %s is no longer valid', promo.code), details => 'promo_code');
   end if;
   if promo.valid_from > now_ then
-    raise exception 'promotion code % is valid from %', promo.code, promo.valid_from using errcode = 'PT422';
+    perform private.refuse(422, format('promotion code %s is valid from %s', promo.code, promo.valid_from), details => 'promo_code');
   end if;
   if promo.valid_until is not null and promo.valid_until <= now_ then
-    raise exception 'promotion code % expired at %', promo.code, promo.valid_until using errcode = 'PT422';
+    perform private.refuse(422, format('promotion code %s expired at %s', promo.code, promo.valid_until), details => 'promo_code');
   end if;
   if promo.product_id is not null and promo.product_id <> product.id then
-    raise exception 'promotion code % is not valid for this product', promo.code using errcode = 'PT422';
+    perform private.refuse(422, format('promotion code %s is not valid for this product', promo.code), details => 'promo_code');
   end if;
   if promo.mentor_id is not null and promo.mentor_id <> product.mentor_id then
-    raise exception 'promotion code % is not valid for this mentor''s products', promo.code using errcode = 'PT422';
+    perform private.refuse(422, format('promotion code %s is not valid for this mentor''s products', promo.code), details => 'promo_code');
   end if;
   if promo.currency is not null and promo.currency <> product.currency then
-    raise exception 'promotion code % is for prices in %, this product is in %', promo.code,
-      upper(promo.currency), upper(product.currency) using errcode = 'PT422';
+    perform private.refuse(422, format('promotion code %s is for prices in %s, this product is in %s', promo.code, upper(promo.currency), upper(product.currency)), details => 'promo_code');
   end if;
   if exists (select from public.orders o
               where o.promotion_code_id = promo.id and o.student_id = promotion_for.student_id
                 and o.status not in ('expired', 'canceled')) then
-    raise exception 'you have already used promotion code %', promo.code using errcode = 'PT422';
+    perform private.refuse(422, format('you have already used promotion code %s', promo.code), details => 'promo_code');
   end if;
   if promo.max_redemptions is not null then
     select count(*) into used from public.orders o
      where o.promotion_code_id = promo.id and o.status not in ('expired', 'canceled');
     if used >= promo.max_redemptions then
-      raise exception 'promotion code % is used up', promo.code using errcode = 'PT422';
+      perform private.refuse(422, format('promotion code %s is used up', promo.code), details => 'promo_code');
     end if;
   end if;
   return promo;
@@ -164,25 +163,24 @@ declare
   hold_until timestamptz;
 begin
   if me is null or not exists (select from public.profiles p where p.id = me and p.role = 'student') then
-    raise exception 'only students can buy session packs' using errcode = 'PT403';
+    perform private.refuse(403, 'only students can buy session packs');
   end if;
   if create_order.product_id is null then
-    raise exception 'product_id is required' using errcode = 'PT422';
+    perform private.refuse(422, 'product_id is required', details => 'product_id');
   end if;
   if create_order.provider is null or create_order.provider not in ('stripe', 'paypal') then
-    raise exception 'provider must be stripe or paypal, not %', coalesce(create_order.provider, 'null')
-      using errcode = 'PT422';
+    perform private.refuse(422, format('provider must be stripe or paypal, not %s', coalesce(create_order.provider, 'null')), details => 'provider');
   end if;
   prov := create_order.provider::public.payment_provider;
   select * into product from public.mentorship_products x where x.id = create_order.product_id;
   if not found then
-    raise exception 'no product with id %', create_order.product_id using errcode = 'PT404';
+    perform private.refuse(404, format('no product with id %s', create_order.product_id));
   end if;
   -- One checkout at a time per student and mentor: concurrent calls queue here.
   perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(me::text || product.mentor_id::text, 0));
   select * into mentor from public.mentors m where m.id = product.mentor_id;
   if not product.is_active or not mentor.is_active then
-    raise exception 'this product is no longer sold' using errcode = 'PT409';
+    perform private.refuse(409, 'this product is no longer sold');
   end if;
 
   -- An open checkout for the same product is returned, not duplicated.
@@ -210,7 +208,7 @@ begin
    for update;
   if not found then
     if not mentor.accepting_students then
-      raise exception '% is not taking new students right now', mentor.public_name using errcode = 'PT409';
+      perform private.refuse(409, format('%s is not taking new students right now', mentor.public_name));
     end if;
     insert into public.seat_reservations (mentor_id, student_id, status, hold_expires_at)
     values (product.mentor_id, me, 'hold', hold_until)
@@ -248,18 +246,6 @@ comment on function private.create_order(uuid, text, text) is 'See public.create
 revoke execute on function private.create_order(uuid, text, text) from public, anon;
 grant execute on function private.create_order(uuid, text, text) to authenticated;
 
-create or replace function public.create_order(product_id uuid, provider text, promo_code text default null)
-returns public.orders
-language sql
-volatile
-set search_path = ''
-as $$
-  select * from private.create_order(product_id, provider, promo_code)
-$$;
-comment on function public.create_order(uuid, text, text) is
-  'Starts a purchase of a product with stripe or paypal. Prices it (your grandfathered price when you paid less for this product before, then the promotion code) and holds a seat with the mentor for 30 minutes (Stripe: 32, its minimum) unless you hold one already. Calling it again while the order is open returns the same order. 403 not a student, 404 unknown product, 409 product not sold / mentor full / not taking new students, 422 bad provider or a promotion code that is unknown, expired, not yet valid, used up, already used by you, or not for this product.';
-revoke execute on function public.create_order(uuid, text, text) from public, anon;
-grant execute on function public.create_order(uuid, text, text) to authenticated;
 
 -- Checkout bookkeeping (the Python service) -------------------------------------------------
 
@@ -274,20 +260,20 @@ declare
   o public.orders;
 begin
   if nullif(btrim(provider_checkout_id), '') is null then
-    raise exception 'provider_checkout_id is required' using errcode = 'PT422';
+    perform private.refuse(422, 'provider_checkout_id is required', details => 'provider_checkout_id');
   end if;
   select * into o from public.orders x where x.id = attach_order_checkout.order_id for update;
   if not found then
-    raise exception 'no order with id %', attach_order_checkout.order_id using errcode = 'PT404';
+    perform private.refuse(404, format('no order with id %s', attach_order_checkout.order_id));
   end if;
   if o.provider_checkout_id = attach_order_checkout.provider_checkout_id then
     return o;
   end if;
   if o.provider_checkout_id is not null then
-    raise exception 'order % already has checkout %', o.id, o.provider_checkout_id using errcode = 'PT409';
+    perform private.refuse(409, format('order %s already has checkout %s', o.id, o.provider_checkout_id));
   end if;
   if o.status <> 'pending' then
-    raise exception 'order % is %, not pending', o.id, o.status using errcode = 'PT409';
+    perform private.refuse(409, format('order %s is %s, not pending', o.id, o.status));
   end if;
   update public.orders set provider_checkout_id = attach_order_checkout.provider_checkout_id
    where id = o.id
@@ -299,18 +285,6 @@ comment on function private.attach_order_checkout(uuid, text) is 'See public.att
 revoke execute on function private.attach_order_checkout(uuid, text) from public, anon, authenticated;
 grant execute on function private.attach_order_checkout(uuid, text) to service_role;
 
-create or replace function public.attach_order_checkout(order_id uuid, provider_checkout_id text)
-returns public.orders
-language sql
-volatile
-set search_path = ''
-as $$
-  select * from private.attach_order_checkout(order_id, provider_checkout_id)
-$$;
-comment on function public.attach_order_checkout(uuid, text) is
-  'Service role: records the Stripe Checkout Session or PayPal order id of a pending order (idempotent). 404 unknown order, 409 it has another checkout or is no longer pending.';
-revoke execute on function public.attach_order_checkout(uuid, text) from public, anon, authenticated;
-grant execute on function public.attach_order_checkout(uuid, text) to service_role;
 
 create or replace function private.order_for_capture(order_id uuid)
 returns public.orders
@@ -325,22 +299,22 @@ declare
 begin
   select * into o from public.orders x where x.id = order_for_capture.order_id;
   if not found then
-    raise exception 'no order with id %', order_for_capture.order_id using errcode = 'PT404';
+    perform private.refuse(404, format('no order with id %s', order_for_capture.order_id));
   end if;
   if o.student_id is distinct from (select auth.uid()) then
-    raise exception 'this order is not yours' using errcode = 'PT403';
+    perform private.refuse(403, 'this order is not yours');
   end if;
   if o.provider <> 'paypal' or o.provider_checkout_id is null then
-    raise exception 'order % has no PayPal checkout to capture', o.id using errcode = 'PT409';
+    perform private.refuse(409, format('order %s has no PayPal checkout to capture', o.id));
   end if;
   if o.status <> 'pending' then
-    raise exception 'order % is %, not pending', o.id, o.status using errcode = 'PT409';
+    perform private.refuse(409, format('order %s is %s, not pending', o.id, o.status));
   end if;
   select * into hold from public.seat_reservations s where s.id = o.seat_reservation_id;
   if o.expires_at <= private.clock_now()
      or (hold.status = 'hold' and hold.hold_expires_at <= private.clock_now())
      or hold.status = 'released' then
-    raise exception 'the seat hold for order % ran out; start a new checkout', o.id using errcode = 'PT409';
+    perform private.refuse(409, format('the seat hold for order %s ran out; start a new checkout', o.id));
   end if;
   return o;
 end
@@ -349,18 +323,6 @@ comment on function private.order_for_capture(uuid) is 'See public.order_for_cap
 revoke execute on function private.order_for_capture(uuid) from public, anon;
 grant execute on function private.order_for_capture(uuid) to authenticated;
 
-create or replace function public.order_for_capture(order_id uuid)
-returns public.orders
-language sql
-stable
-set search_path = ''
-as $$
-  select * from private.order_for_capture(order_id)
-$$;
-comment on function public.order_for_capture(uuid) is
-  'Your pending PayPal order, while its seat hold is valid (the capture endpoint captures only then). 403 not yours, 404 unknown, 409 hold ran out or nothing to capture.';
-revoke execute on function public.order_for_capture(uuid) from public, anon;
-grant execute on function public.order_for_capture(uuid) to authenticated;
 
 -- Fulfilment -----------------------------------------------------------------------------------
 
@@ -411,6 +373,7 @@ security definer
 set search_path = ''
 as $$
 declare
+  refusal text;
   now_ timestamptz := private.clock_now();
   settings public.platform_settings;
   o public.orders;
@@ -477,7 +440,11 @@ begin
        where id = seat.id
        returning * into seat;
     end if;
-  exception when sqlstate 'PT409' then
+  exception when sqlstate 'PGRST' then
+    get stacked diagnostics refusal = message_text;
+    if refusal::json ->> 'code' <> 'PT409' then  -- only "no free seat" is expected here
+      raise;
+    end if;
     return private.flag_order(o, 'paid after the seat hold ran out, and the mentor has no free seat now',
                               format('order:%s:flagged', o.id)) || jsonb_build_object('payment_ref', payment_ref);
   end;
@@ -743,14 +710,13 @@ declare
   ev private.webhook_events;
 begin
   if record_payment_event.provider is null or record_payment_event.provider not in ('stripe', 'paypal') then
-    raise exception 'provider must be stripe or paypal, not %', coalesce(record_payment_event.provider, 'null')
-      using errcode = 'PT422';
+    perform private.refuse(422, format('provider must be stripe or paypal, not %s', coalesce(record_payment_event.provider, 'null')), details => 'provider');
   end if;
   if nullif(btrim(event_id), '') is null or nullif(btrim(event_type), '') is null then
-    raise exception 'event_id and event_type are required' using errcode = 'PT422';
+    perform private.refuse(422, 'event_id and event_type are required', details => 'event_id');
   end if;
   if jsonb_typeof(payload) is distinct from 'object' then
-    raise exception 'payload must be the event as a JSON object' using errcode = 'PT422';
+    perform private.refuse(422, 'payload must be the event as a JSON object', details => 'payload');
   end if;
   insert into private.webhook_events (provider, event_id, event_type, payload)
   values (record_payment_event.provider::public.payment_provider, event_id, event_type, payload)
@@ -767,15 +733,3 @@ comment on function private.record_payment_event(text, text, text, jsonb) is 'Se
 revoke execute on function private.record_payment_event(text, text, text, jsonb) from public, anon, authenticated;
 grant execute on function private.record_payment_event(text, text, text, jsonb) to service_role;
 
-create or replace function public.record_payment_event(provider text, event_id text, event_type text, payload jsonb)
-returns jsonb
-language sql
-volatile
-set search_path = ''
-as $$
-  select private.record_payment_event(provider, event_id, event_type, payload)
-$$;
-comment on function public.record_payment_event(text, text, text, jsonb) is
-  'Service role (webhooks): stores a verified provider event once (per provider and event id) and applies it in the same transaction. Returns {outcome: fulfilled | duplicate | flagged | released | refunded | partially_refunded | deferred | awaiting_payment | ignored, order_id, ...}.';
-revoke execute on function public.record_payment_event(text, text, text, jsonb) from public, anon, authenticated;
-grant execute on function public.record_payment_event(text, text, text, jsonb) to service_role;

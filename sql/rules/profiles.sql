@@ -13,8 +13,10 @@ begin
   values (
     new.id,
     new.email,
-    left(coalesce(nullif(new.raw_user_meta_data ->> 'display_name', ''),
-                  nullif(split_part(coalesce(new.email, ''), '@', 1), ''), ''), 100),
+    -- sign-up metadata is the user's own text: control characters become spaces (a name is shown to others)
+    left(coalesce(regexp_replace(coalesce(nullif(new.raw_user_meta_data ->> 'display_name', ''),
+                                          nullif(split_part(coalesce(new.email, ''), '@', 1), '')),
+                                 '[[:cntrl:]\u0080-\u009f\u2028\u2029]', ' ', 'g'), ''), 100),
     case when private.is_valid_time_zone(tz) then tz else 'UTC' end
   )
   on conflict (id) do nothing;
@@ -59,8 +61,7 @@ set search_path = ''
 as $$
 begin
   if not exists (select from public.profiles p where p.id = new.id and p.role = 'mentor') then
-    raise exception 'profile % is not a mentor', new.id
-      using errcode = 'PT422', hint = 'Set profiles.role to mentor first (admins only).';
+    perform private.refuse(422, format('profile %s is not a mentor', new.id), hint => 'Set profiles.role to mentor first (admins only).');
   end if;
   return new;
 end
@@ -85,8 +86,8 @@ as $$
 begin
   if old.role = 'mentor' and new.role <> 'mentor'
      and exists (select from public.mentors m where m.id = new.id) then
-    raise exception 'profile % is a mentor with a mentor profile; its role cannot change', new.id
-      using errcode = 'PT409', hint = 'Deactivate the mentor (mentors.is_active = false) instead.';
+    perform private.refuse(409, format('profile %s is a mentor with a mentor profile; its role cannot change', new.id),
+      hint => 'Deactivate the mentor (mentors.is_active = false) instead.');
   end if;
   return new;
 end

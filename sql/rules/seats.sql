@@ -27,8 +27,7 @@ begin
    where s.mentor_id = new.mentor_id and s.id <> new.id
      and (s.status in ('active', 'grace') or (s.status = 'hold' and s.hold_expires_at > now_));
   if used >= capacity then
-    raise exception 'the mentor has no free seat (% of % taken)', used, capacity
-      using errcode = 'PT409', hint = 'Try again when a seat frees up.';
+    perform private.refuse(409, format('the mentor has no free seat (%s of %s taken)', used, capacity), hint => 'Try again when a seat frees up.');
   end if;
   return new;
 end

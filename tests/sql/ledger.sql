@@ -145,21 +145,13 @@ select throws_ok(
   'an entry naming another student than the pack''s is refused');
 
 -- === session_credit_ledger is append-only, for the superuser too ===
-select throws_ok(
-  $$update public.session_credit_ledger set delta = 10 where pack_id = '99999999-0000-0000-0000-0000000000a1'$$,
-  'PT403', 'session_credit_ledger is append-only: update is not allowed',
+select is(tests.refusal($$update public.session_credit_ledger set delta = 10 where pack_id = '99999999-0000-0000-0000-0000000000a1'$$), 'PT403: session_credit_ledger is append-only: update is not allowed',
   'superuser: updating a ledger entry is refused');
-select throws_ok(
-  $$delete from public.session_credit_ledger where pack_id = '99999999-0000-0000-0000-0000000000a1'$$,
-  'PT403', 'session_credit_ledger is append-only: delete is not allowed',
+select is(tests.refusal($$delete from public.session_credit_ledger where pack_id = '99999999-0000-0000-0000-0000000000a1'$$), 'PT403: session_credit_ledger is append-only: delete is not allowed',
   'superuser: deleting a ledger entry is refused');
-select throws_ok(
-  $$truncate public.session_credit_ledger$$,
-  'PT403', 'session_credit_ledger is append-only: truncate is not allowed',
+select is(tests.refusal($$truncate public.session_credit_ledger$$), 'PT403: session_credit_ledger is append-only: truncate is not allowed',
   'superuser: truncating the ledger is refused');
-select throws_ok(
-  $$truncate public.session_packs cascade$$,
-  'PT403', 'session_credit_ledger is append-only: truncate is not allowed',
+select is(tests.refusal($$truncate public.session_packs cascade$$), 'PT403: session_credit_ledger is append-only: truncate is not allowed',
   'superuser: truncating the packs with cascade (which would empty the ledger) is refused');
 select results_eq(
   $$select kind::text, delta from public.session_credit_ledger
@@ -174,17 +166,11 @@ select lives_ok(
     values ('aaaaaaaa-0000-0000-0000-000000000001', 'pack.adjusted', 'session_packs',
       '99999999-0000-0000-0000-0000000000a1', 'goodwill: call dropped twice')$$,
   'an audit entry is recorded');
-select throws_ok(
-  $$update public.audit_log set reason = 'rewritten' where row_id = '99999999-0000-0000-0000-0000000000a1'$$,
-  'PT403', 'audit_log is append-only: update is not allowed',
+select is(tests.refusal($$update public.audit_log set reason = 'rewritten' where row_id = '99999999-0000-0000-0000-0000000000a1'$$), 'PT403: audit_log is append-only: update is not allowed',
   'superuser: updating an audit entry is refused');
-select throws_ok(
-  $$delete from public.audit_log where row_id = '99999999-0000-0000-0000-0000000000a1'$$,
-  'PT403', 'audit_log is append-only: delete is not allowed',
+select is(tests.refusal($$delete from public.audit_log where row_id = '99999999-0000-0000-0000-0000000000a1'$$), 'PT403: audit_log is append-only: delete is not allowed',
   'superuser: deleting an audit entry is refused');
-select throws_ok(
-  $$truncate public.audit_log$$,
-  'PT403', 'audit_log is append-only: truncate is not allowed',
+select is(tests.refusal($$truncate public.audit_log$$), 'PT403: audit_log is append-only: truncate is not allowed',
   'superuser: truncating the audit log is refused');
 select results_eq(
   $$select action, reason from public.audit_log
@@ -193,33 +179,25 @@ select results_eq(
   'the audit entry is still there, unchanged');
 
 -- === session_packs.remaining_sessions moves only through the ledger ===
-select throws_ok(
-  $$update public.session_packs set remaining_sessions = 10 where id = '99999999-0000-0000-0000-0000000000a1'$$,
-  'PT403', 'remaining_sessions changes only through session_credit_ledger',
+select is(tests.refusal($$update public.session_packs set remaining_sessions = 10 where id = '99999999-0000-0000-0000-0000000000a1'$$), 'PT403: remaining_sessions changes only through session_credit_ledger',
   'superuser: setting remaining_sessions directly is refused');
-select throws_ok(
-  $$update public.session_packs set remaining_sessions = remaining_sessions + 1, sessions_total = sessions_total + 1
-     where id = '99999999-0000-0000-0000-0000000000a1'$$,
-  'PT403', 'sessions_total is fixed at purchase',
+select is(tests.refusal($$update public.session_packs set remaining_sessions = remaining_sessions + 1, sessions_total = sessions_total + 1
+     where id = '99999999-0000-0000-0000-0000000000a1'$$), 'PT403: sessions_total is fixed at purchase',
   'superuser: moving remaining_sessions together with sessions_total is refused too');
 select set_config('mentorships.ledger_apply', 'on', true);
-select throws_ok(
-  $$update public.session_packs set remaining_sessions = 50 where id = '99999999-0000-0000-0000-0000000000a1'$$,
-  'PT403', 'remaining_sessions changes only through session_credit_ledger',
+select is(tests.refusal($$update public.session_packs set remaining_sessions = 50 where id = '99999999-0000-0000-0000-0000000000a1'$$), 'PT403: remaining_sessions changes only through session_credit_ledger',
   'superuser: no setting switches the guard off (it checks the ledger itself)');
 select lives_ok(
   $$update public.session_packs set cancel_notice_hours = 48 where id = '99999999-0000-0000-0000-0000000000a1'$$,
   'updating another column of a pack is allowed');
 select is((select remaining_sessions from public.session_packs where id = '99999999-0000-0000-0000-0000000000a1'),
   0, 'remaining_sessions is still what the ledger says');
-select throws_ok(
-  $$insert into public.session_packs (student_id, mentor_id, product_id, seat_reservation_id,
+select is(tests.refusal($$insert into public.session_packs (student_id, mentor_id, product_id, seat_reservation_id,
       sessions_total, remaining_sessions, price_cents, currency, grace_period_hours,
       cancel_notice_hours, purchased_at, expires_at)
     values ('cccccccc-0000-0000-0000-00000000000a', 'bbbbbbbb-0000-0000-0000-000000000001',
       'dddddddd-0000-0000-0000-000000000011', 'eeeeeeee-0000-0000-0000-0000000000a1', 4, 3, 10000, 'usd',
-      72, 24, '2030-04-01 00:00+00', '2030-07-01 00:00+00')$$,
-  'PT422', 'a new pack starts with remaining_sessions = sessions_total (4)',
+      72, 24, '2030-04-01 00:00+00', '2030-07-01 00:00+00')$$), 'PT422: a new pack starts with remaining_sessions = sessions_total (4)',
   'a new pack whose remaining differs from its sessions_total is refused');
 
 -- === service_role: may append, never change ===

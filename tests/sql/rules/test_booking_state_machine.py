@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from mentorships.settings import Settings, settings_for_tests
-from tests.scenario import Scenario
+from tests.scenario import Scenario, refusal
 
 T0 = dt.datetime(2027, 3, 1, 13, 0, tzinfo=dt.UTC)  # a Monday
 
@@ -84,9 +84,10 @@ class BookingMachine(RuleBasedStateMachine):
                 row = self.conn.execute(sql, params).fetchone()
                 self.conn.execute("reset role")
         except psycopg.Error as e:
-            if e.sqlstate and e.sqlstate.startswith("PT4"):
-                event(f"{label}: {e.sqlstate}")
-                raise Refused(str(e)) from e
+            refused = refusal(e)
+            if refused and refused[0].startswith("PT4"):
+                event(f"{label}: {refused[0]}")
+                raise Refused(refused[1]) from e
             raise
         event(f"{label}: ok")
         return row[0] if row else None
@@ -117,13 +118,13 @@ class BookingMachine(RuleBasedStateMachine):
         ).fetchone()  # type: ignore[misc]
         if exact:
             slots = self.conn.execute(
-                "select starts_at from public.mentor_availability(%s, %s, %s)",
+                "select starts_at from public.mentor_availability(%s::text, %s::text, %s::text)",
                 (mentor, self.now, self.now + dt.timedelta(days=10)),
             ).fetchall()
             starts = self._pick(slots, slot)[0] if slots else self.now + dt.timedelta(hours=2)
         else:
             starts = self.now + dt.timedelta(minutes=15 * slot)
-        self._try(student, "select id from public.book_session(%s, %s)", pack, starts)
+        self._try(student, "select id from public.book_session(%s::text, %s::text)", pack, starts)
 
     @rule(
         i=st.integers(0, 99),
@@ -139,20 +140,20 @@ class BookingMachine(RuleBasedStateMachine):
                 "admin": self.admin,
                 "stranger": self.students[0],
             }[who]
-            self._try(actor, "select (public.cancel_session(%s)).credit_restored", s[0])
+            self._try(actor, "select (public.cancel_session(%s::text)).credit_restored", s[0])
 
     @rule(i=st.integers(0, 99), slot=st.integers(0, 400), by_mentor=st.booleans())
     def reschedule(self, i: int, slot: int, by_mentor: bool) -> None:
         s = self._pick(self._sessions("status = 'scheduled'"), i)
         if s:
             slots = self.conn.execute(
-                "select starts_at from public.mentor_availability(%s, %s, %s)",
+                "select starts_at from public.mentor_availability(%s::text, %s::text, %s::text)",
                 (s[2], self.now, self.now + dt.timedelta(days=10)),
             ).fetchall()
             if slots:
                 self._try(
                     s[2] if by_mentor else s[1],
-                    "select id from public.reschedule_session(%s, %s)",
+                    "select id from public.reschedule_session(%s::text, %s::text)",
                     s[0],
                     self._pick(slots, slot)[0],
                 )
@@ -169,17 +170,20 @@ class BookingMachine(RuleBasedStateMachine):
         if s:
             actor = self.admin if admin else s[2]
             if outcome == "completed":
-                self._try(actor, "select id from public.complete_session(%s, 'notes')", s[0])
+                self._try(actor, "select id from public.complete_session(%s::text, 'notes')", s[0])
             else:
                 self._try(
-                    actor, "select (public.mark_no_show(%s, %s)).credit_restored", s[0], outcome
+                    actor,
+                    "select (public.mark_no_show(%s::text, %s::text)).credit_restored",
+                    s[0],
+                    outcome,
                 )
 
     @rule(p=st.integers(0, 99), delta=st.integers(-3, 3))
     def adjust(self, p: int, delta: int) -> None:
         self._try(
             self.admin,
-            "select remaining_sessions from public.adjust_pack_sessions(%s, %s, 'machine')",
+            "select remaining_sessions from public.adjust_pack_sessions(%s::text, %s::text, 'machine')",
             self._pick(self.packs, p),
             delta,
         )

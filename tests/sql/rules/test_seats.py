@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from mentorships.settings import Settings
-from tests.scenario import Scenario
+from tests.scenario import Scenario, refusal
 
 UTC = dt.UTC
 T0 = dt.datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
@@ -234,7 +234,7 @@ def test_capacity_counts_active_grace_and_live_holds(tx: Tx) -> None:
             " values (%s, %s, 'hold', %s)",
             (mentor, d, T0 + dt.timedelta(minutes=30)),
         )
-    assert refused.value.sqlstate == "PT409"
+    assert refusal(refused.value) == ("PT409", "the mentor has no free seat (3 of 3 taken)")
     tx.at(T0 + dt.timedelta(minutes=30))  # c's hold ran out: it no longer counts
     tx.conn.execute(
         "insert into public.seat_reservations (mentor_id, student_id, status, hold_expires_at)"
@@ -283,7 +283,8 @@ def test_capacity_holds_under_concurrency(
                 )
                 result = "held"
             except psycopg.Error as e:
-                result = "full" if e.sqlstate == "PT409" else f"error {e.sqlstate}: {e}"
+                code = (refusal(e) or ("", ""))[0]
+                result = "full" if code == "PT409" else f"error {e.sqlstate}: {e}"
         with lock:
             outcomes.append(result)
 

@@ -272,7 +272,7 @@ def test_create_order_refusals_reach_the_caller_unchanged(
         headers=s.auth,
     )
     assert response.status_code == 422, response.text
-    assert response.json()["message"] == "promotion code NOPE is unknown"
+    assert response.json()["message"] == 'promotion code "NOPE" is unknown'
     assert set(response.json()) >= {"code", "message", "details", "hint"}
     assert paypal_api.requests == []
 

@@ -262,7 +262,7 @@ def test_without_a_token_it_is_a_401(
     [
         ("unknown product", 404, "no product with id"),
         ("product no longer sold", 409, "this product is no longer sold"),
-        ("unknown promotion code", 422, "promotion code NOPE is unknown"),
+        ("unknown promotion code", 422, 'promotion code "NOPE" is unknown'),
         ("a mentor buying", 403, "only students can buy session packs"),
     ],
 )
