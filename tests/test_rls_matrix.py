@@ -475,7 +475,7 @@ def test_a_mentor_cannot_add_a_product_for_another_mentor(
     )
 
 
-def test_invalid_working_hours_are_refused_with_the_constraint_name(
+def test_invalid_working_hours_are_refused_naming_the_column_and_the_form(
     actors: dict[str, Api], world: World
 ) -> None:
     response = actors["mentor_a"].request(
@@ -484,6 +484,10 @@ def test_invalid_working_hours_are_refused_with_the_constraint_name(
         rollback=True,
         json={"working_hours": [{"weekday": 1, "start": "10:00", "end": "09:00"}]},
     )
-    assert response.status_code == 400
-    assert response.json()["code"] == "23514"
-    assert "mentors_working_hours_check" in response.json()["message"]
+    assert response.status_code == 422
+    assert response.reason_phrase == "Unprocessable Entity"
+    body = response.json()
+    assert body["code"] == "PT422"
+    assert body["details"] == "working_hours"
+    assert body["message"].startswith("working_hours must be a list of")
+    assert '"start": "HH:MM"' in body["hint"]
