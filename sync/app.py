@@ -1,6 +1,8 @@
 """The services' ASGI app: health, checkout and webhooks for each enabled payment provider.
 
 app = create_app(settings)   # refuses (ConfigError) when an enabled provider lacks a secret
+
+Every answer that is not a success has PostgREST's error shape (sync.errors, sync.handlers).
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from mentorships.settings import Settings
-from sync import orders, rest
+from sync import bodies, handlers, orders, rest
+from sync.errors import ApiError, ErrorBody
 from sync.paypal import webhook as paypal_webhook
 from sync.paypal.checkout import PayPalCheckout
 from sync.paypal.client import PayPal
-from sync.rest import ApiError, Rest
+from sync.rest import Rest
 from sync.stripe import checkout as stripe_checkout
 from sync.stripe import webhook as stripe_webhook
 
@@ -87,6 +90,8 @@ def refuse_checkout_on_placeholder_keys(settings: Settings, provider: str) -> No
             503,
             f"{provider} checkout is not available: this stack runs on local placeholder API keys;"
             f" set {variable} to the provider's test keys",
+            details=variable,
+            hint=f"Set {variable} to the provider's test keys and start the services again.",
         )
 
 
@@ -132,11 +137,11 @@ def create_app(settings: Settings) -> FastAPI:
         title="Mentorships services",
         description="Checkout and payment webhooks for the Mentorships platform.",
         lifespan=lifespan,
+        # A redirect to the path with(out) its slash would put the caller's Host and path into a
+        # Location header; a 404 says where the endpoints are instead.
+        redirect_slashes=False,
     )
-
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> Response:
-        return Response(exc.body, exc.status, media_type="application/json")
+    handlers.install(app)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -154,17 +159,30 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+# Every route documents the error shape (sync.errors) for the answers that are not successes.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorBody, "description": "Refused: code SV<status>, or PostgREST's own"},
+    "5XX": {"model": ErrorBody, "description": "Failed: SV500, SV502, SV503"},
+}
+
+
+def _checkout_route(model: type[bodies.JsonBody]) -> dict[str, Any]:
+    return {"openapi_extra": bodies.openapi(model), "responses": ERRORS}
+
+
 def _stripe_routes() -> APIRouter:
     router = APIRouter(tags=["stripe"])
 
-    @router.post("/checkout/stripe")
-    async def checkout(request: Request, body: orders.CheckoutRequest) -> dict[str, Any]:
+    @router.post("/checkout/stripe", **_checkout_route(orders.CheckoutRequest))
+    async def checkout(request: Request) -> dict[str, Any]:
         s = state(request)
         assert s.stripe is not None
+        token = orders.bearer_token(request)
+        body = await bodies.read(request, orders.CheckoutRequest)
         refuse_checkout_on_placeholder_keys(s.settings, "stripe")
-        return await s.stripe.start(orders.bearer_token(request), body)
+        return await s.stripe.start(token, body)
 
-    @router.post("/webhooks/stripe")
+    @router.post("/webhooks/stripe", responses=ERRORS)
     async def webhook(request: Request) -> Response:
         s = state(request)
         return await stripe_webhook.handle(
@@ -177,20 +195,24 @@ def _stripe_routes() -> APIRouter:
 def _paypal_routes() -> APIRouter:
     router = APIRouter(tags=["paypal"])
 
-    @router.post("/checkout/paypal")
-    async def checkout(request: Request, body: orders.CheckoutRequest) -> dict[str, Any]:
+    @router.post("/checkout/paypal", **_checkout_route(orders.CheckoutRequest))
+    async def checkout(request: Request) -> dict[str, Any]:
         s = state(request)
         assert s.paypal is not None
+        token = orders.bearer_token(request)
+        body = await bodies.read(request, orders.CheckoutRequest)
         refuse_checkout_on_placeholder_keys(s.settings, "paypal")
-        return await s.paypal.start(orders.bearer_token(request), body)
+        return await s.paypal.start(token, body)
 
-    @router.post("/checkout/paypal/capture")
-    async def capture(request: Request, body: orders.CaptureRequest) -> dict[str, Any]:
+    @router.post("/checkout/paypal/capture", **_checkout_route(orders.CaptureRequest))
+    async def capture(request: Request) -> dict[str, Any]:
         s = state(request)
         assert s.paypal is not None
-        return await s.paypal.capture(orders.bearer_token(request), body)
+        token = orders.bearer_token(request)
+        body = await bodies.read(request, orders.CaptureRequest)
+        return await s.paypal.capture(token, body)
 
-    @router.post("/webhooks/paypal")
+    @router.post("/webhooks/paypal", responses=ERRORS)
     async def webhook(request: Request) -> Response:
         s = state(request)
         assert s.paypal_verifier is not None

@@ -7,25 +7,57 @@ import datetime as dt
 import json
 import logging
 import uuid
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from fastapi.responses import Response
+from pydantic import AfterValidator, Field
 
 from mentorships.settings import Provider, Settings
-from sync.rest import ApiError, Rest, Unreachable
+from sync.bodies import UUID_FORM, JsonBody
+from sync.errors import CONTROL_CHARACTERS, ApiError, error_response, printable
+from sync.rest import Rest, Unreachable
 
 log = logging.getLogger(__name__)
 
-
-class CheckoutRequest(BaseModel):
-    product_id: uuid.UUID
-    promo_code: str | None = None
+PROMO_CODE_MAX = 64
 
 
-class CaptureRequest(BaseModel):
-    order_id: uuid.UUID
+def _no_control_characters(value: str) -> str:
+    if CONTROL_CHARACTERS.search(value):
+        raise ValueError("control characters")
+    return value
+
+
+class CheckoutRequest(JsonBody):
+    """POST /checkout/stripe and /checkout/paypal. Whether the promotion code exists and applies
+    is create_order's to say; here it is only bounded."""
+
+    product_id: uuid.UUID = Field(description="The product to buy.")
+    promo_code: (
+        Annotated[str, Field(max_length=PROMO_CODE_MAX), AfterValidator(_no_control_characters)]
+        | None
+    ) = Field(None, description="A promotion code (any case), or null.")
+
+    forms: ClassVar[dict[str, str]] = {
+        "product_id": UUID_FORM,
+        "promo_code": (
+            f"a promotion code (text of at most {PROMO_CODE_MAX} characters without control"
+            ' characters, such as "SPRING10") or null'
+        ),
+    }
+    example: ClassVar[str] = (
+        '{"product_id": "0b7e59a4-5f1c-4b4e-9b1a-3c2d1e0f9a8b", "promo_code": "SPRING10"}'
+    )
+
+
+class CaptureRequest(JsonBody):
+    """POST /checkout/paypal/capture."""
+
+    order_id: uuid.UUID = Field(description="The order the buyer approved on PayPal.")
+
+    forms: ClassVar[dict[str, str]] = {"order_id": UUID_FORM}
+    example: ClassVar[str] = '{"order_id": "0b7e59a4-5f1c-4b4e-9b1a-3c2d1e0f9a8b"}'
 
 
 def bearer_token(request: Request) -> str:
@@ -33,7 +65,11 @@ def bearer_token(request: Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError.message(
-            401, "sign in first: send your access token as `Authorization: Bearer <token>`"
+            401,
+            "sign in first: send your access token as `Authorization: Bearer <token>`",
+            details="Authorization",
+            hint="Send the access token of your session as `Authorization: Bearer <token>`.",
+            headers={"WWW-Authenticate": "Bearer"},
         )
     return token.strip()
 
@@ -64,7 +100,7 @@ async def attach_checkout(rest: Rest, order_id: str, checkout_id: str) -> dict[s
 async def product_title(rest: Rest, product_id: str) -> str:
     rows = await rest.select("mentorship_products", {"id": f"eq.{product_id}", "select": "title"})
     if not rows:
-        raise ApiError.message(404, f"no product with id {product_id}")
+        raise ApiError.message(404, f"no product with id {product_id}", details="product_id")
     title: str = rows[0]["title"]
     return title
 
@@ -94,10 +130,12 @@ def checkout_answer(
     }
 
 
-def rejected(provider: Provider, reason: str, **context: Any) -> JSONResponse:
-    """400: the webhook is not accepted and nothing is written."""
-    log.warning("webhook rejected", extra={"provider": provider, "reason": reason, **context})
-    return JSONResponse({"error": reason}, status_code=400)
+def rejected(provider: Provider, where: str, reason: str, hint: str) -> Response:
+    """400 (SV400): the webhook is not accepted and nothing is written. `where` is the header at
+    fault, or "body"."""
+    message = f"{where}: {reason}"
+    log.warning("webhook rejected", extra={"provider": provider, "reason": printable(message)})
+    return error_response(400, message, details=where, hint=hint)
 
 
 def parse_event(raw: bytes) -> dict[str, Any]:
@@ -106,7 +144,10 @@ def parse_event(raw: bytes) -> dict[str, Any]:
     def no_constants(name: str) -> Any:
         raise ValueError(f"{name} is not valid JSON")
 
-    event = json.loads(raw.decode("utf-8"), parse_constant=no_constants)
+    try:
+        event = json.loads(raw.decode("utf-8"), parse_constant=no_constants)
+    except RecursionError as e:
+        raise ValueError("JSON nested too deeply to read") from e
     if not isinstance(event, dict):
         raise ValueError("the event is not a JSON object")
     return event
@@ -116,7 +157,7 @@ async def record_event(
     rest: Rest, provider: Provider, event_id: str, event_type: str, event: dict[str, Any]
 ) -> Response:
     """One call: public.record_payment_event as the service role. 200 with its result; a
-    failure of the database API is a 500, so the provider delivers the event again."""
+    failure of the database API is a 502 (SV502), so the provider delivers the event again."""
     body = json.dumps(
         {"provider": provider, "event_id": event_id, "event_type": event_type, "payload": event}
     ).encode()
@@ -127,20 +168,28 @@ async def record_event(
         log.error(
             "webhook not recorded: database API unreachable", extra={**context, "error": str(e)}
         )
-        return JSONResponse({"error": "the database API is not reachable"}, status_code=500)
+        return error_response(
+            502, "the database API is not reachable", hint="Deliver the event again later."
+        )
     if response.status >= 500:
         log.error(
             "webhook not recorded: database API failed",
             extra={**context, "status": response.status, "body": response.text[:500]},
         )
-        return JSONResponse({"error": "the database API failed"}, status_code=500)
+        return error_response(
+            502,
+            f"the database API failed ({response.status})",
+            hint="Deliver the event again later.",
+        )
     if response.status >= 400:
         # The database refused the event itself (PostgREST's status and JSON, passed through).
         log.error(
             "webhook refused by the database",
             extra={**context, "status": response.status, "body": response.text[:500]},
         )
-        return Response(response.content, response.status, media_type="application/json")
+        return ApiError.passthrough(
+            response.status, response.content, source="the database API"
+        ).response()
     result = response.json()
     outcome = result.get("outcome") if isinstance(result, dict) else None
     log.info("webhook recorded", extra={**context, "outcome": outcome})

@@ -17,24 +17,12 @@ import aiohttp
 
 from mentorships import jwt
 from mentorships.settings import Settings
+from sync.errors import ApiError
 
 log = logging.getLogger(__name__)
 
 # Connections kept open to the gateway; PostgREST's own pool is the real limit behind them.
 POOL_SIZE = 32
-
-
-class ApiError(Exception):
-    """An answer to pass to our own caller as is: status and JSON body."""
-
-    def __init__(self, status: int, body: bytes | dict[str, Any]) -> None:
-        self.status = status
-        self.body = body if isinstance(body, bytes) else json.dumps(body).encode()
-        super().__init__(f"{status} {self.body[:200]!r}")
-
-    @classmethod
-    def message(cls, status: int, error: str, **details: Any) -> ApiError:
-        return cls(status, {"error": error, **details})
 
 
 @dataclass(frozen=True)
@@ -66,7 +54,7 @@ def session() -> aiohttp.ClientSession:
 class Rest:
     """RPC calls and reads. Every error answer of PostgREST (4xx) is raised as an ApiError
     carrying PostgREST's own status and JSON, so handlers can pass it through unchanged; a 5xx
-    or an unreachable gateway becomes a 502 of ours."""
+    or an unreachable gateway becomes a 502 of ours (SV502)."""
 
     def __init__(self, settings: Settings, http: aiohttp.ClientSession) -> None:
         self.url = settings.rest_url
@@ -114,15 +102,19 @@ class Rest:
             reply = await self.send(method, path, headers, body=body, params=params)
         except Unreachable as e:
             log.error("database API unreachable", extra={"path": path, "error": str(e)})
-            raise ApiError.message(502, "the database API is not reachable") from e
+            raise ApiError.message(
+                502, "the database API is not reachable", hint="Try again in a moment."
+            ) from e
         if reply.status >= 500:
             log.error(
                 "database API error",
                 extra={"path": path, "status": reply.status, "body": reply.text[:500]},
             )
-            raise ApiError.message(502, "the database API failed", upstream_status=reply.status)
+            raise ApiError.message(
+                502, f"the database API failed ({reply.status})", hint="Try again in a moment."
+            )
         if reply.status >= 400:
-            raise ApiError(reply.status, reply.content)
+            raise ApiError.passthrough(reply.status, reply.content, source="the database API")
         return reply
 
     async def rpc(

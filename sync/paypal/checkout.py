@@ -9,8 +9,9 @@ from typing import Any
 
 from mentorships.settings import Settings
 from sync import money, orders
+from sync.errors import ApiError
 from sync.paypal.client import PayPal, PayPalError, approval_url
-from sync.rest import ApiError, Rest
+from sync.rest import Rest
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +50,16 @@ def order_body(
     }
 
 
+def _details(e: PayPalError) -> str:
+    """PayPal's issue and debug id, what PayPal's support asks for."""
+    return f"PayPal issue {e.issue or 'unknown'}, debug id {e.debug_id or 'none'}"
+
+
 def _failed(e: PayPalError, what: str) -> ApiError:
     if e.status in (401, 403) or e.status >= 500:
         # Our credentials or PayPal itself: nothing the buyer can change.
-        return ApiError.message(502, f"PayPal refused to {what}", debug_id=e.debug_id)
-    return ApiError.message(
-        409, f"PayPal refused to {what}: {e.description}", issue=e.issue, debug_id=e.debug_id
-    )
+        return ApiError.message(502, f"PayPal refused to {what}", details=_details(e))
+    return ApiError.message(409, f"PayPal refused to {what}: {e.description}", details=_details(e))
 
 
 class PayPalCheckout:
@@ -86,7 +90,7 @@ class PayPalCheckout:
                 409,
                 f"the PayPal order for order {order_id} is {paypal_order.get('status')}, "
                 "there is nothing left to approve",
-                order_id=order_id,
+                details=f"order {order_id}",
             )
         if not order.get("provider_checkout_id"):
             await orders.attach_checkout(self.rest, order_id, paypal_order["id"])

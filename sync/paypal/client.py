@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from mentorships.settings import Settings
-from sync.rest import ApiError
+from sync.errors import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,9 @@ class PayPal:
             response = await self.http.request(method, f"{self.base}{path}", **kw)
         except httpx.HTTPError as e:
             log.error("paypal unreachable", extra={"path": path, "error": repr(e)})
-            raise ApiError.message(502, "PayPal is not reachable; try again in a moment") from e
+            raise ApiError.message(
+                502, "PayPal is not reachable; try again in a moment", hint="Try again in a moment."
+            ) from e
         if response.status_code >= 400:
             try:
                 body = response.json()

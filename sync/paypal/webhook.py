@@ -28,6 +28,7 @@ from fastapi.responses import Response
 
 from mentorships.settings import Settings
 from sync import orders
+from sync.errors import printable, quoted
 from sync.rest import Rest
 from sync.signing import paypal_message
 
@@ -39,7 +40,20 @@ CERT_CACHE_SIZE = 16
 
 
 class Rejected(Exception):
-    """The webhook does not verify; str(e) says why."""
+    """The webhook does not verify: `header` is the one at fault, str(e) says how."""
+
+    def __init__(self, header: str, reason: str) -> None:
+        self.header = header
+        self.reason = reason
+        super().__init__(f"{header}: {reason}")
+
+
+SIGNATURE_HINT = (
+    "Send the event exactly as PayPal signed it, with its PAYPAL-* headers; the services verify"
+    " it for the webhook MENTORSHIPS_PAYPAL_WEBHOOK_ID with the certificate from the PayPal API"
+    " host."
+)
+BODY_HINT = "Send the event PayPal signed: a JSON object with an id and an event_type."
 
 
 CERT_PATH_PREFIX = "/v1/notifications/certs/"
@@ -57,15 +71,18 @@ def check_cert_url(url: str, api_base: str) -> None:
     (a local fake)."""
     parts, base = urlsplit(url), urlsplit(api_base)
     if parts.scheme != "https" and not (parts.scheme == "http" == base.scheme):
-        raise Rejected(f"PAYPAL-CERT-URL must be https, not {parts.scheme or 'missing'}")
+        raise Rejected(
+            "PAYPAL-CERT-URL", f"must be https, not {printable(parts.scheme, 20) or 'missing'}"
+        )
     base_host = base.netloc.lower()
     allowed = {base_host, CERT_HOST_TWINS.get(base_host, base_host)}
     if parts.netloc.lower() not in allowed or parts.username or parts.password:
         raise Rejected(
-            f"PAYPAL-CERT-URL host {parts.netloc!r} is not the PayPal API host {base.netloc!r}"
+            "PAYPAL-CERT-URL",
+            f"host {quoted(parts.netloc)} is not the PayPal API host {quoted(base.netloc)}",
         )
     if not parts.path.startswith(CERT_PATH_PREFIX) or ".." in parts.path or parts.query:
-        raise Rejected(f"PAYPAL-CERT-URL is not under {CERT_PATH_PREFIX}")
+        raise Rejected("PAYPAL-CERT-URL", f"not under {CERT_PATH_PREFIX}")
 
 
 class PayPalVerifier:
@@ -83,27 +100,32 @@ class PayPalVerifier:
             try:
                 response = await self.http.get(url, timeout=10, follow_redirects=False)
             except httpx.HTTPError as e:
-                raise Rejected(f"could not download the certificate: {e!r}") from e
+                raise Rejected(
+                    "PAYPAL-CERT-URL", f"could not download the certificate: {type(e).__name__}"
+                ) from e
             if response.status_code != 200:
-                raise Rejected(f"could not download the certificate: HTTP {response.status_code}")
+                raise Rejected(
+                    "PAYPAL-CERT-URL",
+                    f"could not download the certificate: HTTP {response.status_code}",
+                )
             try:
                 cert = x509.load_pem_x509_certificate(response.content)
             except ValueError as e:
-                raise Rejected("PAYPAL-CERT-URL did not return a PEM certificate") from e
+                raise Rejected("PAYPAL-CERT-URL", "did not return a PEM certificate") from e
             self._certs[url] = cert
             while len(self._certs) > CERT_CACHE_SIZE:
                 self._certs.popitem(last=False)
             log.info("paypal certificate cached", extra={"url": url})
         now = dt.datetime.now(dt.UTC)
         if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
-            raise Rejected("the signing certificate is not valid now")
+            raise Rejected("PAYPAL-CERT-URL", "the signing certificate is not valid now")
         return cert
 
     async def verify(self, headers: Mapping[str, str], raw: bytes) -> None:
         def header(name: str) -> str:
             value = headers.get(name)
             if not value:
-                raise Rejected(f"no {name.upper()} header")
+                raise Rejected(name.upper(), "no such header")
             return value
 
         transmission_id = header("paypal-transmission-id")
@@ -112,31 +134,31 @@ class PayPalVerifier:
         cert_url = header("paypal-cert-url")
         algo = header("paypal-auth-algo")
         if algo != AUTH_ALGO:
-            raise Rejected(f"PAYPAL-AUTH-ALGO {algo!r} is not {AUTH_ALGO}")
+            raise Rejected("PAYPAL-AUTH-ALGO", f"{quoted(algo)} is not {AUTH_ALGO}")
         try:
             sent = dt.datetime.fromisoformat(transmission_time)
         except ValueError as e:
-            raise Rejected("PAYPAL-TRANSMISSION-TIME is not an ISO 8601 time") from e
+            raise Rejected("PAYPAL-TRANSMISSION-TIME", "not an ISO 8601 time") from e
         if sent.tzinfo is None:
-            raise Rejected("PAYPAL-TRANSMISSION-TIME has no time zone")
+            raise Rejected("PAYPAL-TRANSMISSION-TIME", "no time zone")
         if abs(time.time() - sent.timestamp()) > TOLERANCE_SECONDS:
             raise Rejected(
-                f"PAYPAL-TRANSMISSION-TIME {transmission_time} is more than "
-                f"{TOLERANCE_SECONDS} s from now"
+                "PAYPAL-TRANSMISSION-TIME",
+                f"{quoted(transmission_time)} is more than {TOLERANCE_SECONDS} s from now",
             )
         try:
             signature = base64.b64decode(signature_b64, validate=True)
         except (binascii.Error, ValueError) as e:
-            raise Rejected("PAYPAL-TRANSMISSION-SIG is not base64") from e
+            raise Rejected("PAYPAL-TRANSMISSION-SIG", "not base64") from e
         cert = await self.certificate(cert_url)
         key = cert.public_key()
         if not isinstance(key, rsa.RSAPublicKey):
-            raise Rejected("the signing certificate does not hold an RSA key")
+            raise Rejected("PAYPAL-CERT-URL", "the signing certificate does not hold an RSA key")
         message = paypal_message(transmission_id, transmission_time, self.webhook_id, raw)
         try:
             key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
         except InvalidSignature as e:
-            raise Rejected("the signature does not match") from e
+            raise Rejected("PAYPAL-TRANSMISSION-SIG", "no signature matches the payload") from e
 
 
 async def handle(
@@ -146,10 +168,10 @@ async def handle(
         await verifier.verify(headers, raw)
         event = orders.parse_event(raw)
     except Rejected as e:
-        return orders.rejected("paypal", f"signature verification failed: {e}")
+        return orders.rejected("paypal", e.header, e.reason, SIGNATURE_HINT)
     except ValueError as e:
-        return orders.rejected("paypal", f"the body is not a JSON event: {e}")
+        return orders.rejected("paypal", "body", f"not a JSON event: {e}", BODY_HINT)
     event_id, event_type = event.get("id"), event.get("event_type")
     if not isinstance(event_id, str) or not isinstance(event_type, str):
-        return orders.rejected("paypal", "the event has no id or event_type")
+        return orders.rejected("paypal", "body", "the event has no id or event_type", BODY_HINT)
     return await orders.record_event(rest, "paypal", event_id, event_type, event)

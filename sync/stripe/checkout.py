@@ -10,7 +10,8 @@ import stripe
 
 from mentorships.settings import Settings
 from sync import orders
-from sync.rest import ApiError, Rest
+from sync.errors import ApiError
+from sync.rest import Rest
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,14 @@ def _failed(e: stripe.StripeError) -> ApiError:
         },
     )
     if isinstance(e, stripe.APIConnectionError):
-        return ApiError.message(502, "Stripe is not reachable; try again in a moment")
-    return ApiError.message(502, f"Stripe refused the checkout: {e.user_message or e}")
+        return ApiError.message(
+            502, "Stripe is not reachable; try again in a moment", hint="Try again in a moment."
+        )
+    return ApiError.message(
+        502,
+        f"Stripe refused the checkout: {e.user_message or e}",
+        details=f"Stripe error code {e.code}" if e.code else None,
+    )
 
 
 class StripeCheckout:
@@ -58,7 +65,7 @@ class StripeCheckout:
                     raise ApiError.message(
                         409,
                         f"the checkout for order {order_id} is {session.status}, not open",
-                        order_id=order_id,
+                        details=f"order {order_id}",
                     )
                 return orders.checkout_answer(order, "stripe", session.id, session.url)
             title = await orders.product_title(self.rest, order["product_id"])

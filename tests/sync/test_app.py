@@ -270,8 +270,11 @@ def test_checkout_on_placeholder_keys_is_refused_before_any_order(
         timeout=30,
     )
     assert response.status_code == 503, response.text
-    assert response.json()["error"].startswith(
+    answer = response.json()
+    assert answer["code"] == "SV503"
+    assert answer["message"].startswith(
         f"{provider} checkout is not available: this stack runs on local placeholder API keys"
     )
-    assert "MENTORSHIPS_" in response.json()["error"]
+    assert answer["details"].startswith("MENTORSHIPS_")
+    assert answer["hint"].startswith(f"Set {answer['details']} ")
     assert scenario.one("select count(*) from public.orders where student_id = %s", student) == 0

@@ -258,7 +258,12 @@ def test_when_paypal_refuses_the_order_stays_without_a_checkout(
     )
     response = service.post("/checkout/paypal", json={"product_id": str(s.product)}, headers=s.auth)
     assert response.status_code == 409, response.text
-    assert response.json()["issue"] == "CURRENCY_NOT_SUPPORTED"
+    assert response.json() == {
+        "code": "SV409",
+        "message": "PayPal refused to start the checkout: Currency code is not supported.",
+        "details": "PayPal issue CURRENCY_NOT_SUPPORTED, debug id f00dbabe1234",
+        "hint": None,
+    }
     assert pending_order(conn, s)["provider_checkout_id"] is None
 
 
@@ -359,8 +364,15 @@ def test_capture_refused_by_paypal_is_a_409_naming_the_issue(
     )
     response = service.post("/checkout/paypal/capture", json={"order_id": order_id}, headers=s.auth)
     assert response.status_code == 409, response.text
-    assert response.json()["issue"] == "ORDER_NOT_APPROVED"
-    assert "not yet approved" in response.json()["error"]
+    assert response.json() == {
+        "code": "SV409",
+        "message": (
+            "PayPal refused to capture the payment: "
+            "Payer has not yet approved the Order for payment."
+        ),
+        "details": "PayPal issue ORDER_NOT_APPROVED, debug id f00dbabe1234",
+        "hint": None,
+    }
 
 
 @pytest.mark.parametrize(
@@ -413,6 +425,8 @@ def test_capture_without_a_token_is_a_401(service: TestClient, paypal_api: Stric
         "/checkout/paypal/capture", json={"order_id": "00000000-0000-4000-8000-000000000001"}
     )
     assert response.status_code == 401
+    assert response.json()["code"] == "SV401"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
     assert paypal_api.requests == []
 
 

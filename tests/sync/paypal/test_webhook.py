@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import fnmatch
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ from fastapi.testclient import TestClient
 from mentorships import jwt
 from mentorships.settings import Settings
 from sync.app import create_app
-from sync.paypal.webhook import Rejected, check_cert_url
+from sync.paypal.webhook import SIGNATURE_HINT, Rejected, check_cert_url
 from sync.signing import (
     PayPalSigner,
     encode,
@@ -94,24 +95,27 @@ def set_(name: str, value: str) -> Callable[[dict[str, str]], None]:
     return change
 
 
+NO_MATCH = "PAYPAL-TRANSMISSION-SIG: no signature matches the payload"
+
+
 @pytest.mark.parametrize(
-    "case",
+    ("case", "message"),
     [
-        "no transmission id",
-        "no transmission time",
-        "no signature",
-        "no cert url",
-        "no auth algo",
-        "another algorithm",
-        "signature not base64",
-        "another transmission id",
-        "signed for another webhook id",
-        "time 301 s ago",
-        "time 301 s ahead",
-        "time not ISO 8601",
-        "time without zone",
-        "signed by another key",
-        "body changed after signing",
+        ("no transmission id", "PAYPAL-TRANSMISSION-ID: no such header"),
+        ("no transmission time", "PAYPAL-TRANSMISSION-TIME: no such header"),
+        ("no signature", "PAYPAL-TRANSMISSION-SIG: no such header"),
+        ("no cert url", "PAYPAL-CERT-URL: no such header"),
+        ("no auth algo", "PAYPAL-AUTH-ALGO: no such header"),
+        ("another algorithm", 'PAYPAL-AUTH-ALGO: "SHA1withRSA" is not SHA256withRSA'),
+        ("signature not base64", "PAYPAL-TRANSMISSION-SIG: not base64"),
+        ("another transmission id", NO_MATCH),
+        ("signed for another webhook id", NO_MATCH),
+        ("time 301 s ago", "PAYPAL-TRANSMISSION-TIME: * is more than 300 s from now"),
+        ("time 301 s ahead", "PAYPAL-TRANSMISSION-TIME: * is more than 300 s from now"),
+        ("time not ISO 8601", "PAYPAL-TRANSMISSION-TIME: not an ISO 8601 time"),
+        ("time without zone", "PAYPAL-TRANSMISSION-TIME: no time zone"),
+        ("signed by another key", NO_MATCH),
+        ("body changed after signing", NO_MATCH),
     ],
 )
 def test_a_webhook_that_does_not_verify_is_refused_and_nothing_is_written(
@@ -120,6 +124,7 @@ def test_a_webhook_that_does_not_verify_is_refused_and_nothing_is_written(
     paypal_signer: PayPalSigner,
     inbox: Callable[[], int],
     case: str,
+    message: str,
 ) -> None:
     body = some_event(paypal_api)
     now = dt.datetime.now(dt.UTC)
@@ -173,7 +178,10 @@ def test_a_webhook_that_does_not_verify_is_refused_and_nothing_is_written(
     response = post(service, paypal_api, signer, body, change=change, **kw)
 
     assert response.status_code == 400, response.text
-    assert "error" in response.json()
+    answer = response.json()
+    header = message.split(":", 1)[0]
+    assert (answer["code"], answer["details"], answer["hint"]) == ("SV400", header, SIGNATURE_HINT)
+    assert fnmatch.fnmatchcase(answer["message"], message), answer["message"]
     assert inbox() == before
 
 
@@ -206,6 +214,8 @@ def test_a_certificate_url_off_the_paypal_api_host_is_never_fetched(
         cert_url=cert_url.format(port=port),
     )
     assert response.status_code == 400, response.text
+    assert response.json()["code"] == "SV400"
+    assert response.json()["details"] == "PAYPAL-CERT-URL"
     assert inbox() == before
     assert paypal_api.requests == []
 

@@ -193,7 +193,12 @@ def test_a_session_no_longer_open_is_a_409(
     )
     response = service.post("/checkout/stripe", json={"product_id": str(s.product)}, headers=s.auth)
     assert response.status_code == 409, response.text
-    assert "complete" in response.json()["error"]
+    assert response.json() == {
+        "code": "SV409",
+        "message": f"the checkout for order {order['id']} is complete, not open",
+        "details": f"order {order['id']}",
+        "hint": None,
+    }
 
 
 def test_concurrent_checkouts_for_one_order_end_with_one_session(
@@ -254,6 +259,9 @@ def test_without_a_token_it_is_a_401(
     s = shop()
     response = service.post("/checkout/stripe", json={"product_id": str(s.product)})
     assert response.status_code == 401, response.text
+    assert response.json()["code"] == "SV401"
+    assert response.json()["details"] == "Authorization"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
     assert stripe_api.requests == []
 
 
@@ -346,5 +354,13 @@ def test_when_stripe_refuses_the_order_stays_without_a_checkout(
     )
     response = service.post("/checkout/stripe", json={"product_id": str(s.product)}, headers=s.auth)
     assert response.status_code == 502, response.text
-    assert "expires_at" in response.json()["error"]
+    assert response.json() == {
+        "code": "SV502",
+        "message": (
+            "Stripe refused the checkout: "
+            "The `expires_at` timestamp must be at least 30 minutes from now."
+        ),
+        "details": "Stripe error code parameter_invalid_integer",
+        "hint": None,
+    }
     assert order_row(conn, order["id"])["provider_checkout_id"] is None

@@ -25,6 +25,7 @@ from sync.signing import (
     stripe_checkout_session,
     stripe_event,
 )
+from sync.stripe.webhook import BODY_HINT, SIGNATURE_HINT
 from tests.fakes.http import StrictFake
 from tests.sync.conftest import (
     STRIPE_WEBHOOK_SECRET,
@@ -77,18 +78,19 @@ def test_our_signature_is_the_one_the_stripe_library_computes() -> None:
 
 
 @pytest.mark.parametrize(
-    "case",
+    ("case", "reason"),
     [
-        "no signature",
-        "signed with another secret",
-        "signature of another body",
-        "timestamp 301 s old",
-        "garbage header",
-        "no v1 scheme",
+        ("no signature", "no such header"),
+        ("signed with another secret", "no signature matches the payload"),
+        ("signature of another body", "no signature matches the payload"),
+        ("timestamp 301 s old", "its timestamp is more than 300 s old"),
+        ("garbage header", "no t= timestamp and v1= signatures in it"),
+        ("no v1 scheme", "no v1= signature in it"),
+        ("not ASCII", "no signature matches the payload"),
     ],
 )
 def test_a_webhook_that_does_not_verify_is_refused_and_nothing_is_written(
-    service: TestClient, inbox: Callable[[], int], case: str
+    service: TestClient, inbox: Callable[[], int], case: str, reason: str
 ) -> None:
     body = encode(stripe_event("checkout.session.completed", {"id": "cs_test_x"}))
     before = inbox()
@@ -103,27 +105,45 @@ def test_a_webhook_that_does_not_verify_is_refused_and_nothing_is_written(
         response = post(service, body, timestamp=int(time.time()) - 301)
     elif case == "garbage header":
         response = post(service, body, signature="not a signature")
+    elif case == "not ASCII":
+        response = service.post(
+            "/webhooks/stripe",
+            content=body,
+            headers={"Stripe-Signature": "t=1700000000,v1=caf\xe9".encode("latin-1")},
+        )
     else:
         v0 = sign_stripe(body, STRIPE_WEBHOOK_SECRET).replace("v1=", "v0=")
         response = post(service, body, signature=v0)
     assert response.status_code == 400, response.text
-    assert "error" in response.json()
+    assert response.json() == {
+        "code": "SV400",
+        "message": f"Stripe-Signature: {reason}",
+        "details": "Stripe-Signature",
+        "hint": SIGNATURE_HINT,
+    }
     assert inbox() == before
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "reason"),
     [
-        b'{"id": "evt_1", "type": "checkout.session.completed", ',
-        b"\xff\xfe not utf-8",
-        b'["an", "array"]',
-        b'{"object": "event", "data": {}}',
-        b'{"id": "evt_nan", "type": "x", "object": "event", "amount": NaN}',
+        (
+            b'{"id": "evt_1", "type": "checkout.session.completed", ',
+            "not a JSON event: Expecting property name enclosed in double quotes",
+        ),
+        (b"\xff\xfe not utf-8", "not UTF-8, so no signature matches it"),
+        (b'["an", "array"]', "not a JSON event: the event is not a JSON object"),
+        (b'{"object": "event", "data": {}}', "the event has no id or type"),
+        (
+            b'{"id": "evt_nan", "type": "x", "object": "event", "amount": NaN}',
+            "not a JSON event: NaN is not valid JSON",
+        ),
+        (b"[" * 100_000 + b"]" * 100_000, "not a JSON event: JSON nested too deeply to read"),
     ],
-    ids=["truncated JSON", "not UTF-8", "not an object", "no id or type", "NaN"],
+    ids=["truncated JSON", "not UTF-8", "not an object", "no id or type", "NaN", "too deep"],
 )
 def test_a_correctly_signed_body_that_is_not_an_event_is_refused(
-    service: TestClient, inbox: Callable[[], int], body: bytes
+    service: TestClient, inbox: Callable[[], int], body: bytes, reason: str
 ) -> None:
     before = inbox()
     headers = {
@@ -132,6 +152,9 @@ def test_a_correctly_signed_body_that_is_not_an_event_is_refused(
     }
     response = service.post("/webhooks/stripe", content=body, headers=headers)
     assert response.status_code == 400, response.text
+    answer = response.json()
+    assert (answer["code"], answer["details"], answer["hint"]) == ("SV400", "body", BODY_HINT)
+    assert answer["message"].startswith(f"body: {reason}"), answer
     assert inbox() == before
 
 
@@ -183,7 +206,7 @@ def test_a_verified_event_is_one_rpc_call_as_the_service_role_with_the_whole_eve
 
 
 @pytest.mark.parametrize("status", [500, 503])
-def test_a_database_failure_is_a_500_so_stripe_delivers_again(fake_rest: Any, status: int) -> None:
+def test_a_database_failure_is_a_502_so_stripe_delivers_again(fake_rest: Any, status: int) -> None:
     client, gateway, _ = fake_rest
     event = stripe_event("charge.refunded", {"id": "ch_1", "object": "charge"})
     gateway.expect(
@@ -199,10 +222,58 @@ def test_a_database_failure_is_a_500_so_stripe_delivers_again(fake_rest: Any, st
         response={"code": "XX000", "message": "boom"},
     )
     response = post(client, encode(event))
-    assert response.status_code == 500, response.text
+    assert response.status_code == 502, response.text
+    assert response.json() == {
+        "code": "SV502",
+        "message": f"the database API failed ({status})",
+        "details": None,
+        "hint": "Deliver the event again later.",
+    }
 
 
-def test_an_unreachable_database_api_is_a_500(
+def recorded(event: dict[str, Any]) -> dict[str, Any]:
+    """The one RPC call's body for a verified event."""
+    return {
+        "provider": "stripe",
+        "event_id": event["id"],
+        "event_type": event["type"],
+        "payload": event,
+    }
+
+
+def test_a_refusal_of_the_database_reaches_stripe_as_it_came(fake_rest: Any) -> None:
+    client, gateway, _ = fake_rest
+    event = stripe_event("charge.refunded", {"id": "ch_3", "object": "charge"})
+    refusal = {"code": "PT422", "message": "amount is wrong", "details": "payload", "hint": None}
+    gateway.expect(
+        "POST",
+        "/rest/v1/rpc/record_payment_event",
+        json=recorded(event),
+        status=422,
+        response=refusal,
+    )
+    response = post(client, encode(event))
+    assert (response.status_code, response.json()) == (422, refusal)
+
+
+def test_an_error_page_instead_of_postgrest_json_is_a_502(fake_rest: Any) -> None:
+    """A 4xx that is not PostgREST's error shape (a proxy's page) is not passed on as is."""
+    client, gateway, _ = fake_rest
+    event = stripe_event("charge.refunded", {"id": "ch_4", "object": "charge"})
+    gateway.expect(
+        "POST",
+        "/rest/v1/rpc/record_payment_event",
+        json=recorded(event),
+        status=413,
+        response=b"<html>413 Request Entity Too Large</html>",
+        content_type="text/html",
+    )
+    response = post(client, encode(event))
+    assert response.status_code == 502, response.text
+    assert response.json()["code"] == "SV502"
+
+
+def test_an_unreachable_database_api_is_a_502(
     service_settings: Settings, stripe_api: StrictFake, paypal_api: StrictFake
 ) -> None:
     gateway = StrictFake("gateway")
@@ -211,7 +282,8 @@ def test_an_unreachable_database_api_is_a_500(
     settings = Settings.model_validate({**service_settings.model_dump(), "gateway_port": port})
     with TestClient(create_app(settings)) as client:
         response = post(client, encode(stripe_event("charge.refunded", {"id": "ch_2"})))
-    assert response.status_code == 500, response.text
+    assert response.status_code == 502, response.text
+    assert response.json()["code"] == "SV502"
 
 
 # --- through the real database -----------------------------------------------------------------

@@ -1,0 +1,134 @@
+"""One shape for every answer of the services that is not a success: PostgREST's.
+
+    {"code": "SV422", "message": "product_id: expected a UUID such as ...: got ...",
+     "details": "product_id", "hint": "Send product_id as a UUID such as ..."}
+
+All four keys always, null where empty, with a standard status line and
+`Content-Type: application/json`. PostgREST's own refusals (create_order's PT<status>, PGRST...,
+SQLSTATEs) reach the caller with their status and body unchanged; the services' own errors are
+SV<status>:
+
+    SV400  a webhook that does not verify, or whose body is not an event (details: which header,
+           or "body")
+    SV401  no `Authorization: Bearer <token>` on a checkout call
+    SV404  no such endpoint          SV405  the endpoint does not take that method
+    SV409  the provider's checkout can no longer go on (details: the provider's issue)
+    SV413  a body over the limit (sync.handlers: 1 MiB, 4 MiB for the webhooks)
+    SV415  a checkout body that is not sent as application/json
+    SV422  invalid input (details: the field, as a dotted path)
+    SV500  anything unexpected (logged with its traceback; the answer says nothing more)
+    SV502  the database API or the provider's API failed or is out of reach
+    SV503  checkout on the local stack's placeholder provider keys
+
+Nothing a caller sent ever reaches a status line or a response header (uvicorn writes the
+standard reason phrase for the status); a message quotes at most 60 characters of it, control
+characters removed (`quoted`, as private.quoted does in sql/rules/errors.sql).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+log = logging.getLogger(__name__)
+
+# What a message may carry of a caller's text (private.printable / private.quoted).
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+QUOTE_LIMIT = 60
+
+
+def printable(text: str, max_length: int = 500) -> str:
+    """text with control characters replaced by spaces, cut to max_length characters (… marks a
+    cut)."""
+    text = CONTROL_CHARACTERS.sub(" ", text)
+    return text if len(text) <= max_length else text[: max_length - 1] + "…"
+
+
+def quoted(text: str) -> str:
+    """A caller's text in a message: "text", at most 60 characters, no control characters."""
+    return f'"{printable(text, QUOTE_LIMIT)}"'
+
+
+class ErrorBody(BaseModel):
+    """Every answer that is not a success (the OpenAPI schema of the shape)."""
+
+    code: str
+    message: str
+    details: str | None
+    hint: str | None
+
+
+def error_body(
+    code: str, message: str, details: str | None = None, hint: str | None = None
+) -> dict[str, str | None]:
+    return {
+        "code": code,
+        "message": printable(message),
+        "details": None if details is None else printable(details),
+        "hint": None if hint is None else printable(hint),
+    }
+
+
+class ApiError(Exception):
+    """An answer to give our caller: a status and a body in the error shape."""
+
+    def __init__(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+        super().__init__(f"{status} {body[:200]!r}")
+
+    @classmethod
+    def message(
+        cls,
+        status: int,
+        message: str,
+        *,
+        details: str | None = None,
+        hint: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> ApiError:
+        """One of our own errors: code SV<status>."""
+        body = error_body(f"SV{status}", message, details, hint)
+        return cls(status, json.dumps(body, ensure_ascii=False).encode(), headers)
+
+    @classmethod
+    def passthrough(cls, status: int, content: bytes, *, source: str) -> ApiError:
+        """A 4xx of PostgREST, with its status and body as they came. A body that is not
+        PostgREST's error shape (a proxy's HTML page, say) is no answer to pass on: 502."""
+        try:
+            body = json.loads(content)
+        except ValueError:
+            body = None
+        if (
+            isinstance(body, dict)
+            and isinstance(body.get("code"), str)
+            and isinstance(body.get("message"), str)
+        ):
+            if all(key in body for key in ("details", "hint")):
+                return cls(status, content)
+            filled = {"details": None, "hint": None, **body}
+            return cls(status, json.dumps(filled, ensure_ascii=False).encode())
+        log.error(
+            f"{source} answered an error without PostgREST's shape",
+            extra={"status": status, "body": content[:500].decode(errors="replace")},
+        )
+        return cls.message(502, f"{source} failed: it answered {status} without an error body")
+
+    def response(self) -> Response:
+        return Response(self.body, self.status, headers=self.headers, media_type="application/json")
+
+
+def error_response(
+    status: int,
+    message: str,
+    *,
+    details: str | None = None,
+    hint: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return ApiError.message(status, message, details=details, hint=hint, headers=headers).response()
