@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
+import http
 import json
 import os
 import pwd
@@ -508,11 +509,93 @@ class PostgREST:
 
 # --- nginx (the API gateway) ------------------------------------------------------------------
 
+# What the gateway accepts from a client (nginx's client_max_body_size and
+# large_client_header_buffers); its error messages name these sizes.
+GATEWAY_MAX_BODY_MB = 10
+GATEWAY_HEADER_BUFFERS = 4
+GATEWAY_HEADER_BUFFER_KB = 8
+# What it accepts from PostgREST: the response headers must fit in one proxy buffer.
+GATEWAY_UPSTREAM_HEADER_KB = 16
+# Where the gateway's own error answers are served (internal only, see Gateway._error_server).
+GATEWAY_ERROR_PREFIX = "/__gateway_error/"
+# error_page: each status nginx produces -> the page answering it (Gateway.error_pages). 494 is
+# nginx's own code for request headers too large, answered 400. nginx never answers 408 itself:
+# on a client timeout it closes the connection (mapped all the same).
+ERROR_PAGE_FOR_STATUS = {
+    400: "400",
+    494: "400-headers",
+    401: "401-$mentorships_apikey",
+    403: "403",
+    404: "404",
+    405: "405",
+    408: "408",
+    413: "413",
+    414: "414",
+    429: "429",
+    500: "500",
+    501: "501",
+    502: "502$mentorships_upstream_answered",
+    503: "503",
+    504: "504",
+    505: "505",
+}
+
+
+@dataclass(frozen=True)
+class GatewayError:
+    """An answer the gateway makes itself, in PostgREST's error shape: `{"code", "message",
+    "details", "hint"}` (all four keys, null where there is nothing), code `GW<status>`."""
+
+    status: int
+    message: str
+    hint: str
+    details: str | None = None
+
+    @property
+    def code(self) -> str:
+        return f"GW{self.status}"
+
+    def body(self) -> str:
+        return json.dumps(
+            {
+                "code": self.code,
+                "message": self.message,
+                "details": self.details,
+                "hint": self.hint,
+            },
+            separators=(",", ":"),
+        )
+
+    def http_response(self) -> str:
+        """The whole HTTP/1.1 response, status line with the standard reason phrase."""
+        body = self.body()
+        return (
+            f"HTTP/1.1 {self.status} {http.HTTPStatus(self.status).phrase}\r\n"
+            "Content-Type: application/json\r\n"
+            f"Content-Length: {len(body.encode())}\r\n"
+            "Connection: close\r\n"
+            "\r\n"
+            f"{body}"
+        )
+
+
+def _nginx_string(text: str) -> str:
+    """text as a single-quoted nginx string (nginx turns the \\r and \\n escapes back into bytes)."""
+    if "$" in text:
+        # nginx would read it as a variable, and has no escape for it.
+        raise ValueError(f"a literal nginx string cannot contain '$': {text!r}")
+    escaped = text.replace("\\", "\\\\").replace("'", "\\'")
+    return "'" + escaped.replace("\r", "\\r").replace("\n", "\\n") + "'"
+
 
 class Gateway:
-    """nginx in front of PostgREST at /rest/v1/, checking the apikey header as Supabase's
-    gateway does (missing: 401, unknown: 401) and using it as the bearer token when a request
-    carries no Authorization header."""
+    """nginx in front of PostgREST at /rest/v1/, checking the API key as Supabase's gateway
+    does (the `apikey` header, else an `apikey` URL parameter, which is removed before PostgREST
+    sees it; missing, unknown or repeated: 401) and using it as the bearer token when a request
+    carries no Authorization header.
+
+    Every answer the gateway makes itself (error_pages) is JSON in PostgREST's error shape with a
+    standard status line, never nginx's HTML page."""
 
     def __init__(self, settings: Settings) -> None:
         self.s = settings
@@ -529,6 +612,119 @@ class Gateway:
     @property
     def pid_file(self) -> Path:
         return self.p.nginx / "nginx.pid"
+
+    @property
+    def error_socket(self) -> Path:
+        """The unix socket of the server that holds the gateway's error answers."""
+        return self.p.nginx / "errors.sock"
+
+    def error_pages(self) -> dict[str, GatewayError]:
+        """The gateway's own answers by page name (the name is the status, or the status and
+        why). error_page sends each nginx status to one of them: ERROR_PAGE_FOR_STATUS."""
+        timeout = self.s.gateway_upstream_timeout_seconds
+        status_hint = "try again shortly; if it persists run `mentorships status`"
+        return {
+            "400": GatewayError(
+                400,
+                "the gateway could not read this request: it is not well-formed HTTP",
+                "send a well-formed HTTP/1.1 request, as supabase-js, supabase-py and curl do",
+            ),
+            "400-headers": GatewayError(
+                400,
+                "the request headers are larger than the gateway accepts "
+                f"({GATEWAY_HEADER_BUFFER_KB} KB per header line, "
+                f"{GATEWAY_HEADER_BUFFERS * GATEWAY_HEADER_BUFFER_KB} KB in all)",
+                "send less in headers: long filters belong in the query or in a "
+                "POST /rest/v1/rpc/<function> body, and the API needs no cookies",
+            ),
+            "401-missing": GatewayError(
+                401,
+                "No API key found in request",
+                "send the project's anon or service_role key in the `apikey` header (or an "
+                "`apikey` url param); `mentorships keys` prints them",
+                details="No `apikey` request header or url param was found.",
+            ),
+            "401-invalid": GatewayError(
+                401,
+                "Invalid API key",
+                "Double check your Supabase `anon` or `service_role` API key; "
+                "`mentorships keys` prints this stack's.",
+                details="The `apikey` header or url param is not this project's anon or service_role key.",
+            ),
+            "401-repeated": GatewayError(
+                401,
+                "Duplicate API key found",
+                "send the key once: in the `apikey` header or in one `apikey` url param",
+                details="The `apikey` url param appears more than once.",
+            ),
+            "403": GatewayError(
+                403,
+                "the gateway does not allow this request",
+                "use the REST API at /rest/v1/ with your `apikey`, e.g. /rest/v1/mentors",
+            ),
+            "404": GatewayError(
+                404,
+                "the gateway has no route for this path",
+                "the REST API is at /rest/v1/ (with the trailing slash), e.g. /rest/v1/mentors",
+            ),
+            "405": GatewayError(
+                405,
+                "the gateway does not accept this HTTP method",
+                "use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS",
+            ),
+            "408": GatewayError(
+                408,
+                "the request did not arrive in time",
+                "send the whole request without pausing, then retry",
+            ),
+            "413": GatewayError(
+                413,
+                f"the request body is larger than the gateway accepts ({GATEWAY_MAX_BODY_MB} MB)",
+                "send less per request, e.g. split a bulk insert into batches",
+            ),
+            "414": GatewayError(
+                414,
+                "the request URI is longer than the gateway accepts "
+                f"({GATEWAY_HEADER_BUFFER_KB} KB)",
+                "shorten the URL: select fewer columns, or send long filters in a "
+                "POST /rest/v1/rpc/<function> body",
+            ),
+            "429": GatewayError(
+                429,
+                "too many requests from this client",
+                "wait a moment, then retry with fewer requests per second",
+            ),
+            "500": GatewayError(
+                500,
+                "the gateway failed while handling this request",
+                "try again; if it persists run `mentorships status` and report it",
+            ),
+            "501": GatewayError(
+                501,
+                "the gateway does not support this request's Transfer-Encoding",
+                "send the body with Content-Length or Transfer-Encoding: chunked",
+            ),
+            "502": GatewayError(502, "the API server is not reachable", status_hint),
+            "502-answer": GatewayError(
+                502,
+                "the API server sent an answer the gateway cannot pass on (for example, "
+                f"response headers over {GATEWAY_UPSTREAM_HEADER_KB} KB)",
+                "this is a bug in the API (PostgREST or a database function it ran): "
+                "report it with the request",
+            ),
+            "503": GatewayError(503, "the API is not available right now", status_hint),
+            "504": GatewayError(
+                504,
+                f"the API server did not answer within {timeout} s",
+                "try again; a request this slow should ask for less (filters, limit) or "
+                "move its work into a database function",
+            ),
+            "505": GatewayError(
+                505,
+                "the gateway speaks HTTP/1.0 and HTTP/1.1 only",
+                "send an HTTP/1.1 request",
+            ),
+        }
 
     def local_paypal(self) -> bool:
         """Whether this gateway also serves the local PayPal certificate host (see
@@ -561,6 +757,34 @@ class Gateway:
   }}
 """
 
+    def _error_server(self) -> str:
+        """The server holding the gateway's own answers, on a unix socket of its own.
+
+        error_page sends every status nginx produces to GATEWAY_ERROR_PREFIX<page>, which asks
+        this server for the page. Why a server: nginx writes its own reason phrases ("405 Not
+        Allowed", "414 Request-URI Too Large", "503 Service Temporarily Unavailable", "504 Gateway
+        Time-out") but passes a proxied status line on as it is. The request to this server is an
+        HTTP/0.9 one (proxy_method ends the request line; nginx ignores what follows), which nginx
+        answers with the body alone, and each body here is a whole HTTP response."""
+        pages = self.error_pages()
+        locations = "".join(
+            f"    location = {GATEWAY_ERROR_PREFIX}{name} {{\n"
+            f"      return 200 {_nginx_string(page.http_response())};\n"
+            "    }\n"
+            for name, page in pages.items()
+        )
+        return f"""
+  # The gateway's own answers (see Gateway._error_server); nothing else connects here.
+  server {{
+    listen unix:{self.error_socket};
+    access_log off;
+
+{locations}    location / {{
+      return 200 {_nginx_string(pages["500"].http_response())};
+    }}
+  }}
+"""
+
     def config(self) -> str:
         s, d = self.s, self.p.nginx
         anon, service = jwt.anon_key(s), jwt.service_role_key(s)
@@ -569,6 +793,11 @@ class Gateway:
             "authorization, apikey, content-type, prefer, range, range-unit, accept-profile, "
             "content-profile, x-client-info, accept, x-upsert"
         )
+        error_pages = "".join(
+            f"    error_page {status} = {GATEWAY_ERROR_PREFIX}{page};\n"
+            for status, page in ERROR_PAGE_FOR_STATUS.items()
+        )
+        timeout = s.gateway_upstream_timeout_seconds
         return f"""# Generated by `mentorships up`; edits are overwritten.
 worker_processes 1;
 pid {d}/nginx.pid;
@@ -582,21 +811,45 @@ http {{
   fastcgi_temp_path {d}/tmp/fastcgi;
   uwsgi_temp_path {d}/tmp/uwsgi;
   scgi_temp_path {d}/tmp/scgi;
-  client_max_body_size 10m;
+  client_max_body_size {GATEWAY_MAX_BODY_MB}m;
   client_body_buffer_size 1m;
+  large_client_header_buffers {GATEWAY_HEADER_BUFFERS} {GATEWAY_HEADER_BUFFER_KB}k;
   default_type application/json;
   server_tokens off;
   map_hash_bucket_size 256;
 
-  map $http_apikey $mentorships_apikey {{
-    ""  missing;
-    "{anon}" ok;
-    "{service}" ok;
+  # The API key: the apikey header, else the apikey URL parameter (as Supabase's gateway).
+  map $http_apikey $mentorships_key {{
+    ""  $arg_apikey;
+    default $http_apikey;
+  }}
+  # An apikey URL parameter given twice is refused: only one is removed from the query.
+  map $args $mentorships_apikey_repeated {{
+    "~*(?:^|&)apikey(?:=|&|$).*&apikey(?:=|&|$)" repeated;
+    default "";
+  }}
+  map "$mentorships_apikey_repeated:$mentorships_key" $mentorships_apikey {{
+    "~^repeated:" repeated;
+    ":" missing;
+    ":{anon}" ok;
+    ":{service}" ok;
     default invalid;
   }}
+  # The query without its apikey parameter: PostgREST would read it as a column filter or an
+  # RPC argument.
+  map $args $mentorships_args {{
+    "~*^apikey(?:=[^&]*)?(?:&(?<mentorships_args_after>.*))?$" $mentorships_args_after;
+    "~*^(?<mentorships_args_before>.*?)&apikey(?:=[^&]*)?(?<mentorships_args_rest>&.*)?$" "$mentorships_args_before$mentorships_args_rest";
+    default $args;
+  }}
   map $http_authorization $mentorships_authorization {{
-    ""  "Bearer $http_apikey";
+    ""  "Bearer $mentorships_key_sent";
     default $http_authorization;
+  }}
+  # Whether PostgREST answered at all before a 502 (an answer the gateway could not pass on).
+  map $upstream_bytes_received $mentorships_upstream_answered {{
+    "~[1-9]" -answer;
+    default "";
   }}
 
   upstream postgrest {{
@@ -608,25 +861,31 @@ http {{
     listen {s.host}:{s.gateway_port};
     server_name _;
 
+    # On every answer, errors included. A location with an add_header of its own would lose
+    # these, so none has one.
+    add_header Access-Control-Allow-Origin "*" always;
+    add_header Access-Control-Allow-Methods "GET, POST, PATCH, PUT, DELETE, OPTIONS" always;
+    add_header Access-Control-Allow-Headers "{cors_headers}" always;
+    add_header Access-Control-Expose-Headers "content-range, content-profile, preference-applied" always;
+    add_header Access-Control-Max-Age 3600 always;
+
+    # Every status nginx makes itself is answered as JSON (Gateway.error_pages); PostgREST's own
+    # answers pass untouched. With `=` the answer keeps the page's own status line.
+{error_pages}
     location = /health {{
       return 200 '{{"status":"ok"}}';
     }}
 
     location /rest/v1/ {{
-      add_header Access-Control-Allow-Origin "*" always;
-      add_header Access-Control-Allow-Methods "GET, POST, PATCH, PUT, DELETE, OPTIONS" always;
-      add_header Access-Control-Allow-Headers "{cors_headers}" always;
-      add_header Access-Control-Expose-Headers "content-range, content-profile, preference-applied" always;
-      add_header Access-Control-Max-Age 3600 always;
       if ($request_method = OPTIONS) {{
         return 204;
       }}
-      if ($mentorships_apikey = missing) {{
-        return 401 '{{"message":"No API key found in request","hint":"No `apikey` request header or url param was found."}}';
+      if ($mentorships_apikey != ok) {{
+        return 401;
       }}
-      if ($mentorships_apikey = invalid) {{
-        return 401 '{{"message":"Invalid API key","hint":"Double check your Supabase `anon` or `service_role` API key."}}';
-      }}
+      # The key is read before its URL parameter leaves the query.
+      set $mentorships_key_sent $mentorships_key;
+      set $args $mentorships_args;
       proxy_pass http://postgrest/;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -636,9 +895,33 @@ http {{
       proxy_set_header X-Forwarded-For $remote_addr;
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_set_header X-Forwarded-Prefix /rest/v1;
+      # PostgREST echoes the request's query in it; nothing reads it.
+      proxy_hide_header Content-Location;
+      proxy_read_timeout {timeout}s;
+      proxy_send_timeout {timeout}s;
+      # PostgREST's headers must fit in proxy_buffer_size, or nginx answers 502.
+      proxy_buffer_size {GATEWAY_UPSTREAM_HEADER_KB}k;
+      proxy_buffers 8 {GATEWAY_UPSTREAM_HEADER_KB}k;
+    }}
+
+    # Without the slash nginx would redirect, echoing the query into a Location header.
+    location = /rest/v1 {{
+      return 404;
+    }}
+    location / {{
+      return 404;
+    }}
+
+    # Asks the error server for the page, with an HTTP/0.9 request line (Gateway._error_server).
+    location ^~ {GATEWAY_ERROR_PREFIX} {{
+      internal;
+      proxy_pass http://unix:{self.error_socket};
+      proxy_method "GET $uri\\r\\n";
+      proxy_pass_request_headers off;
+      proxy_pass_request_body off;
     }}
   }}
-{self._paypal_server()}}}
+{self._error_server()}{self._paypal_server()}}}
 """
 
     def pid(self) -> int | None:
@@ -669,6 +952,13 @@ http {{
         tmp = self.p.nginx / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
         tmp.chmod(0o1777)
+        if len(os.fsencode(self.error_socket)) > 107:  # sockaddr_un's limit
+            raise StackError(
+                f"the gateway's socket path {self.error_socket} is too long for a unix socket; "
+                "move the project to a shorter path"
+            )
+        # nginx removes its socket when it stops; one left by a crash would keep it from binding.
+        self.error_socket.unlink(missing_ok=True)
         self.conf.write_text(config)
         self.conf.chmod(0o600)
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
