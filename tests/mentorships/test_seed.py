@@ -381,7 +381,7 @@ def test_seed_refuses_when_the_services_run_with_other_settings(
             seed.run(settings, scale=1, random_seed=7, progress=lambda _: None)
         assert str(e.value).startswith(
             f"the services app on 127.0.0.1:{settings.services_port} runs with other settings "
-            "than this stack's now (.local/test/services.env differs"
+            f"than this stack's now (.local/{settings.stack}/services.env differs"
         )
         assert str(e.value).endswith("restart it with `mentorships up`")
     finally:
