@@ -334,6 +334,31 @@ def test_fuzzed_rpc_arguments_get_a_clean_4xx_and_write_nothing(
     call()
 
 
+def test_fuzzed_query_strings_of_the_public_calendar_get_a_clean_4xx(
+    cast: tuple[Cast, Scenario], clock: Clock
+) -> None:
+    """GET /rpc/mentor_availability, the read every booking screen makes, as anon."""
+    c, s = cast
+    clock.freeze(NOW)
+    api = s.api(None)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def call(data: st.DataObject) -> None:
+        params: dict[str, str] = {}
+        for name, kind in RPCS["mentor_availability"][1].items():
+            choice = data.draw(st.sampled_from(["valid", "nasty", "missing"]))
+            if choice == "valid":
+                params[name] = str(data.draw(_valid(kind, c)))
+            elif choice == "nasty":
+                value = data.draw(st.one_of(NASTY_TEXT, ANY_TEXT))
+                params[name] = value[:4000]  # a URI over 8 KB is the gateway's 414
+        response = api.http.get("/rpc/mentor_availability", params=params)
+        check_answer(response, params)
+
+    call()
+
+
 # Direct writes: method, table, actor, the columns the actor may write, a valid value of each.
 WRITES: list[tuple[str, str, str, dict[str, Any]]] = [
     (
