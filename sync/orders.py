@@ -158,9 +158,13 @@ async def record_event(
 ) -> Response:
     """One call: public.record_payment_event as the service role. 200 with its result; a
     failure of the database API is a 502 (SV502), so the provider delivers the event again."""
-    body = json.dumps(
-        {"provider": provider, "event_id": event_id, "event_type": event_type, "payload": event}
-    ).encode()
+    args = {"provider": provider, "event_id": event_id, "event_type": event_type, "payload": event}
+    try:
+        # UTF-8 as it came: \u escapes would make an event of 4 MiB of emoji 12 MB, past the
+        # gateway's limit (10 MB).
+        body = json.dumps(args, ensure_ascii=False).encode()
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") only travels escaped
+        body = json.dumps(args).encode()
     context = {"provider": provider, "event_id": event_id, "event_type": event_type}
     try:
         response = await rest.rpc_raw("record_payment_event", body)
