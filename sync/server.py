@@ -2,20 +2,70 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 
 import uvicorn
+from fastapi import FastAPI
 from pydantic import ValidationError
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from mentorships.settings import Settings, get_settings
 from sync import logs
 from sync.app import ConfigError, create_app
+from sync.errors import error_body
 
 log = logging.getLogger("sync")
 
 # sysexits.h EX_CONFIG: a supervisor should not restart this without a configuration change.
 EXIT_CONFIG = 78
+
+
+class Protocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 (httptools), except that a request it cannot parse (a control
+    character in a header value, say) is refused in the error shape too: uvicorn's own answer
+    is text/plain. The connection closes after it, as uvicorn's does."""
+
+    BAD_REQUEST = json.dumps(
+        error_body(
+            "SV400",
+            "the request is not valid HTTP/1.1",
+            hint="Check the request line and the headers: no control characters in header values.",
+        )
+    ).encode()
+
+    def send_400_response(self, msg: str) -> None:
+        content = [STATUS_LINE[400]]
+        for name, value in self.server_state.default_headers:
+            content.extend([name, b": ", value, b"\r\n"])
+        content.extend(
+            [
+                b"content-type: application/json\r\n",
+                b"content-length: " + str(len(self.BAD_REQUEST)).encode() + b"\r\n",
+                b"connection: close\r\n",
+                b"\r\n",
+                self.BAD_REQUEST,
+            ]
+        )
+        self.transport.write(b"".join(content))
+        self.transport.close()
+
+
+def config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """How the services are served (tests serve an app of their own the same way): no Server
+    header, no access log (our handlers log what matters), the app's lifespan, and every
+    answer in the error shape, down to a request that is not HTTP (Protocol)."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=Protocol,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        lifespan="on",
+    )
 
 
 def run(settings: Settings) -> None:
@@ -30,15 +80,7 @@ def run(settings: Settings) -> None:
         log.error("refusing to start: the settings above are missing")
         sys.exit(EXIT_CONFIG)
     log.info("starting", extra={"address": settings.services_url, "stack": settings.stack})
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.services_port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        lifespan="on",
-    )
+    uvicorn.Server(config(app, settings.host, settings.services_port)).run()
 
 
 def main() -> None:

@@ -4,6 +4,8 @@ Postgres). Every fake fails the test on a call it did not expect."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from psycopg.rows import dict_row
 
@@ -19,6 +22,7 @@ from mentorships import jwt
 from mentorships.settings import Settings
 from mentorships.stack import Stack
 from sync.app import create_app
+from sync.server import config
 from sync.signing import PayPalSigner
 from tests.fakes import paypal as paypal_fake
 from tests.fakes.http import StrictFake
@@ -101,6 +105,26 @@ def service(
     """A fresh app per test (no token or certificate cached from another test)."""
     with TestClient(create_app(service_settings)) as client:
         yield client
+
+
+@pytest.fixture
+def served(
+    service_settings: Settings, stack: Stack, stripe_api: StrictFake, paypal_api: StrictFake
+) -> Iterator[str]:
+    """The services app on 127.0.0.1 with an ephemeral port, served as `mentorships up` serves
+    it (sync.server.config), its providers the strict fakes: its base URL."""
+    server = uvicorn.Server(config(create_app(service_settings), "127.0.0.1", 0))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        threading.Event().wait(0.05)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
 
 
 @pytest.fixture

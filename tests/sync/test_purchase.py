@@ -4,45 +4,18 @@ webhook arrives, and the student books a session with the new pack through the g
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import psycopg
-import pytest
-import uvicorn
 
 from mentorships import jwt
 from mentorships.settings import Settings
-from sync.app import create_app
 from sync.signing import encode, sign_stripe, stripe_checkout_session, stripe_event
 from tests.fakes.http import StrictFake
 from tests.sync.conftest import STRIPE_WEBHOOK_SECRET, Shop, order_row, packs_of
 from tests.sync.stripe.test_checkout import expect_create
-
-
-@pytest.fixture
-def served(
-    service_settings: Settings, stack: object, stripe_api: StrictFake, paypal_api: StrictFake
-) -> Iterator[str]:
-    """The services app on 127.0.0.1 with an ephemeral port, as `mentorships up` runs it."""
-    config = uvicorn.Config(
-        create_app(service_settings), host="127.0.0.1", port=0, log_config=None, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.05)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_checkout_then_signed_webhook_then_booking(
