@@ -98,8 +98,10 @@ class ApiError(Exception):
 
     @classmethod
     def passthrough(cls, status: int, content: bytes, *, source: str) -> ApiError:
-        """A 4xx of PostgREST, with its status and body as they came. A body that is not
-        PostgREST's error shape (a proxy's HTML page, say) is no answer to pass on: 502."""
+        """A 4xx of PostgREST, with its status and body as they came (a 401 with
+        `WWW-Authenticate: Bearer`, as ours). A body that is not PostgREST's error shape (a
+        proxy's HTML page, say) is no answer to pass on: 502."""
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         try:
             body = json.loads(content)
         except ValueError:
@@ -110,9 +112,9 @@ class ApiError(Exception):
             and isinstance(body.get("message"), str)
         ):
             if all(key in body for key in ("details", "hint")):
-                return cls(status, content)
+                return cls(status, content, headers)
             filled = {"details": None, "hint": None, **body}
-            return cls(status, json.dumps(filled, ensure_ascii=False).encode())
+            return cls(status, json.dumps(filled, ensure_ascii=False).encode(), headers)
         log.error(
             f"{source} answered an error without PostgREST's shape",
             extra={"status": status, "body": content[:500].decode(errors="replace")},

@@ -325,6 +325,7 @@ def test_an_expired_token_is_refused_by_the_database_api(
     )
     assert response.status_code == 401, response.text
     assert "expired" in response.json()["message"].lower()
+    assert response.headers["WWW-Authenticate"] == "Bearer"
     assert stripe_api.requests == []
 
 
