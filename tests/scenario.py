@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -221,17 +223,45 @@ def refusal(error: psycopg.Error) -> tuple[str, str] | None:
     return str(body["code"]), str(body["message"])
 
 
+def together(work: Callable[..., None], calls: list[tuple[Any, ...]], timeout: float = 60) -> None:
+    """Run work(*call) for every call on its own thread, released at once by a barrier. A thread
+    that fails (before or after the barrier) fails the caller with its exception; one that is
+    still running after `timeout` seconds fails it too, instead of hanging the suite."""
+    barrier = threading.Barrier(len(calls), timeout=timeout)
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run(*args: Any) -> None:
+        try:
+            work(barrier, *args)
+        except BaseException as e:
+            barrier.abort()
+            with lock:
+                errors.append(e)
+
+    threads = [threading.Thread(target=run, args=c, daemon=True) for c in calls]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    hung = sum(t.is_alive() for t in threads)
+    assert not hung, f"{hung} of {len(threads)} threads still running after {timeout} s"
+    real = [e for e in errors if not isinstance(e, threading.BrokenBarrierError)]
+    if real or errors:
+        raise (real or errors)[0]
+
+
 def race(
     settings: Settings, rpc: str, calls: list[tuple[uuid.UUID | str, dict[str, Any]]]
 ) -> Counter[int]:
     """Fire every (user or bearer token, RPC arguments) at once, each on its own connection;
     the HTTP statuses counted."""
-    barrier = threading.Barrier(len(calls))
     statuses: list[int] = []
     unexpected: list[str] = []
     lock = threading.Lock()
 
-    def call(who: uuid.UUID | str, body: dict[str, Any]) -> None:
+    def call(barrier: threading.Barrier, who: uuid.UUID | str, body: dict[str, Any]) -> None:
         token = who if isinstance(who, str) else jwt.user_token(settings, who, None)
         headers = {"apikey": jwt.anon_key(settings), "Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=settings.rest_url, headers=headers, timeout=60) as client:
@@ -242,10 +272,6 @@ def race(
             if response.status_code not in (200, 409):
                 unexpected.append(f"{response.status_code} {response.text}")
 
-    threads = [threading.Thread(target=call, args=c) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    together(call, list(calls))
     assert not unexpected, unexpected  # neither success nor a lost race: show why
     return Counter(statuses)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections import Counter
 from typing import Any
 
 import psycopg
@@ -23,6 +24,18 @@ from mentorships.settings import Settings, settings_for_tests
 from tests.scenario import Scenario, refusal
 
 T0 = dt.datetime(2027, 3, 1, 13, 0, tzinfo=dt.UTC)  # a Monday
+
+
+# Successful calls per RPC over a whole run of the machine: a run in which every action was
+# refused would satisfy every invariant, so the test also demands that each action succeeded.
+SUCCEEDED: Counter[str] = Counter()
+MUST_SUCCEED = (
+    "book_session",
+    "cancel_session",
+    "reschedule_session",
+    "complete_session",
+    "mark_no_show",
+)
 
 
 class Refused(Exception):
@@ -90,6 +103,7 @@ class BookingMachine(RuleBasedStateMachine):
                 raise Refused(refused[1]) from e
             raise
         event(f"{label}: ok")
+        SUCCEEDED[label] += 1
         return row[0] if row else None
 
     def _try(self, user: uuid.UUID, sql: str, *params: Any) -> Any:
@@ -286,4 +300,8 @@ BookingMachine.TestCase.settings = hsettings(
 
 @pytest.mark.usefixtures("stack")
 class TestBookingStateMachine(BookingMachine.TestCase):  # type: ignore[valid-type,misc]
-    pass
+    def runTest(self) -> None:
+        SUCCEEDED.clear()
+        super().runTest()
+        never = [rpc for rpc in MUST_SUCCEED if SUCCEEDED[rpc] == 0]
+        assert not never, f"no successful {', '.join(never)} in the whole run: {dict(SUCCEEDED)}"

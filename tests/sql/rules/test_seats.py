@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from mentorships.settings import Settings
-from tests.scenario import Scenario, refusal
+from tests.scenario import Scenario, refusal, together
 
 UTC = dt.UTC
 T0 = dt.datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
@@ -268,11 +268,10 @@ def test_capacity_holds_under_concurrency(
     mentor = scenario.mentor(capacity=3)
     students = [scenario.person() for _ in range(30)]
     until = dt.datetime.now(UTC) + dt.timedelta(minutes=30)
-    barrier = threading.Barrier(len(students))
     outcomes: list[str] = []
     lock = threading.Lock()
 
-    def hold(student: uuid.UUID) -> None:
+    def hold(barrier: threading.Barrier, student: uuid.UUID) -> None:
         with psycopg.connect(settings.dsn(), autocommit=True) as c:
             barrier.wait()
             try:
@@ -288,11 +287,7 @@ def test_capacity_holds_under_concurrency(
         with lock:
             outcomes.append(result)
 
-    threads = [threading.Thread(target=hold, args=(s,)) for s in students]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    together(hold, [(s,) for s in students])
     assert sorted(set(outcomes)) == ["full", "held"], outcomes
     assert outcomes.count("held") == 3
     assert (
