@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -174,6 +174,22 @@ def env_name(field: str) -> str:
     return f"MENTORSHIPS_{field.upper()}"
 
 
+class _FixedSettings(Settings):
+    """Settings given in code alone: no MENTORSHIPS_* variable and no .env reach them (a pool size
+    of 1 there would let every race test pass without contention)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
 def settings_for_tests() -> Settings:
     """The stack `make test` runs on: its own cluster and ports, never the demo's.
 
@@ -182,7 +198,7 @@ def settings_for_tests() -> Settings:
     base = int(os.environ.get("MENTORSHIPS_TEST_PORTS") or TEST_PORT_BASE)
     if not 1024 <= base <= 32700:
         raise ValueError(f"MENTORSHIPS_TEST_PORTS must be between 1024 and 32700, not {base}")
-    return Settings(
+    return _FixedSettings(
         stack="test" if base == TEST_PORT_BASE else f"test-{base}",
         gateway_port=base + 1,
         db_port=base + 2,
