@@ -1,25 +1,58 @@
 """Who may do what, over real HTTP: every table x select/insert/update/delete x actor, through
-the gateway with real JWTs. Writes carry `Prefer: tx=rollback`, so nothing they do persists.
+the gateway with real JWTs. Writes carry `Prefer: tx=rollback`, so nothing they do persists:
+every write is checked to leave the public tables as they were, and so is the whole module.
 
-An expectation is either DENIED (401 for anon, 403 for a signed-in user: no grant, or a row
-RLS refuses to let in), a set of world labels (the rows the request returned), or an HTTP
-status for a request the privileges let through but a constraint stops."""
+An expectation is either
+- DENIED: no grant; 401 for anon, 403 for anyone else, code 42501 "permission denied for table",
+- RLS: granted, but the new row fails a policy's check; 403, 42501 "new row violates row-level
+  security policy",
+- a set of world labels: the rows the request returned ("new" for a row the request made), and a
+  write must return the values it wrote,
+- a Refused: status, code and message of a request the privileges let through but a
+  constraint stops."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
+import psycopg
 import pytest
+from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from tests.conftest import ACTORS
 from tests.scenario import Api
 from tests.world import SESSION_DAY, World, wid
 
+
+class Refused(NamedTuple):
+    status: int
+    code: str
+    message: str  # {table} is the table's name
+    exact: bool = True  # else the message starts with it
+
+    def for_table(self, table: str) -> Refused:
+        return self._replace(message=self.message.format(table=table))
+
+
 DENIED = "denied"
-Expect = str | frozenset[str] | int
+RLS = "rls"
+NO_GRANT = Refused(403, "42501", "permission denied for table {table}")
+POLICY_REFUSES = Refused(
+    403, "42501", 'new row violates row-level security policy for table "{table}"'
+)
+# on delete restrict: the world's rows are all referenced from somewhere.
+STILL_REFERENCED = Refused(
+    409,
+    "23503",
+    'update or delete on table "{table}" violates foreign key constraint',
+    exact=False,
+)
+Expect = str | frozenset[str] | Refused
 
 
 def rows(*labels: str) -> frozenset[str]:
@@ -157,7 +190,8 @@ def _session_row(w: World) -> dict[str, Any]:
 
 
 INSERT: dict[str, tuple[Row, dict[str, Expect]]] = {
-    "platform_settings": (lambda w: {"id": True}, only({"service": 403})),
+    # One row of settings, made by the schema: no one, not even the service, inserts another.
+    "platform_settings": (lambda w: {"id": True}, only({})),
     "profiles": (
         lambda w: {"id": str(w["orphan"]), "display_name": "Otto"},
         only({"service": rows("new")}),
@@ -178,11 +212,26 @@ INSERT: dict[str, tuple[Row, dict[str, Expect]]] = {
             "sessions_count": 2,
             "price_cents": 12000,
         },
-        only({"mentor_a": rows("new"), "admin": rows("new"), "service": rows("new")}),
+        only(
+            {
+                "student_a": RLS,
+                "student_b": RLS,
+                "mentor_a": rows("new"),
+                "mentor_b": RLS,
+                "admin": rows("new"),
+                "service": rows("new"),
+            }
+        ),
     ),
     "promotion_codes": (
         lambda w: {"code": "SPRING25", "percent_off": 25},
-        only({"admin": rows("new"), "service": rows("new")}),
+        only(
+            {
+                **{a: RLS for a in ("student_a", "student_b", "mentor_a", "mentor_b")},
+                "admin": rows("new"),
+                "service": rows("new"),
+            }
+        ),
     ),
     "seat_reservations": (
         lambda w: {
@@ -263,7 +312,8 @@ INSERT: dict[str, tuple[Row, dict[str, Expect]]] = {
     ),
 }
 
-# update: one harmless column, aimed at every world row of the table ----------------------------
+# update: one harmless column (not one a trigger sets, as updated_at: the value written must come
+# back), aimed at every world row of the table ------------------------------------------------------
 UPDATE: dict[str, tuple[dict[str, Any], dict[str, Expect]]] = {
     "platform_settings": (
         {"seat_hold_minutes": 31},
@@ -312,15 +362,12 @@ UPDATE: dict[str, tuple[dict[str, Any], dict[str, Expect]]] = {
         },
     ),
     "seat_reservations": (
-        {"updated_at": SESSION_DAY.isoformat()},
+        {"activated_at": "2031-01-10T12:05:00+00:00"},
         only({"service": LABELS["seat_reservations"]}),
     ),
-    "orders": ({"updated_at": SESSION_DAY.isoformat()}, only({"service": LABELS["orders"]})),
-    "payments": ({"updated_at": SESSION_DAY.isoformat()}, only({"service": LABELS["payments"]})),
-    "session_packs": (
-        {"updated_at": SESSION_DAY.isoformat()},
-        only({"service": LABELS["session_packs"]}),
-    ),
+    "orders": ({"flagged_reason": "matrix"}, only({"service": LABELS["orders"]})),
+    "payments": ({"paid_at": SESSION_DAY.isoformat()}, only({"service": LABELS["payments"]})),
+    "session_packs": ({"cancel_notice_hours": 48}, only({"service": LABELS["session_packs"]})),
     "sessions": ({"notes": "Great progress"}, only({"service": LABELS["sessions"]})),
     "session_credit_ledger": ({"reason": "edited"}, only({})),
     "notifications": ({"attempts": 1}, only({"service": LABELS["notifications"]})),
@@ -330,15 +377,15 @@ UPDATE: dict[str, tuple[dict[str, Any], dict[str, Expect]]] = {
 # delete: aimed at every world row; 409 where a foreign key (on delete restrict) stops it -------
 DELETE: dict[str, dict[str, Expect]] = {
     "platform_settings": only({}),
-    "profiles": only({"service": 409}),
-    "mentors": only({"service": 409}),
-    "mentorship_products": only({"service": 409}),
+    "profiles": only({"service": STILL_REFERENCED}),
+    "mentors": only({"service": STILL_REFERENCED}),
+    "mentorship_products": only({"service": STILL_REFERENCED}),
     "promotion_codes": only({"service": LABELS["promotion_codes"]}),
-    "seat_reservations": only({"service": 409}),
-    "orders": only({"service": 409}),
+    "seat_reservations": only({"service": STILL_REFERENCED}),
+    "orders": only({"service": STILL_REFERENCED}),
     "payments": only({"service": LABELS["payments"]}),
-    "session_packs": only({"service": 409}),
-    "sessions": only({"service": 409}),
+    "session_packs": only({"service": STILL_REFERENCED}),
+    "sessions": only({"service": STILL_REFERENCED}),
     "session_credit_ledger": only({}),
     "notifications": only({"service": LABELS["notifications"]}),
     "audit_log": only({}),
@@ -355,6 +402,40 @@ def test_matrix_covers_every_public_table(conn: Any) -> None:
         assert set(expectations) == set(ACTORS)
 
 
+def _fingerprint(conn: psycopg.Connection[Any]) -> dict[str, str]:
+    """An md5 of every public table's rows (sequences aside: a rolled-back insert still takes a
+    value from its sequence)."""
+    tables = [
+        str(r[0])
+        for r in conn.execute(
+            "select tablename from pg_tables where schemaname = 'public' order by 1"
+        )
+    ]
+    query = sql.SQL(" union all ").join(
+        sql.SQL(
+            "select {name}, md5(coalesce(string_agg(t::text, E'\\n' order by t::text), ''))"
+            " from public.{table} t"
+        ).format(name=sql.Literal(t), table=sql.Identifier(t))
+        for t in tables
+    )
+    return {str(name): str(digest) for name, digest in conn.execute(query)}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tables_before_the_module(conn: psycopg.Connection[Any], world: World) -> dict[str, str]:
+    return _fingerprint(conn)
+
+
+@contextmanager
+def _persists_nothing(conn: psycopg.Connection[Any], where: str) -> Iterator[None]:
+    """The request inside asked for tx=rollback: every public table is as it was after it."""
+    before = _fingerprint(conn)
+    yield
+    after = _fingerprint(conn)
+    changed = sorted(t for t in before.keys() | after.keys() if before.get(t) != after.get(t))
+    assert changed == [], f"{where}: tables changed despite tx=rollback: {changed}"
+
+
 def _filter(world: World, table: str) -> str:
     ids = ",".join(str(world[label]) for label in sorted(LABELS[table]))
     return f"id=in.({ids})"
@@ -365,16 +446,36 @@ def _labels(world: World, table: str, returned: list[dict[str, Any]]) -> frozens
     return frozenset(by_id.get(str(r["id"]), "new") for r in returned)
 
 
-def _check(api: Api, world: World, table: str, expect: Expect, response: Any) -> None:
+def _check(
+    api: Api,
+    world: World,
+    table: str,
+    expect: Expect,
+    response: Any,
+    written: dict[str, Any] | None = None,
+) -> None:
+    """The response is what the cell expects; an allowed write returned the values it wrote."""
     where = f"{api.name} {response.request.method} {table}: {response.status_code} {response.text[:300]}"
     if expect == DENIED:
-        assert response.status_code == (401 if api.name == "anon" else 403), where
-        assert response.json()["code"] == "42501", where
-    elif isinstance(expect, int):
-        assert response.status_code == expect, where
-    else:
-        assert response.status_code in (200, 201), where
-        assert _labels(world, table, response.json()) == expect, where
+        expect = NO_GRANT._replace(status=401 if api.name == "anon" else 403)
+    elif expect == RLS:
+        expect = POLICY_REFUSES
+    if isinstance(expect, Refused):
+        refusal = expect.for_table(table)
+        body = response.json()
+        assert (response.status_code, body["code"]) == (refusal.status, refusal.code), where
+        if refusal.exact:
+            assert body["message"] == refusal.message, where
+        else:
+            assert body["message"].startswith(refusal.message), where
+        return
+    assert isinstance(expect, frozenset), expect
+    assert response.status_code == (201 if response.request.method == "POST" else 200), where
+    returned = response.json()
+    assert len(returned) == len(expect), where
+    assert _labels(world, table, returned) == expect, where
+    for row in returned:
+        assert {column: row.get(column) for column in written or {}} == (written or {}), where
 
 
 def _cases(matrix: dict[str, Any]) -> list[Any]:
@@ -389,47 +490,55 @@ def test_select(actors: dict[str, Api], world: World, table: str, actor: str) ->
 
 
 @pytest.mark.parametrize(("table", "actor"), _cases(INSERT))
-def test_insert(actors: dict[str, Api], world: World, table: str, actor: str) -> None:
+def test_insert(
+    actors: dict[str, Api], world: World, conn: psycopg.Connection[Any], table: str, actor: str
+) -> None:
     api = actors[actor]
     make_row, expectations = INSERT[table]
-    response = api.request("POST", f"/{table}", json=make_row(world), rollback=True)
-    _check(api, world, table, expectations[actor], response)
+    row = make_row(world)
+    with _persists_nothing(conn, f"{actor} POST {table}"):
+        response = api.request("POST", f"/{table}", json=row, rollback=True)
+    _check(api, world, table, expectations[actor], response, written=row)
+
+
+@pytest.mark.parametrize("table", sorted(UPDATE))
+def test_updates_write_values_the_world_does_not_hold(
+    conn: psycopg.Connection[Any], world: World, table: str
+) -> None:
+    """Else an update that changed nothing would pass for one that wrote."""
+    body, _ = UPDATE[table]
+    ids = [str(world[label]).lower() for label in LABELS[table]]
+    for column, value in body.items():
+        held = conn.execute(
+            sql.SQL(
+                "select count(*) from public.{} t where t.id::text = any(%s) and to_jsonb(t) -> %s::text = %s"
+            ).format(sql.Identifier(table)),
+            (ids, column, Jsonb(value)),
+        ).fetchone()
+        assert held == (0,), f"{table}.{column} already holds {value!r}"
 
 
 @pytest.mark.parametrize(("table", "actor"), _cases(UPDATE))
-def test_update(actors: dict[str, Api], world: World, table: str, actor: str) -> None:
+def test_update(
+    actors: dict[str, Api], world: World, conn: psycopg.Connection[Any], table: str, actor: str
+) -> None:
     api = actors[actor]
     body, expectations = UPDATE[table]
-    response = api.request("PATCH", f"/{table}?{_filter(world, table)}", json=body, rollback=True)
-    _check(api, world, table, expectations[actor], response)
+    with _persists_nothing(conn, f"{actor} PATCH {table}"):
+        response = api.request(
+            "PATCH", f"/{table}?{_filter(world, table)}", json=body, rollback=True
+        )
+    _check(api, world, table, expectations[actor], response, written=body)
 
 
 @pytest.mark.parametrize(("table", "actor"), _cases(DELETE))
-def test_delete(actors: dict[str, Api], world: World, table: str, actor: str) -> None:
+def test_delete(
+    actors: dict[str, Api], world: World, conn: psycopg.Connection[Any], table: str, actor: str
+) -> None:
     api = actors[actor]
-    response = api.request("DELETE", f"/{table}?{_filter(world, table)}", rollback=True)
+    with _persists_nothing(conn, f"{actor} DELETE {table}"):
+        response = api.request("DELETE", f"/{table}?{_filter(world, table)}", rollback=True)
     _check(api, world, table, DELETE[table][actor], response)
-
-
-def test_rolled_back_writes_left_nothing(conn: Any, world: World) -> None:
-    """The matrix's writes all asked for tx=rollback; the world is as it was."""
-    mentors = [wid("mentor_a"), wid("mentor_b"), wid("mentor_x"), wid("mentor_new")]
-    people = [wid(label) for label in ("student_a", "student_b", "mentor_a", "mentor_b")]
-    assert conn.execute(
-        "select count(*) from public.mentorship_products where mentor_id = any(%s)", (mentors,)
-    ).fetchone() == (4,)
-    assert conn.execute(
-        "select count(*) from public.notifications where recipient_id = any(%s)", (people,)
-    ).fetchone() == (4,)
-    assert conn.execute(
-        "select count(*) from public.promotion_codes where code in ('SPRING25', 'WELCOME10', 'MIRA20')"
-    ).fetchone() == (2,)
-    assert conn.execute(
-        "select display_name from public.profiles where id = %s", (wid("student_a"),)
-    ).fetchone() == ("Sam Student",)
-    assert conn.execute("select seat_hold_minutes from public.platform_settings").fetchone() == (
-        30,
-    )
 
 
 # Columns a person may not write, even on their own row --------------------------------------------
@@ -450,40 +559,44 @@ FORBIDDEN_COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
     ids=[f"{a}-{t}-{next(iter(b))}" for a, t, _, b in FORBIDDEN_COLUMNS],
 )
 def test_columns_outside_the_grant_are_refused(
-    actors: dict[str, Api], world: World, actor: str, table: str, label: str, body: dict[str, Any]
+    actors: dict[str, Api],
+    world: World,
+    conn: psycopg.Connection[Any],
+    actor: str,
+    table: str,
+    label: str,
+    body: dict[str, Any],
 ) -> None:
-    response = actors[actor].request(
-        "PATCH", f"/{table}?id=eq.{world[label]}", json=body, rollback=True
-    )
-    assert response.status_code == 403, response.text
-    assert response.json()["message"] == f"permission denied for table {table}"
+    with _persists_nothing(conn, f"{actor} PATCH {table}"):
+        response = actors[actor].request(
+            "PATCH", f"/{table}?id=eq.{world[label]}", json=body, rollback=True
+        )
+    _check(actors[actor], world, table, DENIED, response)
 
 
 def test_a_mentor_cannot_add_a_product_for_another_mentor(
-    actors: dict[str, Api], world: World
+    actors: dict[str, Api], world: World, conn: psycopg.Connection[Any]
 ) -> None:
-    response = actors["mentor_b"].request(
-        "POST",
-        "/mentorship_products",
-        rollback=True,
-        json={"mentor_id": str(world["mentor_a"]), "title": "Not mine", "price_cents": 100},
-    )
-    assert response.status_code == 403
-    assert (
-        response.json()["message"]
-        == 'new row violates row-level security policy for table "mentorship_products"'
-    )
+    with _persists_nothing(conn, "mentor_b POST mentorship_products"):
+        response = actors["mentor_b"].request(
+            "POST",
+            "/mentorship_products",
+            rollback=True,
+            json={"mentor_id": str(world["mentor_a"]), "title": "Not mine", "price_cents": 100},
+        )
+    _check(actors["mentor_b"], world, "mentorship_products", RLS, response)
 
 
 def test_invalid_working_hours_are_refused_naming_the_column_and_the_form(
-    actors: dict[str, Api], world: World
+    actors: dict[str, Api], world: World, conn: psycopg.Connection[Any]
 ) -> None:
-    response = actors["mentor_a"].request(
-        "PATCH",
-        f"/mentors?id=eq.{world['mentor_a']}",
-        rollback=True,
-        json={"working_hours": [{"weekday": 1, "start": "10:00", "end": "09:00"}]},
-    )
+    with _persists_nothing(conn, "mentor_a PATCH mentors"):
+        response = actors["mentor_a"].request(
+            "PATCH",
+            f"/mentors?id=eq.{world['mentor_a']}",
+            rollback=True,
+            json={"working_hours": [{"weekday": 1, "start": "10:00", "end": "09:00"}]},
+        )
     assert response.status_code == 422
     assert response.reason_phrase == "Unprocessable Entity"
     body = response.json()
@@ -491,3 +604,34 @@ def test_invalid_working_hours_are_refused_naming_the_column_and_the_form(
     assert body["details"] == "working_hours"
     assert body["message"].startswith("working_hours must be a list of")
     assert '"start": "HH:MM"' in body["hint"]
+
+
+def test_rolled_back_writes_left_nothing(
+    conn: psycopg.Connection[Any], tables_before_the_module: dict[str, str]
+) -> None:
+    """Last in the module: after all its writes (every one asked for tx=rollback), every public
+    table is as the module found it, and the world as it was made."""
+    after = _fingerprint(conn)
+    changed = sorted(
+        t
+        for t in tables_before_the_module.keys() | after.keys()
+        if tables_before_the_module.get(t) != after.get(t)
+    )
+    assert changed == []
+    mentors = [wid("mentor_a"), wid("mentor_b"), wid("mentor_x"), wid("mentor_new")]
+    people = [wid(label) for label in ("student_a", "student_b", "mentor_a", "mentor_b")]
+    assert conn.execute(
+        "select count(*) from public.mentorship_products where mentor_id = any(%s)", (mentors,)
+    ).fetchone() == (4,)
+    assert conn.execute(
+        "select count(*) from public.notifications where recipient_id = any(%s)", (people,)
+    ).fetchone() == (4,)
+    assert conn.execute(
+        "select count(*) from public.promotion_codes where code in ('SPRING25', 'WELCOME10', 'MIRA20')"
+    ).fetchone() == (2,)
+    assert conn.execute(
+        "select display_name from public.profiles where id = %s", (wid("student_a"),)
+    ).fetchone() == ("Sam Student",)
+    assert conn.execute("select seat_hold_minutes from public.platform_settings").fetchone() == (
+        30,
+    )
