@@ -36,13 +36,14 @@ from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
 
-# What a message may carry of a caller's text (private.printable / private.quoted).
-CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# What a message may carry of a caller's text (private.printable / private.quoted). A lone
+# surrogate (JSON's "\ud800") is no character UTF-8 can carry: replaced as a control character.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 QUOTE_LIMIT = 60
 
 
 def printable(text: str, max_length: int = 500) -> str:
-    """text with control characters replaced by spaces, cut to max_length characters (… marks a
+    """text with control characters (and lone surrogates) replaced by spaces, cut to max_length characters (… marks a
     cut)."""
     text = CONTROL_CHARACTERS.sub(" ", text)
     return text if len(text) <= max_length else text[: max_length - 1] + "…"

@@ -190,6 +190,20 @@ def test_what_is_wrong_is_named_with_the_form_it_takes(
     assert (answer["code"], answer["details"], answer["message"]) == ("SV422", details, message)
 
 
+def test_a_lone_surrogate_is_quoted_as_a_space(service: TestClient) -> None:
+    """JSON may escape half a UTF-16 pair ("\\ud800"); UTF-8 cannot carry it back (found by the
+    fuzz: it was a 500)."""
+    raw = b'{"product_id": "' + EXAMPLE_UUID.encode() + b'", "promo_code": "\\ud800 lone"}'
+    response = service.post(
+        "/checkout/stripe", content=raw, headers={**AUTH, "Content-Type": "application/json"}
+    )
+    answer = refusal(response, 422)
+    assert answer["message"] == (
+        "promo_code: expected a promotion code (text of at most 64 characters without control"
+        ' characters, such as "SPRING10") or null: got a string of 6 characters ("  lone")'
+    )
+
+
 @pytest.mark.parametrize(
     ("raw", "got"),
     [
