@@ -1,11 +1,14 @@
 """Schema lint on the live catalog: the rules of STYLE.md and BRIEF.md §4 that a reviewer would
-otherwise check by eye. Each lint returns its violations; each is also shown to catch a bad
-object made on purpose (in a transaction that is rolled back)."""
+otherwise check by eye. Each lint returns its violations; each branch of each is also shown to
+report exactly the bad object made on purpose for it (in a transaction that is rolled back). The
+anon allow-list is linted too: an entry whose function is gone, or anon can no longer execute,
+fails."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 import psycopg
 import pytest
@@ -210,6 +213,22 @@ def missing_comments(conn: psycopg.Connection) -> list[str]:
     return sorted(tables + columns + [f"function {f}" for f in functions])
 
 
+def stale_anon_allow_list(conn: psycopg.Connection) -> list[str]:
+    """Every ANON_CALLABLE entry names a function that exists and anon may execute."""
+    return _strings(
+        conn,
+        """
+        select format('%%s: %%s', entry, case when p.oid is null then 'no such function'
+                                             else 'anon cannot execute it' end)
+        from unnest(%s::text[]) entry
+        left join (pg_proc p join pg_namespace n on n.oid = p.pronamespace)
+          on format('%%I.%%I(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) = entry
+        where p.oid is null or not has_function_privilege('anon', p.oid, 'execute')
+        order by 1""",
+        (sorted(ANON_CALLABLE),),
+    )
+
+
 LINTS: dict[str, Lint] = {
     "rls enabled on every exposed table": tables_without_rls,
     "no `for all` policies": for_all_policies,
@@ -219,6 +238,7 @@ LINTS: dict[str, Lint] = {
     "every policy column indexed": unindexed_policy_columns,
     "views are security_invoker": views_not_security_invoker,
     "anon executes only the allow-listed functions": anon_executable_functions,
+    "the anon allow-list names only functions anon executes": stale_anon_allow_list,
     "no function executable by public": public_executable_functions,
     "every table, column and function commented": missing_comments,
 }
@@ -236,70 +256,282 @@ def test_schema_passes(lint_conn: psycopg.Connection, name: str) -> None:
     assert LINTS[name](lint_conn) == []
 
 
-# Each lint catches what it is for -------------------------------------------------------------
-BAD = {
-    "rls enabled on every exposed table": (
+# Each lint catches what it is for: one bad object per branch of its rule ------------------------
+class Bad(NamedTuple):
+    lint: str
+    case: str  # the branch of the rule, for the test's id
+    ddl: str  # run in a transaction that is rolled back
+    reported: list[str]  # exactly what the lint reports beyond what it reported before
+    # A query true once the ddl ran, where the branch could be missed without a word.
+    holds: str = "select true"
+
+
+COMMENTED = "comment on column private.lint_probe.id is 'probe'"
+BAD = [
+    # rls enabled on every exposed table
+    Bad(
+        "rls enabled on every exposed table",
+        "table",
         "create table public.lint_probe (id int primary key)",
-        "public.lint_probe",
+        ["public.lint_probe"],
     ),
-    "no `for all` policies": (
+    Bad(
+        "rls enabled on every exposed table",
+        "partitioned table",
+        "create table public.lint_probe (id int) partition by range (id)",
+        ["public.lint_probe"],
+    ),
+    # no `for all` policies
+    Bad(
+        "no `for all` policies",
+        "exposed schema",
         "create table public.lint_probe (id int primary key); alter table public.lint_probe enable row level"
         ' security; create policy "anyone does anything" on public.lint_probe for all to authenticated'
         " using (true)",
-        "anyone does anything",
+        ["public.lint_probe: anyone does anything"],
     ),
-    "security definers set search_path = '' and live outside exposed schemas": (
+    Bad(
+        "no `for all` policies",
+        "private schema",
+        "create table private.lint_probe (id int primary key); alter table private.lint_probe enable row level"
+        ' security; create policy "anyone does anything" on private.lint_probe for all to authenticated'
+        " using (true)",
+        ["private.lint_probe: anyone does anything"],
+    ),
+    # security definers
+    Bad(
+        "security definers set search_path = '' and live outside exposed schemas",
+        "no search_path",
         "create function private.lint_definer() returns int language sql security definer as 'select 1'",
-        "private.lint_definer()",
+        ["private.lint_definer()"],
     ),
-    "policies read (select auth.uid()), not a bare call": (
+    Bad(
+        "security definers set search_path = '' and live outside exposed schemas",
+        "a search_path other than ''",
+        "create function private.lint_definer() returns int language sql security definer"
+        " set search_path = public as 'select 1'",
+        ["private.lint_definer()"],
+    ),
+    Bad(
+        "security definers set search_path = '' and live outside exposed schemas",
+        "in an exposed schema",
+        "create function public.lint_definer() returns int language sql security definer"
+        " set search_path = '' as 'select 1'",
+        ["public.lint_definer()"],
+    ),
+    # policies read (select f()), not a bare call
+    Bad(
+        "policies read (select auth.uid()), not a bare call",
+        "using",
         "create table public.lint_probe (id uuid primary key); alter table public.lint_probe enable row level"
         ' security; create policy "own rows" on public.lint_probe for select to authenticated'
         " using (id = auth.uid())",
-        "bare auth.uid()",
+        ["public.lint_probe 'own rows': bare auth.uid()"],
     ),
-    "every foreign key indexed": (
+    Bad(
+        "policies read (select auth.uid()), not a bare call",
+        "with check",
+        "create table public.lint_probe (id uuid primary key); alter table public.lint_probe enable row level"
+        ' security; create policy "own rows" on public.lint_probe for insert to authenticated'
+        " with check (id = auth.uid())",
+        ["public.lint_probe 'own rows': bare auth.uid()"],
+    ),
+    Bad(
+        "policies read (select auth.uid()), not a bare call",
+        "a correlated sub-select (once per row again)",
+        "create table public.lint_probe (id uuid primary key); alter table public.lint_probe enable row level"
+        ' security; create policy "own rows" on public.lint_probe for select to authenticated'
+        " using ((select auth.uid() = id))",
+        ["public.lint_probe 'own rows': bare auth.uid()"],
+    ),
+    Bad(
+        "policies read (select auth.uid()), not a bare call",
+        "one of our own helpers",
+        "create table private.lint_probe (id uuid primary key); alter table private.lint_probe enable row level"
+        ' security; create policy "admins" on private.lint_probe for select to authenticated'
+        " using (private.is_admin())",
+        ["private.lint_probe 'admins': bare private.is_admin()"],
+    ),
+    # every foreign key indexed
+    Bad(
+        "every foreign key indexed",
+        "no index",
         "create table public.lint_probe (id int primary key,"
         " mentor_id uuid references public.mentors (id) on delete cascade)",
-        "lint_probe_mentor_id_fkey",
+        ["public.lint_probe.lint_probe_mentor_id_fkey"],
     ),
-    "every policy column indexed": (
+    Bad(
+        "every foreign key indexed",
+        "an index the key does not lead",
+        "create table public.lint_probe (id int primary key,"
+        " mentor_id uuid references public.mentors (id) on delete cascade);"
+        " create index on public.lint_probe (id, mentor_id)",
+        ["public.lint_probe.lint_probe_mentor_id_fkey"],
+    ),
+    Bad(
+        "every foreign key indexed",
+        "an index on part of a composite key",
+        "create table public.lint_parent (a int, b int, primary key (a, b));"
+        " create table public.lint_probe (id int primary key, a int, b int,"
+        " foreign key (a, b) references public.lint_parent (a, b));"
+        " create index on public.lint_probe (a)",
+        ["public.lint_probe.lint_probe_a_b_fkey"],
+    ),
+    # every policy column indexed
+    Bad(
+        "every policy column indexed",
+        "using",
         "create table public.lint_probe (id int primary key, owner_id uuid); alter table public.lint_probe"
         ' enable row level security; create policy "owners read" on public.lint_probe for select'
         " to authenticated using (owner_id = (select auth.uid()))",
-        "public.lint_probe.owner_id",
+        ["public.lint_probe.owner_id (policy 'owners read')"],
     ),
-    "views are security_invoker": (
+    Bad(
+        "every policy column indexed",
+        "with check",
+        "create table public.lint_probe (id int primary key, owner_id uuid); alter table public.lint_probe"
+        ' enable row level security; create policy "owners add" on public.lint_probe for insert'
+        " to authenticated with check (owner_id = (select auth.uid()))",
+        ["public.lint_probe.owner_id (policy 'owners add')"],
+    ),
+    Bad(
+        "every policy column indexed",
+        "an index the column does not lead",
+        "create table public.lint_probe (id int primary key, owner_id uuid); alter table public.lint_probe"
+        ' enable row level security; create policy "owners read" on public.lint_probe for select'
+        " to authenticated using (owner_id = (select auth.uid()));"
+        " create index on public.lint_probe (id, owner_id)",
+        ["public.lint_probe.owner_id (policy 'owners read')"],
+    ),
+    # views are security_invoker
+    Bad(
+        "views are security_invoker",
+        "a view without the option",
         "create view public.lint_view as select 1 as x",
-        "public.lint_view",
+        ["public.lint_view"],
     ),
-    "anon executes only the allow-listed functions": (
+    Bad(
+        "views are security_invoker",
+        "a view with security_invoker = false",
+        "create view public.lint_view with (security_invoker = false) as select 1 as x",
+        ["public.lint_view"],
+    ),
+    Bad(
+        "views are security_invoker",
+        "a materialized view (never security_invoker)",
+        "create materialized view public.lint_view as select 1 as x",
+        ["public.lint_view"],
+    ),
+    # anon executes only the allow-listed functions
+    Bad(
+        "anon executes only the allow-listed functions",
+        "granted by the public schema's default privileges",
         "create function public.lint_fn() returns int language sql as 'select 1'",
-        "public.lint_fn()",
+        ["public.lint_fn()"],
     ),
-    "no function executable by public": (
+    Bad(
+        "anon executes only the allow-listed functions",
+        "granted to anon",
+        "create function private.lint_fn() returns int language sql as 'select 1';"
+        " grant execute on function private.lint_fn() to anon",
+        ["private.lint_fn()"],
+    ),
+    Bad(
+        "anon executes only the allow-listed functions",
+        "granted to public",
         "create function private.lint_fn() returns int language sql as 'select 1';"
         " grant execute on function private.lint_fn() to public",
-        "private.lint_fn()",
+        ["private.lint_fn()"],
     ),
-    "every table, column and function commented": (
-        "create table private.lint_probe (id int primary key)",
-        "table private.lint_probe",
+    # the anon allow-list names only functions anon executes
+    Bad(
+        "the anon allow-list names only functions anon executes",
+        "an entry whose function is gone",
+        "alter function private.quoted(text) rename to lint_quoted",
+        ["private.quoted(value text): no such function"],
     ),
-}
+    Bad(
+        "the anon allow-list names only functions anon executes",
+        "an entry anon can no longer execute",
+        "revoke execute on function private.quoted(text) from anon, public",
+        ["private.quoted(value text): anon cannot execute it"],
+    ),
+    # no function executable by public
+    Bad(
+        "no function executable by public",
+        "granted to public",
+        "create function private.lint_fn() returns int language sql as 'select 1';"
+        " grant execute on function private.lint_fn() to public",
+        ["private.lint_fn()"],
+    ),
+    Bad(
+        "no function executable by public",
+        "a null ACL (Postgres's default: public executes)",
+        # Without the project's default privileges (which revoke execute from public), a new
+        # function keeps a null ACL, as one made by another role would.
+        "alter default privileges for role postgres grant execute on functions to public;"
+        " create function private.lint_fn() returns int language sql as 'select 1'",
+        ["private.lint_fn()"],
+        "select proacl is null from pg_proc where oid = 'private.lint_fn()'::regprocedure",
+    ),
+    # every table, column and function commented
+    Bad(
+        "every table, column and function commented",
+        "table",
+        f"create table private.lint_probe (id int primary key); {COMMENTED}",
+        ["table private.lint_probe"],
+    ),
+    Bad(
+        "every table, column and function commented",
+        "partitioned table",
+        f"create table private.lint_probe (id int) partition by range (id); {COMMENTED}",
+        ["table private.lint_probe"],
+    ),
+    Bad(
+        "every table, column and function commented",
+        "view",
+        f"create view private.lint_probe as select 1 as id; {COMMENTED}",
+        ["table private.lint_probe"],
+    ),
+    Bad(
+        "every table, column and function commented",
+        "materialized view",
+        f"create materialized view private.lint_probe as select 1 as id; {COMMENTED}",
+        ["table private.lint_probe"],
+    ),
+    Bad(
+        "every table, column and function commented",
+        "column",
+        f"create table private.lint_probe (id int primary key, note text); {COMMENTED};"
+        " comment on table private.lint_probe is 'probe'",
+        ["column private.lint_probe.note"],
+    ),
+    Bad(
+        "every table, column and function commented",
+        "function",
+        "create function private.lint_fn() returns int language sql as 'select 1'",
+        ["function private.lint_fn()"],
+    ),
+]
 
 
-def test_every_lint_has_a_bad_example() -> None:
-    assert set(BAD) == set(LINTS)
+def test_every_branch_of_every_lint_has_a_bad_example() -> None:
+    assert {b.lint for b in BAD} == set(LINTS)
+    cases = [(b.lint, b.case) for b in BAD]
+    assert len(cases) == len(set(cases))
 
 
-@pytest.mark.parametrize("name", list(LINTS))
-def test_lint_catches_a_bad_object(lint_conn: psycopg.Connection, name: str) -> None:
-    ddl, expected = BAD[name]
+@pytest.mark.parametrize("bad", BAD, ids=[f"{b.lint}: {b.case}" for b in BAD])
+def test_lint_reports_exactly_the_bad_object(lint_conn: psycopg.Connection, bad: Bad) -> None:
+    lint = LINTS[bad.lint]
     with lint_conn.transaction(force_rollback=True):
-        lint_conn.execute(ddl)
-        violations = LINTS[name](lint_conn)
-    assert any(expected in v for v in violations), violations
+        # What the schema already violates is test_schema_passes's to report, not this test's.
+        before = lint(lint_conn)
+        lint_conn.execute(bad.ddl)
+        assert lint_conn.execute(bad.holds).fetchone() == (True,), bad.holds
+        after = lint(lint_conn)
+    assert [v for v in after if v not in before] == bad.reported, after
+    assert set(before) <= set(after)
 
 
 def test_top_level_columns_ignore_sub_selects() -> None:
