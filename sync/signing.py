@@ -153,6 +153,9 @@ def stripe_charge(
 
 
 def paypal_transmission_time(at: dt.datetime | None = None) -> str:
+    """PAYPAL-TRANSMISSION-TIME as PayPal sends it: UTC, whole seconds. The fraction is dropped,
+    so a time made as now + N s reads up to 1 s less than N ahead (and more than N ago); a test
+    near the tolerance leaves a margin."""
     moment = at or dt.datetime.now(dt.UTC)
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
