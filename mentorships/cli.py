@@ -123,15 +123,29 @@ def status(settings: Settings) -> None:
 
 @cli.group(name="db")
 def db_group() -> None:
-    """Apply, reset and bundle the project's SQL."""
+    """Apply, reset and bundle the project's SQL; check the landed migrations."""
+
+
+ACCEPT_EDITED = click.option(
+    "--accept-edited",
+    "accept_edited",
+    metavar="FILE",
+    multiple=True,
+    help="Accept the edit of this landed migration deliberately (a comment that changes nothing "
+    "in the database); repeatable.",
+)
 
 
 @db_group.command(name="apply")
+@ACCEPT_EDITED
 @click.pass_obj
-def db_apply(settings: Settings) -> None:
-    """Apply new migrations in order, then sql/rules/, then sql/rls/ (re-runnable)."""
+def db_apply(settings: Settings, accept_edited: tuple[str, ...]) -> None:
+    """Apply new migrations in order, then sql/rules/, then sql/rls/ (re-runnable).
+
+    Refuses, naming the file, when a migration this database applied was edited or removed
+    since (its sha256 is recorded in supabase_migrations.mentorships_checksums)."""
     t = _step("applying migrations, rules and policies")
-    new = db.apply(settings)
+    new = db.apply(settings, accept_edited=accept_edited)
     _done(t, note=f"{len(new)} new migration(s)")
 
 
@@ -150,18 +164,73 @@ def db_reset(settings: Settings) -> None:
 @click.option(
     "--out-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=db.MIGRATIONS_DIR,
-    show_default=True,
-    help="Where to write the migration.",
+    default=None,
+    help="Where to write the migration [default: supabase/migrations].",
 )
-def db_bundle(out_dir: Path) -> None:
-    """Write sql/rules + sql/rls as one timestamped migration, for `supabase db push`."""
-    out = db.bundle(out_dir)
-    try:
-        shown: Path = out.relative_to(PROJECT_DIR)
-    except ValueError:
-        shown = out
-    click.echo(f"wrote {shown}\nnext: supabase db push")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; fail, naming the files, when sql/rules + sql/rls differ from the newest "
+    "bundle in supabase/migrations (CI runs this).",
+)
+def db_bundle(out_dir: Path | None, check: bool) -> None:
+    """Write sql/rules + sql/rls as one timestamped migration, for `supabase db push`.
+
+    Run it as the last step before committing a change of sql/rules or sql/rls: without a new
+    bundle, `supabase db push` deploys nothing of it. In supabase/migrations it also appends the
+    new files to supabase/migrations.sha256, and writes nothing when the newest bundle is up to
+    date."""
+    src = db.PROJECT
+    if check:
+        newest = db.check_bundle(src)
+        click.echo(f"{src.shown(newest.path)} is up to date with sql/rules + sql/rls")
+        return
+    if out_dir is None or out_dir.resolve() == src.migrations_dir.resolve():
+        if db.bundle_difference(src) is None:
+            current = db.newest_bundle(src.migrations_dir)
+            assert current is not None
+            click.echo(f"{src.shown(current.path)} is up to date; nothing written")
+            return
+        db.write_manifest(src)  # refuses on an edited landed migration before writing anything
+        out = db.bundle(src=src)
+        db.write_manifest(src)
+        click.echo(f"wrote {src.shown(out)} (and its line in {src.shown(src.manifest)})")
+    else:
+        out = db.bundle(out_dir, src=src)
+        click.echo(f"wrote {src.shown(out)}")
+    click.echo("next: commit it; then `supabase db push` deploys it")
+
+
+@db_group.command(name="checksums")
+@click.option(
+    "--check",
+    "mode",
+    flag_value="check",
+    default=True,
+    help="Fail, naming the file, when a landed migration changed or went missing, or a new one is "
+    "not listed (the default; CI runs this).",
+)
+@click.option(
+    "--write",
+    "mode",
+    flag_value="write",
+    help="Append the migrations not listed yet (lines already there never change).",
+)
+@ACCEPT_EDITED
+def db_checksums(mode: str, accept_edited: tuple[str, ...]) -> None:
+    """Check or extend supabase/migrations.sha256, the sha256 of every landed migration
+    (`sha256sum -c` reads it too, from supabase/migrations)."""
+    src = db.PROJECT
+    if mode == "write":
+        changed = db.write_manifest(src, accept_edited=accept_edited)
+        for name in changed:
+            click.echo(f"  {name}")
+        click.echo(f"{src.shown(src.manifest)}: {len(changed)} line(s) added or accepted")
+        return
+    if accept_edited:
+        raise click.UsageError("--accept-edited goes with --write")
+    n = db.check_manifest(src)
+    click.echo(f"{src.shown(src.manifest)}: all {n} landed migrations unchanged")
 
 
 @cli.command()

@@ -1,28 +1,76 @@
-"""Applying the SQL: migrations in order (recorded as the Supabase CLI records them), then the
-desired-state files in sql/rules/ and sql/rls/; resetting; bundling for `supabase db push`."""
+"""Applying the SQL: migrations in order (recorded as the Supabase CLI records them, with a
+checksum of our own so that a landed migration cannot change unnoticed), then the desired-state
+files in sql/rules/ and sql/rls/; resetting; bundling for `supabase db push`.
+
+Three guards keep the migrations honest:
+- `apply` refuses, naming the file, when a migration the database applied was edited or removed
+  since (its sha256 is recorded in supabase_migrations.mentorships_checksums), as Flyway's
+  validate does.
+- supabase/migrations.sha256 (sha256sum's format) lists every landed migration; `check_manifest`
+  fails on a clean checkout when one changed or went missing. It only ever grows.
+- `check_bundle` fails when sql/rules/ + sql/rls/ differ from the newest bundle, which is all
+  `supabase db push` deploys of them."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import psycopg
 
 from mentorships.errors import StackError
 from mentorships.settings import PROJECT_DIR, Settings
 
-MIGRATIONS_DIR = PROJECT_DIR / "supabase" / "migrations"
-RULES_DIR = PROJECT_DIR / "sql" / "rules"
-RLS_DIR = PROJECT_DIR / "sql" / "rls"
+
+@dataclass(frozen=True)
+class Sources:
+    """Where a project's SQL lives (the project's own, or a copy a test builds)."""
+
+    root: Path
+
+    @property
+    def migrations_dir(self) -> Path:
+        return self.root / "supabase" / "migrations"
+
+    @property
+    def manifest(self) -> Path:
+        """One line per landed migration, `<sha256>  <file name>` (`sha256sum -c` reads it from
+        supabase/migrations/)."""
+        return self.root / "supabase" / "migrations.sha256"
+
+    @property
+    def rules_dir(self) -> Path:
+        return self.root / "sql" / "rules"
+
+    @property
+    def rls_dir(self) -> Path:
+        return self.root / "sql" / "rls"
+
+    def shown(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+
+PROJECT = Sources(PROJECT_DIR)
+MIGRATIONS_DIR = PROJECT.migrations_dir
+RULES_DIR = PROJECT.rules_dir
+RLS_DIR = PROJECT.rls_dir
 LOCAL_SHIM = PROJECT_DIR / "sql" / "local" / "auth_shim.sql"
 # pgTAP helpers (tests.*), installed on test databases only.
 TEST_HELPERS_DIR = PROJECT_DIR / "tests" / "sql" / "helpers"
 MIGRATION_NAME = re.compile(r"^(?P<version>\d{14})_(?P<name>[a-z0-9_]+)\.sql$")
+BUNDLE_NAME = "rules_and_policies"
+SECTION = "-- >>> "
 
 MIGRATIONS_TABLE = """
 create schema if not exists supabase_migrations;
@@ -31,7 +79,35 @@ create table if not exists supabase_migrations.schema_migrations (
   statements text[],
   name text
 );
+create table if not exists supabase_migrations.mentorships_checksums (
+  version text primary key,
+  name text not null,
+  sha256 text not null,
+  recorded_at timestamptz not null default now(),
+  recorded_how text not null check (recorded_how in ('applied', 'backfilled', 'accepted'))
+);
+comment on table supabase_migrations.mentorships_checksums is
+  'The sha256 of each migration file when `mentorships db apply` applied it (backfilled: applied '
+  'before checksums were kept; accepted: an edit accepted with --accept-edited). apply refuses '
+  'to run when a recorded file changed or is gone.';
 """
+
+
+class Migration(NamedTuple):
+    version: str
+    name: str
+    path: Path
+
+    @property
+    def is_bundle(self) -> bool:
+        return self.name == BUNDLE_NAME
+
+    def sha256(self) -> str:
+        return sha256_of(self.path)
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @contextmanager
@@ -93,21 +169,28 @@ def psql(
     return proc.stdout
 
 
-def migrations() -> list[tuple[str, str, Path]]:
+def migrations(directory: Path | None = None) -> list[Migration]:
+    """The migration files of a directory (default supabase/migrations/), in the order they
+    apply."""
+    directory = MIGRATIONS_DIR if directory is None else directory
     found = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+    for path in sorted(directory.glob("*.sql")):
         m = MIGRATION_NAME.match(path.name)
         if not m:
             raise StackError(
                 f"supabase/migrations/{path.name}: a migration is named YYYYMMDDHHMMSS_short_name.sql "
                 "(lowercase letters, digits, underscores)"
             )
-        found.append((m["version"], m["name"], path))
+        found.append(Migration(m["version"], m["name"], path))
     return found
 
 
-def desired_state_files() -> list[Path]:
-    return sorted(RULES_DIR.glob("*.sql")) + sorted(RLS_DIR.glob("*.sql"))
+def desired_state_files(src: Sources = PROJECT) -> list[Path]:
+    """sql/rls/_*.sql first (_reset.sql drops every policy, so that nothing still depends on a
+    function sql/rules/ replaces or drops), then sql/rules/, then the other sql/rls/ files."""
+    rls = sorted(src.rls_dir.glob("*.sql"))
+    first = [p for p in rls if p.name.startswith("_")]
+    return first + sorted(src.rules_dir.glob("*.sql")) + [p for p in rls if p not in first]
 
 
 def apply_shim(settings: Settings) -> None:
@@ -120,29 +203,136 @@ def apply_shim(settings: Settings) -> None:
     )
 
 
-def apply(settings: Settings, *, local: bool = True, log: bool = True) -> list[str]:
-    """Apply what is not applied yet. Returns the versions of newly applied migrations."""
+EDITED_HELP = (
+    "A landed migration is never edited: restore it (`git checkout -- <file>`) and put the "
+    "change in a new migration. If it never landed (your own, not committed yet), "
+    "`mentorships db reset` applies it afresh. To accept an edit that changes nothing in the "
+    "database (a comment), run `mentorships db apply --accept-edited <file>`."
+)
+GONE_HELP = (
+    "A landed migration stays: restore it from git. If it came from another branch, "
+    "`mentorships db reset` applies this branch's migrations afresh."
+)
+DEPENDENCY_HELP = (
+    "\nSomething still depends on what this migration drops (DETAIL above names it), and it will "
+    "on the hosted database too when `supabase db push` runs this migration after the bundles "
+    'before it. Drop it in this migration first (e.g. `drop policy if exists "..." on '
+    "public....;`); the bundle that follows re-creates the policies from sql/rls/."
+)
+
+
+def _accepted_names(accept_edited: Iterable[str | Path]) -> set[str]:
+    return {Path(f).name for f in accept_edited}
+
+
+def verify_applied(
+    conn: psycopg.Connection,
+    src: Sources = PROJECT,
+    *,
+    accept_edited: Iterable[str | Path] = (),
+) -> None:
+    """Refuse (StackError naming every file) when a migration the database applied was edited or
+    removed since; record the checksum of one applied before checksums were kept (as it is now),
+    and of an edit accepted by name."""
+    files = {m.version: m for m in migrations(src.migrations_dir)}
+    applied = conn.execute(
+        "select version, coalesce(name, '') from supabase_migrations.schema_migrations "
+        "order by version"
+    ).fetchall()
+    recorded: dict[str, str] = dict(
+        conn.execute(
+            "select version, sha256 from supabase_migrations.mentorships_checksums"
+        ).fetchall()
+    )
+    accepted = _accepted_names(accept_edited)
+    edited, gone, backfill, accept = [], [], [], []
+    for version, name in applied:
+        m = files.get(version)
+        if m is None:
+            gone.append(src.shown(src.migrations_dir / f"{version}_{name}.sql"))
+            continue
+        now = m.sha256()
+        if version not in recorded:
+            backfill.append((m, now))
+        elif recorded[version] != now:
+            if m.path.name in accepted:
+                accept.append((m, now))
+                accepted.discard(m.path.name)
+            else:
+                edited.append(
+                    f"{src.shown(m.path)} was edited after this database applied it "
+                    f"(sha256 recorded {recorded[version][:12]}..., now {now[:12]}...)"
+                )
+    if accepted:
+        raise StackError(
+            f"--accept-edited {', '.join(sorted(accepted))}: not an applied migration whose text "
+            "changed; nothing to accept (name the file as supabase/migrations/<version>_<name>.sql)"
+        )
+    problems = []
+    if edited:
+        problems.append("\n".join(edited) + "\n" + EDITED_HELP)
+    if gone:
+        problems.append(
+            "\n".join(f"{f} was applied to this database but the file is gone" for f in gone)
+            + "\n"
+            + GONE_HELP
+        )
+    if problems:
+        raise StackError("refusing to apply:\n" + "\n".join(problems))
+    with conn.transaction():
+        for how, rows in (("backfilled", backfill), ("accepted", accept)):
+            for m, digest in rows:
+                conn.execute(
+                    "insert into supabase_migrations.mentorships_checksums "
+                    "(version, name, sha256, recorded_how) values (%s, %s, %s, %s) "
+                    "on conflict (version) do update set sha256 = excluded.sha256, "
+                    "recorded_at = now(), recorded_how = excluded.recorded_how",
+                    (m.version, m.name, digest, how),
+                )
+
+
+def apply(
+    settings: Settings,
+    *,
+    local: bool = True,
+    src: Sources = PROJECT,
+    accept_edited: Iterable[str | Path] = (),
+) -> list[str]:
+    """Apply what is not applied yet, every file of supabase/migrations/ in order (bundles too,
+    as `supabase db push` does), then the working tree's sql/rules/ + sql/rls/. Refuses before
+    applying anything when an applied migration was edited or removed. Returns the versions of
+    newly applied migrations."""
     with connect(settings):
         pass  # fails with "is the stack up?" rather than psql's bare connection error
     if local:
         apply_shim(settings)
     psql(settings, "-c", MIGRATIONS_TABLE, what="migration history table")
     with connect(settings) as conn:
+        verify_applied(conn, src, accept_edited=accept_edited)
         applied = {
             r[0] for r in conn.execute("select version from supabase_migrations.schema_migrations")
         }
     new = []
-    for version, name, path in migrations():
-        if version in applied:
+    for m in migrations(src.migrations_dir):
+        if m.version in applied:
             continue
+        # version, name and digest match MIGRATION_NAME and [0-9a-f]: safe literals
         record = (
             f"insert into supabase_migrations.schema_migrations (version, name) "
-            f"values ('{version}', '{name}')"
-        )  # both match MIGRATION_NAME: safe literals
-        psql(settings, "-f", str(path), "-c", record, what=f"migration {path.name}")
-        new.append(version)
+            f"values ('{m.version}', '{m.name}');\n"
+            f"insert into supabase_migrations.mentorships_checksums "
+            f"(version, name, sha256, recorded_how) "
+            f"values ('{m.version}', '{m.name}', '{m.sha256()}', 'applied')"
+        )
+        try:
+            psql(settings, "-f", str(m.path), "-c", record, what=f"migration {m.path.name}")
+        except StackError as e:
+            if "other objects depend on it" in str(e) and not m.is_bundle:
+                raise StackError(str(e) + DEPENDENCY_HELP) from e
+            raise
+        new.append(m.version)
     args: list[str] = ["-c", "set local check_function_bodies = off"]
-    for path in desired_state_files():
+    for path in desired_state_files(src):
         args += ["-f", str(path)]
     args += ["-c", "notify pgrst, 'reload schema'"]
     psql(settings, *args, what="sql/rules + sql/rls")
@@ -188,21 +378,209 @@ def reset(settings: Settings) -> None:
     psql(settings, "-c", RESET_SQL, what="database reset")
 
 
-def bundle(out_dir: Path = MIGRATIONS_DIR, now: dt.datetime | None = None) -> Path:
-    """Write sql/rules + sql/rls as one new migration for `supabase db push`."""
-    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%d%H%M%S")
-    out = out_dir / f"{stamp}_rules_and_policies.sql"
-    if out.exists():
-        raise StackError(f"{out} exists already; wait a second and run it again")
-    parts = [
-        "-- Bundled by `mentorships db bundle` from sql/rules/ and sql/rls/. Do not edit:",
-        "-- change the source files and bundle again.",
-        "set check_function_bodies = off;",
-        "",
-    ]
-    for path in desired_state_files():
-        parts += [f"-- >>> {path.relative_to(PROJECT_DIR)}", path.read_text().rstrip(), ""]
-    parts += ["notify pgrst, 'reload schema';", ""]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(parts))
+# --- bundles ----------------------------------------------------------------------------------
+
+BUNDLE_HEADER = [
+    "-- Bundled by `mentorships db bundle` from sql/rules/ and sql/rls/. Do not edit:",
+    "-- change the source files and bundle again. The whole desired state: it drops every policy",
+    "-- first (sql/rls/_reset.sql), so it supersedes the bundles before it.",
+    "set check_function_bodies = off;",
+    "",
+]
+BUNDLE_FOOTER = ["notify pgrst, 'reload schema';", ""]
+
+
+def bundle_text(src: Sources = PROJECT) -> str:
+    """What `bundle` writes: sql/rls/_reset.sql, sql/rules/, the other sql/rls/ files."""
+    parts = list(BUNDLE_HEADER)
+    for path in desired_state_files(src):
+        parts += [f"{SECTION}{src.shown(path)}", path.read_text().rstrip(), ""]
+    parts += BUNDLE_FOOTER
+    return "\n".join(parts)
+
+
+def newest_bundle(directory: Path) -> Migration | None:
+    bundles = [m for m in migrations(directory) if m.is_bundle]
+    return bundles[-1] if bundles else None
+
+
+def _sections(text: str) -> dict[str, str]:
+    """A bundle's text by source file (for naming what differs; the check compares whole texts)."""
+    out: dict[str, str] = {}
+    current: str | None = None
+    for line in text.splitlines():
+        if line.startswith(SECTION):
+            current = line.removeprefix(SECTION)
+            out[current] = ""
+        elif current is not None:
+            out[current] += line + "\n"
     return out
+
+
+def bundle_difference(src: Sources = PROJECT) -> str | None:
+    """None when the newest bundle in supabase/migrations/ is sql/rules/ + sql/rls/ as
+    `bundle` would write them now; otherwise what differs and what to do."""
+    newest = newest_bundle(src.migrations_dir)
+    todo = (
+        "Run `mentorships db bundle` (the last step before committing a change of sql/rules/ "
+        "or sql/rls/): `supabase db push` deploys nothing of them without a new bundle."
+    )
+    if newest is None:
+        return f"no bundle in {src.shown(src.migrations_dir)}/ yet (*_{BUNDLE_NAME}.sql). {todo}"
+    want = bundle_text(src)
+    have = newest.path.read_text()
+    if want == have:
+        return None
+    want_s, have_s = _sections(want), _sections(have)
+    lines = [
+        f"  changed: {f}"
+        for f in want_s
+        if f in have_s and want_s[f].rstrip() != have_s[f].rstrip()
+    ]
+    lines += [f"  new: {f}" for f in want_s if f not in have_s]
+    lines += [f"  removed: {f}" for f in have_s if f not in want_s]
+    if not lines:
+        lines = ["  the order of the files or the bundle's header differs"]
+    return (
+        f"sql/rules/ + sql/rls/ differ from the newest bundle, {src.shown(newest.path)}:\n"
+        + "\n".join(lines)
+        + f"\n{todo}"
+    )
+
+
+def check_bundle(src: Sources = PROJECT) -> Migration:
+    """The newest bundle, when it is up to date; StackError naming the difference otherwise."""
+    problem = bundle_difference(src)
+    if problem is not None:
+        raise StackError(problem)
+    newest = newest_bundle(src.migrations_dir)
+    assert newest is not None
+    return newest
+
+
+def bundle(
+    out_dir: Path | None = None, *, src: Sources = PROJECT, now: dt.datetime | None = None
+) -> Path:
+    """Write sql/rules + sql/rls as one new migration for `supabase db push`, stamped after every
+    migration already in out_dir (default supabase/migrations/)."""
+    out_dir = src.migrations_dir if out_dir is None else out_dir
+    stamp = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None, microsecond=0)
+    existing = migrations(out_dir) if out_dir.is_dir() else []
+    if existing:
+        after = dt.datetime.strptime(existing[-1].version, "%Y%m%d%H%M%S") + dt.timedelta(seconds=1)
+        stamp = max(stamp, after)
+    out = out_dir / f"{stamp:%Y%m%d%H%M%S}_{BUNDLE_NAME}.sql"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out.write_text(bundle_text(src))
+    return out
+
+
+# --- the manifest of landed migrations (supabase/migrations.sha256) ----------------------------
+
+MANIFEST_LINE = re.compile(r"^(?P<sha256>[0-9a-f]{64})  (?P<file>\S+)$")
+
+
+def read_manifest(src: Sources = PROJECT) -> dict[str, str]:
+    """File name -> sha256, as listed (an absent manifest lists nothing)."""
+    if not src.manifest.exists():
+        return {}
+    listed: dict[str, str] = {}
+    for n, line in enumerate(src.manifest.read_text().splitlines(), 1):
+        m = MANIFEST_LINE.match(line)
+        if not m or not MIGRATION_NAME.match(m["file"]) or m["file"] in listed:
+            raise StackError(
+                f"{src.shown(src.manifest)}:{n}: not a `<sha256>  <migration file>` line of its "
+                f"own ({line[:80]!r}); restore the manifest from git"
+            )
+        listed[m["file"]] = m["sha256"]
+    return listed
+
+
+def _manifest_problems(
+    src: Sources, listed: dict[str, str], accepted: set[str]
+) -> tuple[list[str], list[str], dict[str, str]]:
+    """(edited, gone, accepted name -> new sha256) among the listed files."""
+    edited, gone, accept = [], [], {}
+    for name, digest in listed.items():
+        path = src.migrations_dir / name
+        if not path.exists():
+            gone.append(
+                f"{src.shown(path)} is listed in {src.shown(src.manifest)} but the file is gone"
+            )
+            continue
+        now = sha256_of(path)
+        if now == digest:
+            continue
+        if name in accepted:
+            accept[name] = now
+        else:
+            edited.append(
+                f"{src.shown(path)} changed since it landed ({src.shown(src.manifest)} has "
+                f"{digest[:12]}..., the file {now[:12]}...)"
+            )
+    return edited, gone, accept
+
+
+def _manifest_refusal(src: Sources, edited: list[str], gone: list[str]) -> str:
+    parts = []
+    if edited:
+        parts.append(
+            "\n".join(edited) + "\nA landed migration is never edited: restore it (`git checkout "
+            "-- <file>`) and put the change in a new migration. To accept an edit that changes "
+            "nothing in the database (a comment): `mentorships db checksums --write "
+            "--accept-edited <file>`, and `mentorships db apply --accept-edited <file>` on the "
+            "databases that applied it."
+        )
+    if gone:
+        parts.append(
+            "\n".join(gone) + "\nA landed migration stays (`supabase db push` needs every "
+            "version the hosted database recorded): restore it from git."
+        )
+    return "\n".join(parts)
+
+
+def check_manifest(src: Sources = PROJECT) -> int:
+    """StackError naming every landed migration that changed or went missing, and every
+    migration not listed yet; returns how many are listed."""
+    listed = read_manifest(src)
+    edited, gone, _ = _manifest_problems(src, listed, set())
+    unlisted = [m for m in migrations(src.migrations_dir) if m.path.name not in listed]
+    problems = [_manifest_refusal(src, edited, gone)] if edited or gone else []
+    if not src.manifest.exists():
+        problems.append(f"{src.shown(src.manifest)} does not exist yet")
+    if unlisted:
+        problems.append(
+            "\n".join(f"{src.shown(m.path)} is not in {src.shown(src.manifest)}" for m in unlisted)
+            + "\nRun `mentorships db checksums --write` (it appends new migrations; lines "
+            "already there never change)."
+        )
+    if problems:
+        raise StackError("\n".join(problems))
+    return len(listed)
+
+
+def write_manifest(
+    src: Sources = PROJECT, *, accept_edited: Iterable[str | Path] = ()
+) -> list[str]:
+    """Append the migrations not listed yet, in order; refuse (as check_manifest) when a listed
+    one changed or is gone, unless its edit is accepted by name (its line then takes the new
+    sha256: the one time a line changes). Returns the file names appended or accepted."""
+    listed = read_manifest(src)
+    accepted = _accepted_names(accept_edited)
+    edited, gone, accept = _manifest_problems(src, listed, accepted)
+    if edited or gone:
+        raise StackError(_manifest_refusal(src, edited, gone))
+    unknown = accepted - set(accept)
+    if unknown:
+        raise StackError(
+            f"--accept-edited {', '.join(sorted(unknown))}: not a listed migration whose text "
+            f"changed; nothing to accept"
+        )
+    listed.update(accept)
+    added = [m for m in migrations(src.migrations_dir) if m.path.name not in listed]
+    lines = [f"{digest}  {name}" for name, digest in listed.items()]
+    lines += [f"{m.sha256()}  {m.path.name}" for m in added]
+    if added or accept:
+        src.manifest.parent.mkdir(parents=True, exist_ok=True)
+        src.manifest.write_text("".join(line + "\n" for line in lines))
+    return sorted(accept) + [m.path.name for m in added]

@@ -50,7 +50,7 @@ def test_help_lists_every_command(settings: Settings) -> None:
     for command in ("up", "down", "status", "db", "seed", "token", "keys", "info"):
         assert f"  {command} " in out.stdout
     db_help = run(settings, "db", "--help").stdout
-    for command in ("apply", "reset", "bundle"):
+    for command in ("apply", "reset", "bundle", "checksums"):
         assert f"  {command} " in db_help
 
 
@@ -140,7 +140,9 @@ def test_db_bundle_writes_rules_and_policies_but_not_the_local_shim(
     assert "create or replace function private.mentor_free_seats" in text
     assert 'create policy "students read their own packs"' in text
     assert "auth_shim" not in text and "create role" not in text
-    assert text.index("-- >>> sql/rules/") < text.index("-- >>> sql/rls/")
+    # every policy dropped first (nothing then depends on a function the rules replace)
+    assert text.index("-- >>> sql/rls/_reset.sql") < text.index("-- >>> sql/rules/")
+    assert text.index("-- >>> sql/rules/") < text.index("-- >>> sql/rls/sessions.sql")
 
 
 def test_bundle_applies_cleanly_over_the_schema(
