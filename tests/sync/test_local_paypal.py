@@ -20,7 +20,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from mentorships.settings import PROJECT_DIR, Settings, settings_for_tests
+from mentorships.settings import PROJECT_DIR, Settings
 from mentorships.stack import LOCAL_PAYPAL_CERT_PATH, Gateway, Services, Stack, paths
 from sync import money
 from sync.signing import PayPalSigner, encode, paypal_capture, paypal_event
@@ -148,14 +148,17 @@ def _real_paypal_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def test_real_paypal_keys_from_the_environment_switch_local_mode_off(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_real_paypal_keys_from_the_environment_switch_local_mode_off(settings: Settings) -> None:
     env = _real_paypal_env(settings)
-    for name in ("MENTORSHIPS_PAYPAL_CLIENT_ID", "MENTORSHIPS_PAYPAL_CLIENT_SECRET"):
-        monkeypatch.setenv(name, env[name])
-    real = settings_for_tests()
-    assert real.paypal_client_id == env["MENTORSHIPS_PAYPAL_CLIENT_ID"]
+    # The test stack's settings take nothing from the environment (settings_for_tests); the
+    # CLI below does.
+    real = Settings.model_validate(
+        {
+            **settings.model_dump(),
+            "paypal_client_id": env["MENTORSHIPS_PAYPAL_CLIENT_ID"],
+            "paypal_client_secret": env["MENTORSHIPS_PAYPAL_CLIENT_SECRET"],
+        }
+    )
 
     services = Services(real)
     assert services.local_providers() == ["stripe"]
