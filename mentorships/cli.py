@@ -89,13 +89,14 @@ def up(settings: Settings) -> None:
 
 
 @cli.command()
-@click.pass_obj
-def serve(settings: Settings) -> None:
-    """Run the services (checkout, webhooks) in the foreground, from the environment's
-    settings only: refuses to start when an enabled provider's secret is missing."""
-    from sync.server import run
+def serve() -> None:
+    """Run the services (checkout, webhooks) in the foreground from the environment alone: the
+    Supabase URL and keys (MENTORSHIPS_SUPABASE_URL, _ANON_KEY, _SERVICE_ROLE_KEY; `keys` prints
+    the local stack's) and the providers' settings. Refuses to start (exit 78) naming each
+    variable that is missing."""
+    from sync.server import main
 
-    run(settings)
+    main()
 
 
 @cli.command()

@@ -6,36 +6,23 @@ import contextlib
 import functools
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from sync.settings import ProviderSettings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # Supabase's well-known local JWT secret (the Supabase CLI's default). Local stacks only.
 LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
 
-Provider = Literal["stripe", "paypal"]
-PROVIDERS: tuple[Provider, ...] = ("stripe", "paypal")
 
-# What each enabled payment provider needs; the services refuse to start without it.
-PROVIDER_SECRETS: dict[Provider, tuple[str, ...]] = {
-    "stripe": ("stripe_secret_key", "stripe_webhook_secret"),
-    "paypal": ("paypal_client_id", "paypal_client_secret", "paypal_webhook_id"),
-}
-
-_OPTIONAL_TEXT = (
-    "stripe_secret_key",
-    "stripe_webhook_secret",
-    "paypal_client_id",
-    "paypal_client_secret",
-    "paypal_webhook_id",
-)
-
-
-class Settings(BaseSettings):
-    """Where the local stack runs and how it authenticates.
+class Settings(ProviderSettings):
+    """Where the local stack runs and how it authenticates, and the payment providers of the
+    services it starts (sync.settings.ProviderSettings: the services' own variables, which the
+    stack renders for them with its gateway's URL and keys, mentorships.stack.Services).
 
     Every field can be set as MENTORSHIPS_<FIELD> (e.g. MENTORSHIPS_DB_PORT=5432).
     """
@@ -68,23 +55,11 @@ class Settings(BaseSettings):
     # Faster, crash-unsafe Postgres settings (fsync off). Test stack only.
     ephemeral: bool = False
 
-    # Payments (the services on services_port). Comma-separated: "stripe,paypal", "stripe", "".
-    payment_providers: Annotated[tuple[Provider, ...], NoDecode] = PROVIDERS
-    stripe_api_base: str = Field("https://api.stripe.com", pattern=r"^https?://[^/]+$")
-    stripe_secret_key: SecretStr | None = None
-    stripe_webhook_secret: SecretStr | None = None
-    paypal_api_base: str = Field("https://api-m.sandbox.paypal.com", pattern=r"^https?://[^/]+$")
-    paypal_client_id: str | None = None
-    paypal_client_secret: SecretStr | None = None
-    paypal_webhook_id: str | None = None
     # Local stacks whose PayPal keys are placeholders play PayPal's certificate host themselves
     # (mentorships.stack.Services.local_paypal_signer): the gateway serves the local signer's
     # certificate on this port, and that address is the services' PayPal API base. Below the
     # ephemeral range, as PostgREST's ports; not set (or empty): MENTORSHIPS_POSTGREST_PORT + 2.
     paypal_local_port: int = Field(24327, ge=1, lt=32768)
-    # Where the provider sends the buyer back; {order_id} is replaced by the order's id.
-    checkout_success_url: str = "http://localhost:8501/?checkout=success&order_id={order_id}"
-    checkout_cancel_url: str = "http://localhost:8501/?checkout=canceled&order_id={order_id}"
 
     @model_validator(mode="before")
     @classmethod
@@ -98,60 +73,9 @@ class Settings(BaseSettings):
                 return {**data, "paypal_local_port": int(postgrest) + 2}
         return data
 
-    @field_validator("payment_providers", mode="before")
-    @classmethod
-    def _split_providers(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return tuple(dict.fromkeys(p.strip().lower() for p in value.split(",") if p.strip()))
-        return value
-
-    @field_validator("stripe_api_base", "paypal_api_base", mode="before")
-    @classmethod
-    def _no_trailing_slash(cls, value: Any) -> Any:
-        return value.rstrip("/") if isinstance(value, str) else value
-
-    @field_validator(*_OPTIONAL_TEXT, mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: Any) -> Any:
-        # MENTORSHIPS_STRIPE_WEBHOOK_SECRET= (empty) means "not set", never an empty secret.
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
-
     @property
     def services_url(self) -> str:
         return f"http://{self.host}:{self.services_port}"
-
-    def missing_provider_settings(self) -> list[str]:
-        """One message per setting an enabled provider needs and does not have."""
-        problems = []
-        for provider in self.payment_providers:
-            for field in PROVIDER_SECRETS[provider]:
-                if getattr(self, field) is None:
-                    problems.append(
-                        f"{env_name(field)} is not set ({provider} is enabled; set it or drop "
-                        f"{provider} from {env_name('payment_providers')})"
-                    )
-        return problems
-
-    def to_env(self) -> dict[str, str]:
-        """Every setting as the MENTORSHIPS_* variable that reproduces it (secrets included:
-        for a child process's environment only)."""
-        env = {}
-        for field in type(self).model_fields:
-            value = getattr(self, field)
-            if value is None:
-                text = ""
-            elif isinstance(value, SecretStr):
-                text = value.get_secret_value()
-            elif isinstance(value, bool):
-                text = "true" if value else "false"
-            elif isinstance(value, tuple):
-                text = ",".join(value)
-            else:
-                text = str(value)
-            env[env_name(field)] = text
-        return env
 
     @property
     def gateway_url(self) -> str:
@@ -167,11 +91,6 @@ class Settings(BaseSettings):
 
 
 TEST_PORT_BASE = 25320
-
-
-def env_name(field: str) -> str:
-    """The environment variable of a setting."""
-    return f"MENTORSHIPS_{field.upper()}"
 
 
 class _FixedSettings(Settings):

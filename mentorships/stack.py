@@ -16,7 +16,6 @@ import http
 import json
 import os
 import pwd
-import secrets
 import shutil
 import signal
 import socket
@@ -32,7 +31,14 @@ import httpx
 
 from mentorships import jwt
 from mentorships.errors import StackError
-from mentorships.settings import PROJECT_DIR, PROVIDER_SECRETS, Settings
+from mentorships.settings import PROJECT_DIR, Settings
+from sync.settings import (
+    PLACEHOLDER_FIELDS,
+    ProviderSettings,
+    ServiceSettings,
+    new_placeholder,
+    placeholder_providers,
+)
 from sync.signing import PayPalCert, PayPalSigner
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -988,16 +994,6 @@ http {{
 
 # --- the Python services ------------------------------------------------------------------------
 
-# The services recognise these placeholder keys and say so in their log (sync.app).
-LOCAL_PLACEHOLDERS = {
-    "stripe_secret_key": lambda: f"sk_test_local_{secrets.token_hex(16)}",
-    "stripe_webhook_secret": lambda: f"whsec_local_{secrets.token_hex(24)}",
-    "paypal_client_id": lambda: f"local_{secrets.token_hex(12)}",
-    "paypal_client_secret": lambda: f"local_{secrets.token_hex(24)}",
-    "paypal_webhook_id": lambda: f"LOCAL{secrets.token_hex(8).upper()}",
-}
-
-
 # Where the local PayPal certificate host serves the local signer's certificate (a path the
 # services accept: sync.paypal.webhook.CERT_PATH_PREFIX).
 LOCAL_PAYPAL_CERT_PATH = "/v1/notifications/certs/CERT-local"
@@ -1012,13 +1008,17 @@ def _is_paypal_host(api_base: str) -> bool:
 
 
 class Services:
-    """The ASGI app of sync/ (webhooks, checkout), run as `python -m sync` with this stack's
-    settings in its environment.
+    """The ASGI app of sync/ (webhooks, checkout), run as `python -m sync` with the environment
+    this stack renders for it (service_settings): the services' own variables
+    (sync.settings.ServiceSettings), from which they derive nothing of the stack's. The stack
+    gives them its gateway's URL and the anon and service-role keys it mints, its provider
+    settings, and where to listen.
 
     Local stacks only: a provider secret that is not set comes from a file of local values
     generated once (provider-secrets.json in the stack's state folder, mode 0600), as the JWT
-    secret does, so the services start and signed webhooks verify. Those placeholder API keys do
-    not reach Stripe or PayPal; real test keys (MENTORSHIPS_STRIPE_SECRET_KEY, ...) do.
+    secret does, so the services start and signed webhooks verify. Those placeholder API keys
+    (sync.settings.new_placeholder) do not reach Stripe or PayPal; real test keys
+    (MENTORSHIPS_STRIPE_SECRET_KEY, ...) do.
 
     PayPal on placeholder keys runs in local mode (local_paypal): the services verify PayPal
     webhooks with a certificate they download from their PayPal API host, so the stack plays that
@@ -1044,10 +1044,10 @@ class Services:
             values: dict[str, str] = json.loads(path.read_text())
         except (OSError, ValueError):
             values = {}
-        missing = [field for field in LOCAL_PLACEHOLDERS if not values.get(field)]
+        missing = [field for field in PLACEHOLDER_FIELDS if not values.get(field)]
         if missing:
             for field in missing:
-                values[field] = LOCAL_PLACEHOLDERS[field]()
+                values[field] = new_placeholder(field)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
             with contextlib.suppress(FileNotFoundError):
@@ -1060,26 +1060,48 @@ class Services:
 
     def placeholders(self) -> list[str]:
         """The settings this stack fills with local values (not set in the environment)."""
-        return [field for field in LOCAL_PLACEHOLDERS if getattr(self.s, field) is None]
+        return [field for field in PLACEHOLDER_FIELDS if getattr(self.s, field) is None]
 
-    def effective_settings(self) -> Settings:
-        """The settings the services run with: this stack's, missing provider secrets filled
-        with the local values and, in local PayPal mode, the local certificate host as the PayPal
-        API base. Scripts that sign webhooks for the local services use these."""
+    def _with_local_secrets(self) -> Settings:
         local = self.local_secrets()
-        updates: dict[str, object] = {field: local[field] for field in self.placeholders()}
-        if self.local_paypal():
-            updates["paypal_api_base"] = self.local_paypal_base
+        updates = {field: local[field] for field in self.placeholders()}
         return Settings.model_validate({**self.s.model_dump(), **updates})
 
+    def effective_settings(self) -> Settings:
+        """This stack's settings as its services get them: missing provider secrets filled with
+        the local values and, in local PayPal mode, the local certificate host as the PayPal API
+        base. Scripts that sign webhooks for the local services use these."""
+        settings = self._with_local_secrets()
+        if self.local_paypal():
+            settings = Settings.model_validate(
+                {**settings.model_dump(), "paypal_api_base": self.local_paypal_base}
+            )
+        return settings
+
+    def service_settings(self) -> ServiceSettings:
+        """What the services run with: the stack's gateway as the Supabase URL, the anon and
+        service-role keys the stack mints from its JWT secret, the effective provider settings,
+        and where to listen."""
+        effective = self.effective_settings()
+        return ServiceSettings.model_validate(
+            {
+                **{field: getattr(effective, field) for field in ProviderSettings.model_fields},
+                "supabase_url": self.s.gateway_url,
+                "supabase_anon_key": jwt.anon_key(self.s),
+                "supabase_service_role_key": jwt.service_role_key(self.s),
+                "services_host": self.s.host,
+                "services_port": self.s.services_port,
+            }
+        )
+
     def local_providers(self) -> list[str]:
-        """Enabled providers whose API keys are local placeholders (their APIs unreachable)."""
-        placeholders = set(self.placeholders())
-        return [
-            provider
-            for provider in self.s.payment_providers
-            if placeholders & {f for f in PROVIDER_SECRETS[provider] if "webhook" not in f}
-        ]
+        """Enabled providers whose API keys are local placeholders (their APIs unreachable):
+        what the services themselves recognise as such (sync.settings.placeholder_providers).
+        Asking creates no file: an unset secret is judged by a placeholder of its form."""
+        unset = {field: new_placeholder(field) for field in self.placeholders()}
+        return list(
+            placeholder_providers(Settings.model_validate({**self.s.model_dump(), **unset}))
+        )
 
     def local_paypal(self) -> bool:
         """Whether the stack plays PayPal's certificate host: PayPal is enabled on placeholder
@@ -1122,7 +1144,9 @@ class Services:
         return signer
 
     def environment(self) -> dict[str, str]:
-        return self.effective_settings().to_env()
+        """The services' environment: every MENTORSHIPS_* variable they read, nothing else of
+        the stack's."""
+        return self.service_settings().to_env()
 
     def config(self) -> str:
         text = "".join(f"{k}={v}\n" for k, v in sorted(self.environment().items()))

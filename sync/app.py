@@ -1,6 +1,6 @@
 """The services' ASGI app: health, checkout and webhooks for each enabled payment provider.
 
-app = create_app(settings)   # refuses (ConfigError) when an enabled provider lacks a secret
+app = create_app(settings)   # refuses (ConfigError) when a required setting is missing
 
 Every answer that is not a success has PostgREST's error shape (sync.errors, sync.handlers).
 """
@@ -18,33 +18,22 @@ import stripe
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
-from mentorships.settings import Settings
 from sync import bodies, handlers, orders, rest
 from sync.errors import ApiError, ErrorBody
 from sync.paypal import webhook as paypal_webhook
 from sync.paypal.checkout import PayPalCheckout
 from sync.paypal.client import PayPal
 from sync.rest import Rest
+from sync.settings import API_KEYS, Provider, ServiceSettings, env_name, placeholder_providers
 from sync.stripe import checkout as stripe_checkout
 from sync.stripe import webhook as stripe_webhook
 
 log = logging.getLogger(__name__)
 
-# Placeholder provider keys the local stack generates start with this (mentorships.stack).
-LOCAL_KEY_PREFIX = "local_"
-
-
-class ConfigError(Exception):
-    """The settings cannot run the services; `problems` names each variable to set."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
-
 
 @dataclass
 class State:
-    settings: Settings
+    settings: ServiceSettings
     rest: Rest
     stripe: stripe_checkout.StripeCheckout | None = None
     paypal: PayPalCheckout | None = None
@@ -56,36 +45,11 @@ def state(request: Request) -> State:
     return value
 
 
-def check(settings: Settings) -> None:
-    problems = settings.missing_provider_settings()
-    if problems:
-        raise ConfigError(problems)
-
-
-def local_key_providers(settings: Settings) -> list[str]:
-    """Enabled providers running on the local stack's placeholder API keys."""
-    stripe_key = settings.stripe_secret_key.get_secret_value() if settings.stripe_secret_key else ""
-    local = []
-    if "stripe" in settings.payment_providers and stripe_key.startswith(
-        f"sk_test_{LOCAL_KEY_PREFIX}"
-    ):
-        local.append("stripe")
-    if "paypal" in settings.payment_providers and (settings.paypal_client_id or "").startswith(
-        LOCAL_KEY_PREFIX
-    ):
-        local.append("paypal")
-    return local
-
-
-def refuse_checkout_on_placeholder_keys(settings: Settings, provider: str) -> None:
+def refuse_checkout_on_placeholder_keys(settings: ServiceSettings, provider: Provider) -> None:
     """A checkout needs the provider's API; with placeholder keys it cannot succeed, so it is
     refused before an order holds a seat for nothing."""
-    if provider in local_key_providers(settings):
-        variable = (
-            "MENTORSHIPS_STRIPE_SECRET_KEY"
-            if provider == "stripe"
-            else "MENTORSHIPS_PAYPAL_CLIENT_ID and MENTORSHIPS_PAYPAL_CLIENT_SECRET"
-        )
+    if provider in placeholder_providers(settings):
+        variable = " and ".join(env_name(field) for field in API_KEYS[provider])
         raise ApiError.message(
             503,
             f"{provider} checkout is not available: this stack runs on local placeholder API keys;"
@@ -95,8 +59,8 @@ def refuse_checkout_on_placeholder_keys(settings: Settings, provider: str) -> No
         )
 
 
-def _warn_about_local_keys(settings: Settings) -> None:
-    for provider in local_key_providers(settings):
+def _warn_about_local_keys(settings: ServiceSettings) -> None:
+    for provider in placeholder_providers(settings):
         log.warning(
             "placeholder API keys: checkout cannot reach the provider's API until real test keys "
             "are set; signed webhooks are verified with the local secrets",
@@ -104,8 +68,8 @@ def _warn_about_local_keys(settings: Settings) -> None:
         )
 
 
-def create_app(settings: Settings) -> FastAPI:
-    check(settings)
+def create_app(settings: ServiceSettings) -> FastAPI:
+    settings.check()
     providers = settings.payment_providers
 
     @asynccontextmanager

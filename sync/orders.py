@@ -13,10 +13,10 @@ from fastapi import Request
 from fastapi.responses import Response
 from pydantic import AfterValidator, Field
 
-from mentorships.settings import Provider, Settings
 from sync.bodies import UUID_FORM, JsonBody
 from sync.errors import CONTROL_CHARACTERS, ApiError, error_response, printable
 from sync.rest import Rest, Unreachable
+from sync.settings import Provider, ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ async def product_title(rest: Rest, product_id: str) -> str:
     return title
 
 
-def return_urls(settings: Settings, order_id: str) -> tuple[str, str]:
+def return_urls(settings: ServiceSettings, order_id: str) -> tuple[str, str]:
     return (
         settings.checkout_success_url.replace("{order_id}", order_id),
         settings.checkout_cancel_url.replace("{order_id}", order_id),

@@ -15,9 +15,8 @@ from typing import Any
 
 import aiohttp
 
-from mentorships import jwt
-from mentorships.settings import Settings
 from sync.errors import ApiError
+from sync.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +55,15 @@ class Rest:
     carrying PostgREST's own status and JSON, so handlers can pass it through unchanged; a 5xx
     or an unreachable gateway becomes a 502 of ours (SV502)."""
 
-    def __init__(self, settings: Settings, http: aiohttp.ClientSession) -> None:
+    def __init__(self, settings: ServiceSettings, http: aiohttp.ClientSession) -> None:
+        # The keys are given (MENTORSHIPS_SUPABASE_*), never minted: the services hold no JWT
+        # secret.
+        assert settings.supabase_anon_key is not None  # checked at start
+        assert settings.supabase_service_role_key is not None
         self.url = settings.rest_url
         self.http = http
-        self.anon_key = jwt.anon_key(settings)
-        self.service_key = jwt.service_role_key(settings)
+        self.anon_key = settings.supabase_anon_key
+        self.service_key = settings.supabase_service_role_key.get_secret_value()
 
     def _headers(self, token: str | None, *, service: bool) -> dict[str, str]:
         key = self.service_key if service else self.anon_key

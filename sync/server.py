@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from typing import NoReturn
 
 import uvicorn
 from fastapi import FastAPI
-from pydantic import ValidationError
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from mentorships.settings import Settings, get_settings
 from sync import logs
-from sync.app import ConfigError, create_app
+from sync.app import create_app
 from sync.errors import error_body
+from sync.settings import ConfigError, ServiceSettings, load
 
 log = logging.getLogger("sync")
 
@@ -68,26 +68,31 @@ def config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
     )
 
 
-def run(settings: Settings) -> None:
-    """Serve on settings.host:settings.services_port until SIGTERM/SIGINT. Exits with status 78
-    and one log line per missing variable when the settings cannot run the services."""
+def _refuse(e: ConfigError) -> NoReturn:
+    for problem in e.problems:
+        log.error(problem)
+    log.error("refusing to start: set the variables above (see .env.example)")
+    sys.exit(EXIT_CONFIG)
+
+
+def run(settings: ServiceSettings) -> None:
+    """Serve on settings.services_host:services_port until SIGTERM/SIGINT. Exits with status 78
+    and one log line per missing or malformed variable when the settings cannot run the
+    services."""
     logs.configure()
     try:
         app = create_app(settings)
     except ConfigError as e:
-        for problem in e.problems:
-            log.error(problem)
-        log.error("refusing to start: the settings above are missing")
-        sys.exit(EXIT_CONFIG)
-    log.info("starting", extra={"address": settings.services_url, "stack": settings.stack})
-    uvicorn.Server(config(app, settings.host, settings.services_port)).run()
+        _refuse(e)
+    log.info("starting", extra={"address": settings.address, "rest_url": settings.rest_url})
+    uvicorn.Server(config(app, settings.services_host, settings.services_port)).run()
 
 
 def main() -> None:
+    """The services from the environment (and .env) alone."""
+    logs.configure()
     try:
-        settings = get_settings()
-    except ValidationError as e:
-        logs.configure()
-        log.error(f"invalid settings: {e}")
-        sys.exit(EXIT_CONFIG)
+        settings = load()
+    except ConfigError as e:
+        _refuse(e)
     run(settings)

@@ -7,11 +7,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from mentorships.settings import Settings
 from sync import money, orders
 from sync.errors import ApiError
 from sync.paypal.client import PayPal, PayPalError, approval_url
 from sync.rest import Rest
+from sync.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def _failed(e: PayPalError, what: str) -> ApiError:
 
 
 class PayPalCheckout:
-    def __init__(self, settings: Settings, rest: Rest, paypal: PayPal) -> None:
+    def __init__(self, settings: ServiceSettings, rest: Rest, paypal: PayPal) -> None:
         self.settings = settings
         self.rest = rest
         self.paypal = paypal

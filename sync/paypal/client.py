@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from mentorships.settings import Settings
 from sync.errors import ApiError
+from sync.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class PayPalError(Exception):
 
 
 class PayPal:
-    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+    def __init__(self, settings: ServiceSettings, http: httpx.AsyncClient) -> None:
         assert settings.paypal_client_id is not None  # checked at start
         assert settings.paypal_client_secret is not None
         self.base = settings.paypal_api_base

@@ -26,10 +26,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from fastapi.responses import Response
 
-from mentorships.settings import Settings
 from sync import orders
 from sync.errors import printable, quoted
 from sync.rest import Rest
+from sync.settings import ServiceSettings
 from sync.signing import paypal_message
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def check_cert_url(url: str, api_base: str) -> None:
 
 
 class PayPalVerifier:
-    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+    def __init__(self, settings: ServiceSettings, http: httpx.AsyncClient) -> None:
         assert settings.paypal_webhook_id is not None  # checked at start
         self.webhook_id = settings.paypal_webhook_id
         self.api_base = settings.paypal_api_base

@@ -8,15 +8,15 @@ from typing import Any
 
 import stripe
 
-from mentorships.settings import Settings
 from sync import orders
 from sync.errors import ApiError
 from sync.rest import Rest
+from sync.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
 
-def client(settings: Settings, http_client: stripe.HTTPXClient) -> stripe.StripeClient:
+def client(settings: ServiceSettings, http_client: stripe.HTTPXClient) -> stripe.StripeClient:
     """The real library, its API base from settings (tests point it at a local fake)."""
     assert settings.stripe_secret_key is not None  # checked at start
     return stripe.StripeClient(
@@ -48,7 +48,9 @@ def _failed(e: stripe.StripeError) -> ApiError:
 
 
 class StripeCheckout:
-    def __init__(self, settings: Settings, rest: Rest, stripe_client: stripe.StripeClient) -> None:
+    def __init__(
+        self, settings: ServiceSettings, rest: Rest, stripe_client: stripe.StripeClient
+    ) -> None:
         self.settings = settings
         self.rest = rest
         self.stripe = stripe_client

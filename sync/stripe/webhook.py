@@ -5,9 +5,9 @@ from __future__ import annotations
 import stripe
 from fastapi.responses import Response
 
-from mentorships.settings import Settings
 from sync import orders
 from sync.rest import Rest
+from sync.settings import ServiceSettings
 
 TOLERANCE_SECONDS = 300
 HEADER = "Stripe-Signature"
@@ -33,7 +33,9 @@ def _reason(e: stripe.SignatureVerificationError) -> str:
     return next((ours for theirs, ours in REASONS.items() if text.startswith(theirs)), text)
 
 
-async def handle(settings: Settings, rest: Rest, raw: bytes, signature: str | None) -> Response:
+async def handle(
+    settings: ServiceSettings, rest: Rest, raw: bytes, signature: str | None
+) -> Response:
     assert settings.stripe_webhook_secret is not None  # checked at start
     if not signature:
         return orders.rejected("stripe", HEADER, "no such header", SIGNATURE_HINT)

@@ -1,6 +1,7 @@
 """The services under test: the app (sync.app.create_app) with its settings pointed at strict
 local fakes of Stripe's and PayPal's APIs, talking to the real test stack (gateway, PostgREST,
-Postgres). Every fake fails the test on a call it did not expect."""
+Postgres) with the URL and keys it is given, as on hosted Supabase. Every fake fails the test on
+a call it did not expect."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from mentorships.settings import Settings
 from mentorships.stack import Stack
 from sync.app import create_app
 from sync.server import config
+from sync.settings import ServiceSettings
 from sync.signing import PayPalSigner
 from tests.fakes import paypal as paypal_fake
 from tests.fakes.http import StrictFake
@@ -77,13 +79,21 @@ def paypal_api(paypal_server: StrictFake, paypal_signer: PayPalSigner) -> Iterat
     paypal_server.verify()
 
 
+def changed(settings: ServiceSettings, **values: Any) -> ServiceSettings:
+    """The settings with some values replaced, validated as when read."""
+    return ServiceSettings.model_validate({**settings.model_dump(), **values})
+
+
 @pytest.fixture(scope="session")
 def service_settings(
     settings: Settings, stripe_server: StrictFake, paypal_server: StrictFake
-) -> Settings:
-    return Settings.model_validate(
+) -> ServiceSettings:
+    """The services' own settings: the test stack's gateway and keys as given values."""
+    return ServiceSettings.model_validate(
         {
-            **settings.model_dump(),
+            "supabase_url": settings.gateway_url,
+            "supabase_anon_key": jwt.anon_key(settings),
+            "supabase_service_role_key": jwt.service_role_key(settings),
             "payment_providers": ("stripe", "paypal"),
             "stripe_api_base": stripe_server.url,
             "stripe_secret_key": STRIPE_SECRET_KEY,
@@ -100,7 +110,7 @@ def service_settings(
 
 @pytest.fixture
 def service(
-    service_settings: Settings, stack: Stack, stripe_api: StrictFake, paypal_api: StrictFake
+    service_settings: ServiceSettings, stack: Stack, stripe_api: StrictFake, paypal_api: StrictFake
 ) -> Iterator[TestClient]:
     """A fresh app per test (no token or certificate cached from another test)."""
     with TestClient(create_app(service_settings)) as client:
@@ -109,7 +119,7 @@ def service(
 
 @pytest.fixture
 def served(
-    service_settings: Settings, stack: Stack, stripe_api: StrictFake, paypal_api: StrictFake
+    service_settings: ServiceSettings, stack: Stack, stripe_api: StrictFake, paypal_api: StrictFake
 ) -> Iterator[str]:
     """The services app on 127.0.0.1 with an ephemeral port, served as `mentorships up` serves
     it (sync.server.config), its providers the strict fakes: its base URL."""

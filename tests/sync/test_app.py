@@ -1,13 +1,11 @@
 """The services as a whole: what the app serves, its refusal to start without a provider's
-secrets (as a real process), and the stack component `mentorships up` runs."""
+secrets, and the stack component `mentorships up` runs with the environment it renders (the
+process on its own, from its environment alone: test_server.py)."""
 
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import httpx
@@ -15,11 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mentorships import jwt
-from mentorships.settings import PROJECT_DIR, Settings
+from mentorships.settings import Settings
 from mentorships.stack import Services, Stack
-from sync.app import ConfigError, create_app
+from sync.app import create_app
+from sync.settings import ConfigError, ServiceSettings
 from sync.signing import encode, sign_stripe, stripe_event
 from tests.scenario import Scenario
+from tests.sync.conftest import changed
 
 
 def test_health_and_ping(service: TestClient) -> None:
@@ -40,11 +40,9 @@ def test_health_and_ping(service: TestClient) -> None:
     ],
 )
 def test_the_app_refuses_an_enabled_provider_without_its_secret(
-    service_settings: Settings, providers: str, unset: str, variable: str
+    service_settings: ServiceSettings, providers: str, unset: str, variable: str
 ) -> None:
-    settings = Settings.model_validate(
-        {**service_settings.model_dump(), "payment_providers": providers, unset: None}
-    )
+    settings = changed(service_settings, payment_providers=providers, **{unset: None})
     with pytest.raises(ConfigError) as refused:
         create_app(settings)
     provider = "stripe" if unset.startswith("stripe") else "paypal"
@@ -55,94 +53,19 @@ def test_the_app_refuses_an_enabled_provider_without_its_secret(
 
 
 def test_a_disabled_provider_needs_no_secrets_and_serves_nothing(
-    service_settings: Settings,
+    service_settings: ServiceSettings,
 ) -> None:
-    settings = Settings.model_validate(
-        {
-            **service_settings.model_dump(),
-            "payment_providers": "stripe",
-            "paypal_client_id": None,
-            "paypal_client_secret": None,
-            "paypal_webhook_id": None,
-        }
+    settings = changed(
+        service_settings,
+        payment_providers="stripe",
+        paypal_client_id=None,
+        paypal_client_secret=None,
+        paypal_webhook_id=None,
     )
     with TestClient(create_app(settings)) as client:
         assert client.post("/webhooks/paypal", content=b"{}").status_code == 404
         assert client.post("/checkout/paypal", json={}).status_code == 404
         assert client.post("/webhooks/stripe", content=b"{}").status_code == 400
-
-
-def _provider_env(**values: str) -> dict[str, str]:
-    """The process environment with every provider setting given here (an empty value is
-    "not set"), so neither the caller's environment nor .env decides the outcome."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORSHIPS_")}
-    defaults = {
-        "MENTORSHIPS_PAYMENT_PROVIDERS": "stripe,paypal",
-        "MENTORSHIPS_STRIPE_SECRET_KEY": "sk_test_present",
-        "MENTORSHIPS_STRIPE_WEBHOOK_SECRET": "whsec_present",
-        "MENTORSHIPS_PAYPAL_CLIENT_ID": "client",
-        "MENTORSHIPS_PAYPAL_CLIENT_SECRET": "secret",
-        "MENTORSHIPS_PAYPAL_WEBHOOK_ID": "WEBHOOK1",
-        # where it would listen if it did start (nothing listens there in the tests)
-        "MENTORSHIPS_SERVICES_PORT": "25339",
-    }
-    return {**env, **defaults, **values}
-
-
-@pytest.mark.parametrize(
-    "command",
-    [[sys.executable, "-m", "sync"], [sys.executable, "-m", "mentorships.cli", "serve"]],
-    ids=["python -m sync", "mentorships serve"],
-)
-def test_the_service_refuses_to_start_without_the_stripe_webhook_secret(
-    command: list[str],
-) -> None:
-    proc = subprocess.run(
-        command,
-        env=_provider_env(MENTORSHIPS_STRIPE_WEBHOOK_SECRET=""),
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 78, proc.stderr
-    assert (
-        "MENTORSHIPS_STRIPE_WEBHOOK_SECRET is not set (stripe is enabled; set it or drop stripe "
-        "from MENTORSHIPS_PAYMENT_PROVIDERS)"
-    ) in proc.stderr
-    lines = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
-    assert lines, proc.stderr
-    assert {line["level"] for line in lines} == {"error"}
-
-
-def test_the_service_refuses_to_start_without_the_paypal_webhook_id() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "sync"],
-        env=_provider_env(MENTORSHIPS_PAYPAL_WEBHOOK_ID=""),
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 78, proc.stderr
-    assert "MENTORSHIPS_PAYPAL_WEBHOOK_ID is not set (paypal is enabled" in proc.stderr
-    assert "STRIPE" not in proc.stderr
-
-
-def test_an_unknown_provider_is_refused() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "sync"],
-        env=_provider_env(MENTORSHIPS_PAYMENT_PROVIDERS="stripe,square"),
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 78, proc.stderr
-    assert "payment_providers" in proc.stderr
 
 
 # --- the stack component ---------------------------------------------------------------------------
@@ -195,6 +118,32 @@ def test_the_stack_runs_the_services_with_local_provider_secrets(
         for e in entries
     )
     assert any(e["msg"] == "webhook recorded" and e.get("event_id") == event["id"] for e in entries)
+
+
+def test_the_stack_renders_the_services_own_variables_and_none_of_its_own(
+    services: Services, settings: Settings
+) -> None:
+    """The services get the gateway's URL and the keys the stack mints, as a hosted project's
+    would be given; the stack's ports and JWT secret stay with the stack."""
+    env = services.environment()
+    assert env["MENTORSHIPS_SUPABASE_URL"] == f"http://127.0.0.1:{settings.gateway_port}"
+    assert env["MENTORSHIPS_SUPABASE_ANON_KEY"] == jwt.anon_key(settings)
+    assert env["MENTORSHIPS_SUPABASE_SERVICE_ROLE_KEY"] == jwt.service_role_key(settings)
+    assert env["MENTORSHIPS_SERVICES_HOST"] == settings.host
+    assert env["MENTORSHIPS_SERVICES_PORT"] == str(settings.services_port)
+    assert set(env) == {f"MENTORSHIPS_{field.upper()}" for field in ServiceSettings.model_fields}
+    secret = settings.jwt_secret.get_secret_value()
+    assert not any(secret in value for value in env.values())
+    assert "MENTORSHIPS_GATEWAY_PORT" not in env and "MENTORSHIPS_DB_PORT" not in env
+
+    # what the running process was started with, and reads back as the same settings
+    started = dict(
+        line.split("=", 1)
+        for line in services.p.services_env.read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert started == env
+    assert services.service_settings().rest_url == f"{settings.gateway_url}/rest/v1"
 
 
 def test_the_local_secrets_are_generated_once(services: Services) -> None:

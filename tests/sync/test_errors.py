@@ -15,10 +15,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from mentorships.settings import Settings
 from sync.app import create_app
 from sync.bodies import EXAMPLE_UUID
 from sync.handlers import BODY_LIMIT, WEBHOOK_BODY_LIMIT
+from sync.settings import ServiceSettings
 from sync.stripe.webhook import SIGNATURE_HINT
 from tests.fakes.http import StrictFake
 from tests.sync.conftest import Shop
@@ -104,7 +104,7 @@ def test_a_webhook_with_a_bad_signature_is_a_400(service: TestClient) -> None:
 
 
 def test_an_exception_in_a_handler_is_a_500_that_says_nothing_more(
-    service_settings: Settings,
+    service_settings: ServiceSettings,
     stripe_api: StrictFake,
     paypal_api: StrictFake,
     caplog: pytest.LogCaptureFixture,
@@ -288,7 +288,7 @@ def test_a_trailing_slash_is_a_404_not_a_redirect(service: TestClient) -> None:
 
 
 def test_a_validation_error_of_fastapi_itself_has_the_shape_too(
-    service_settings: Settings, stripe_api: StrictFake, paypal_api: StrictFake
+    service_settings: ServiceSettings, stripe_api: StrictFake, paypal_api: StrictFake
 ) -> None:
     app = create_app(service_settings)
 

@@ -12,6 +12,7 @@ import psycopg
 
 from mentorships import jwt
 from mentorships.settings import Settings
+from sync.settings import ServiceSettings
 from sync.signing import encode, sign_stripe, stripe_checkout_session, stripe_event
 from tests.fakes.http import StrictFake
 from tests.sync.conftest import STRIPE_WEBHOOK_SECRET, Shop, order_row, packs_of
@@ -23,7 +24,7 @@ def test_checkout_then_signed_webhook_then_booking(
     shop: Callable[..., Shop],
     stripe_api: StrictFake,
     conn: psycopg.Connection,
-    service_settings: Settings,
+    service_settings: ServiceSettings,
     settings: Settings,
 ) -> None:
     s = shop()

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from mentorships import jwt
 from mentorships.settings import Settings
 from sync import money
+from sync.settings import ServiceSettings
 from tests.fakes import paypal as fake
 from tests.fakes.http import StrictFake
 from tests.sync.conftest import (
@@ -50,7 +51,7 @@ def expect_create(
     paypal_api: StrictFake,
     conn: psycopg.Connection,
     s: Shop,
-    settings: Settings,
+    settings: ServiceSettings,
     paypal_order_id: str,
     *,
     value: str,
@@ -107,7 +108,7 @@ def expect_create(
 )
 def test_checkout_creates_a_paypal_order_with_the_exact_amount(
     service: TestClient,
-    service_settings: Settings,
+    service_settings: ServiceSettings,
     paypal_api: StrictFake,
     conn: psycopg.Connection,
     shop: Callable[..., Shop],
@@ -149,7 +150,7 @@ def test_checkout_creates_a_paypal_order_with_the_exact_amount(
 
 def test_the_token_is_reused_and_a_second_checkout_shows_the_same_order(
     service: TestClient,
-    service_settings: Settings,
+    service_settings: ServiceSettings,
     paypal_api: StrictFake,
     conn: psycopg.Connection,
     shop: Callable[..., Shop],
@@ -196,7 +197,7 @@ def test_the_token_is_reused_and_a_second_checkout_shows_the_same_order(
 
 def test_a_token_paypal_no_longer_takes_is_renewed_once(
     service: TestClient,
-    service_settings: Settings,
+    service_settings: ServiceSettings,
     paypal_api: StrictFake,
     conn: psycopg.Connection,
     shop: Callable[..., Shop],
@@ -236,7 +237,7 @@ def test_a_token_paypal_no_longer_takes_is_renewed_once(
 
 def test_when_paypal_refuses_the_order_stays_without_a_checkout(
     service: TestClient,
-    service_settings: Settings,
+    service_settings: ServiceSettings,
     paypal_api: StrictFake,
     conn: psycopg.Connection,
     shop: Callable[..., Shop],
@@ -287,7 +288,7 @@ def test_create_order_refusals_reach_the_caller_unchanged(
 
 def checkout(
     service: TestClient,
-    service_settings: Settings,
+    service_settings: ServiceSettings,
     paypal_api: StrictFake,
     conn: psycopg.Connection,
     s: Shop,
@@ -305,7 +306,7 @@ def checkout(
 
 def test_capture_captures_the_approved_order_once_per_order(
     service: TestClient,
-    service_settings: Settings,
+    service_settings: ServiceSettings,
     paypal_api: StrictFake,
     conn: psycopg.Connection,
     shop: Callable[..., Shop],
@@ -345,7 +346,7 @@ def test_capture_captures_the_approved_order_once_per_order(
 
 def test_capture_refused_by_paypal_is_a_409_naming_the_issue(
     service: TestClient,
-    service_settings: Settings,
+    service_settings: ServiceSettings,
     paypal_api: StrictFake,
     conn: psycopg.Connection,
     shop: Callable[..., Shop],

@@ -15,10 +15,10 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from mentorships import jwt
 from mentorships.settings import Settings
 from sync.app import create_app
 from sync.paypal.webhook import SIGNATURE_HINT, Rejected, check_cert_url
+from sync.settings import ServiceSettings
 from sync.signing import (
     PayPalSigner,
     encode,
@@ -30,7 +30,14 @@ from sync.signing import (
 )
 from tests.fakes import paypal as fake
 from tests.fakes.http import StrictFake
-from tests.sync.conftest import PAYPAL_WEBHOOK_ID, Shop, order_row, packs_of, place_order
+from tests.sync.conftest import (
+    PAYPAL_WEBHOOK_ID,
+    Shop,
+    changed,
+    order_row,
+    packs_of,
+    place_order,
+)
 
 
 def post(
@@ -325,20 +332,23 @@ def test_the_certificate_is_downloaded_once(
 
 
 def test_a_verified_event_is_one_rpc_call_as_the_service_role(
-    service_settings: Settings,
+    service_settings: ServiceSettings,
     paypal_signer: PayPalSigner,
     stripe_api: StrictFake,
     paypal_api: StrictFake,
 ) -> None:
     gateway = StrictFake("gateway")
-    settings = Settings.model_validate(
-        {**service_settings.model_dump(), "gateway_port": int(gateway.url.rsplit(":", 1)[1])}
+    settings = changed(
+        service_settings,
+        supabase_url=gateway.url,
+        supabase_anon_key="anon-key-as-given",
+        supabase_service_role_key="service-role-key-as-given",
     )
     event = capture_completed(
         {"id": "6f1c0dd3-0000-4000-8000-000000000003", "amount_cents": 1500, "currency": "jpy"},
         paypal_api,
     )
-    key = jwt.service_role_key(settings)
+    key = "service-role-key-as-given"  # sent as given, never minted
     gateway.expect(
         "POST",
         "/rest/v1/rpc/record_payment_event",

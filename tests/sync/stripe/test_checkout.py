@@ -15,13 +15,14 @@ from fastapi.testclient import TestClient
 
 from mentorships import jwt
 from mentorships.settings import Settings
+from sync.settings import ServiceSettings
 from sync.signing import stripe_checkout_session
 from tests.fakes.http import Request, StrictFake
 from tests.sync.conftest import STRIPE_SECRET_KEY, Shop, order_row, place_order
 
 
 def session_form(
-    conn: psycopg.Connection, shop: Shop, settings: Settings, order_id: str | None = None
+    conn: psycopg.Connection, shop: Shop, settings: ServiceSettings, order_id: str | None = None
 ) -> Callable[[], dict[str, str]]:
     """The exact form the library must send for the student's pending order (looked up when
     the request arrives: the order is created by the same checkout call)."""
@@ -86,7 +87,7 @@ def expect_create(
     stripe_api: StrictFake,
     conn: psycopg.Connection,
     s: Shop,
-    settings: Settings,
+    settings: ServiceSettings,
     session_id: str,
     **kw: Any,
 ) -> None:
@@ -106,7 +107,7 @@ def expect_create(
 
 def test_checkout_creates_a_session_that_expires_with_the_hold(
     service: TestClient,
-    service_settings: Settings,
+    service_settings: ServiceSettings,
     stripe_api: StrictFake,
     conn: psycopg.Connection,
     shop: Callable[..., Shop],
@@ -137,7 +138,7 @@ def test_checkout_creates_a_session_that_expires_with_the_hold(
 
 def test_a_second_checkout_returns_the_same_session(
     service: TestClient,
-    service_settings: Settings,
+    service_settings: ServiceSettings,
     stripe_api: StrictFake,
     conn: psycopg.Connection,
     shop: Callable[..., Shop],
@@ -203,7 +204,7 @@ def test_a_session_no_longer_open_is_a_409(
 
 def test_concurrent_checkouts_for_one_order_end_with_one_session(
     service: TestClient,
-    service_settings: Settings,
+    service_settings: ServiceSettings,
     stripe_api: StrictFake,
     conn: psycopg.Connection,
     shop: Callable[..., Shop],
@@ -332,7 +333,7 @@ def test_an_expired_token_is_refused_by_the_database_api(
 def test_when_stripe_refuses_the_order_stays_without_a_checkout(
     service: TestClient,
     settings: Settings,
-    service_settings: Settings,
+    service_settings: ServiceSettings,
     stripe_api: StrictFake,
     conn: psycopg.Connection,
     shop: Callable[..., Shop],

@@ -15,9 +15,9 @@ import pytest
 import stripe
 from fastapi.testclient import TestClient
 
-from mentorships import jwt
 from mentorships.settings import Settings
 from sync.app import create_app
+from sync.settings import ServiceSettings
 from sync.signing import (
     encode,
     sign_stripe,
@@ -30,6 +30,7 @@ from tests.fakes.http import StrictFake
 from tests.sync.conftest import (
     STRIPE_WEBHOOK_SECRET,
     Shop,
+    changed,
     order_row,
     packs_of,
     place_order,
@@ -162,11 +163,16 @@ def test_a_correctly_signed_body_that_is_not_an_event_is_refused(
 
 
 @pytest.fixture
-def fake_rest(service_settings: Settings, stripe_api: StrictFake, paypal_api: StrictFake) -> Any:
-    """The app with its database API replaced by a strict fake gateway."""
+def fake_rest(
+    service_settings: ServiceSettings, stripe_api: StrictFake, paypal_api: StrictFake
+) -> Any:
+    """The app with its database API replaced by a strict fake gateway, and keys of its own."""
     gateway = StrictFake("gateway")
-    settings = Settings.model_validate(
-        {**service_settings.model_dump(), "gateway_port": int(gateway.url.rsplit(":", 1)[1])}
+    settings = changed(
+        service_settings,
+        supabase_url=gateway.url,
+        supabase_anon_key="anon-key-as-given",
+        supabase_service_role_key="service-role-key-as-given",
     )
     with TestClient(create_app(settings)) as client:
         yield client, gateway, settings
@@ -177,14 +183,14 @@ def fake_rest(service_settings: Settings, stripe_api: StrictFake, paypal_api: St
 def test_a_verified_event_is_one_rpc_call_as_the_service_role_with_the_whole_event(
     fake_rest: Any,
 ) -> None:
-    client, gateway, settings = fake_rest
+    client, gateway, _ = fake_rest
     event = stripe_event(
         "checkout.session.completed",
         stripe_checkout_session(
             order_id="9b3c2f4e-0000-4000-8000-000000000001", amount_total=24000, currency="usd"
         ),
     )
-    service_key = jwt.service_role_key(settings)
+    service_key = "service-role-key-as-given"  # sent as given, never minted
     gateway.expect(
         "POST",
         "/rest/v1/rpc/record_payment_event",
@@ -274,12 +280,12 @@ def test_an_error_page_instead_of_postgrest_json_is_a_502(fake_rest: Any) -> Non
 
 
 def test_an_unreachable_database_api_is_a_502(
-    service_settings: Settings, stripe_api: StrictFake, paypal_api: StrictFake
+    service_settings: ServiceSettings, stripe_api: StrictFake, paypal_api: StrictFake
 ) -> None:
     gateway = StrictFake("gateway")
     port = int(gateway.url.rsplit(":", 1)[1])
     gateway.close()  # nothing listens there now
-    settings = Settings.model_validate({**service_settings.model_dump(), "gateway_port": port})
+    settings = changed(service_settings, supabase_url=f"http://127.0.0.1:{port}")
     with TestClient(create_app(settings)) as client:
         response = post(client, encode(stripe_event("charge.refunded", {"id": "ch_2"})))
     assert response.status_code == 502, response.text

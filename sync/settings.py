@@ -1,0 +1,296 @@
+"""The services' settings: one typed object, read once from the environment (and `.env` in the
+working directory), prefix MENTORSHIPS_.
+
+They are the services' own: the Supabase project they talk to (its URL, its anon key, its
+service-role key) and the payment providers' keys and addresses, given as they are, never
+derived from a local stack's ports or JWT secret. The same process runs against hosted Supabase
+(MENTORSHIPS_SUPABASE_URL=https://<ref>.supabase.co) or a local stack, whose manager renders
+these variables for the services it starts (mentorships.stack.Services).
+
+    settings = load()        # ConfigError naming each variable that is missing or malformed
+    settings.rest_url        # https://<ref>.supabase.co/rest/v1
+
+Local placeholder keys (what a local stack fills in for the provider secrets nobody set) are
+defined here too, once: how they are made and how they are recognised.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import secrets
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "MENTORSHIPS_"
+
+Provider = Literal["stripe", "paypal"]
+PROVIDERS: tuple[Provider, ...] = ("stripe", "paypal")
+
+# What each enabled payment provider needs; the services refuse to start without it.
+PROVIDER_SECRETS: dict[Provider, tuple[str, ...]] = {
+    "stripe": ("stripe_secret_key", "stripe_webhook_secret"),
+    "paypal": ("paypal_client_id", "paypal_client_secret", "paypal_webhook_id"),
+}
+# Of those, what calls the provider's API (a checkout needs it; a webhook does not).
+API_KEYS: dict[Provider, tuple[str, ...]] = {
+    "stripe": ("stripe_secret_key",),
+    "paypal": ("paypal_client_id", "paypal_client_secret"),
+}
+
+# What the services cannot run without, and what each one is (said when it is missing).
+REQUIRED: dict[str, str] = {
+    "supabase_url": (
+        "the Supabase project URL, such as https://<ref>.supabase.co, or the local stack's "
+        "gateway http://127.0.0.1:54321"
+    ),
+    "supabase_anon_key": "the project's anon (public) API key",
+    "supabase_service_role_key": "the project's service_role API key, a secret",
+}
+
+_BASE_URL = re.compile(r"^https?://[^/\s?#@]+$")
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a setting."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+class ConfigError(Exception):
+    """The settings cannot run the services; `problems` names each variable to set."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def _jwt_role(key: str) -> str | None:
+    """The `role` claim of a key that is a JWT (read, not verified: the services do not hold
+    the JWT secret and need not); None for any other form (sb_secret_..., sb_publishable_...)."""
+    parts = key.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    role = claims.get("role") if isinstance(claims, dict) else None
+    return role if isinstance(role, str) else None
+
+
+def _unset_if_blank(value: Any) -> Any:
+    # MENTORSHIPS_STRIPE_WEBHOOK_SECRET= (empty) means "not set", never an empty secret.
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+class ProviderSettings(BaseSettings):
+    """The payment providers: which are enabled, their keys, their API addresses, where the
+    buyer returns. The services read them; so does the local stack, which gives the services it
+    starts local placeholder values for the secrets not set (mentorships.stack.Services)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    # Comma-separated: "stripe,paypal", "stripe", "" (none).
+    payment_providers: Annotated[tuple[Provider, ...], NoDecode] = PROVIDERS
+    stripe_api_base: str = Field("https://api.stripe.com", pattern=r"^https?://[^/]+$")
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    paypal_api_base: str = Field("https://api-m.sandbox.paypal.com", pattern=r"^https?://[^/]+$")
+    paypal_client_id: str | None = None
+    paypal_client_secret: SecretStr | None = None
+    paypal_webhook_id: str | None = None
+    # Where the provider sends the buyer back; {order_id} is replaced by the order's id.
+    checkout_success_url: str = "http://localhost:8501/?checkout=success&order_id={order_id}"
+    checkout_cancel_url: str = "http://localhost:8501/?checkout=canceled&order_id={order_id}"
+
+    @field_validator("payment_providers", mode="before")
+    @classmethod
+    def _split_providers(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(dict.fromkeys(p.strip().lower() for p in value.split(",") if p.strip()))
+        return value
+
+    @field_validator("stripe_api_base", "paypal_api_base", mode="before")
+    @classmethod
+    def _no_trailing_slash(cls, value: Any) -> Any:
+        return value.rstrip("/") if isinstance(value, str) else value
+
+    @field_validator(
+        *(field for fields in PROVIDER_SECRETS.values() for field in fields), mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return _unset_if_blank(value)
+
+    def missing_provider_settings(self) -> list[str]:
+        """One message per setting an enabled provider needs and does not have."""
+        return [
+            f"{env_name(field)} is not set ({provider} is enabled; set it or drop {provider} "
+            f"from {env_name('payment_providers')})"
+            for provider in self.payment_providers
+            for field in PROVIDER_SECRETS[provider]
+            if getattr(self, field) is None
+        ]
+
+
+class ServiceSettings(ProviderSettings):
+    """Everything the services read. Every field is MENTORSHIPS_<FIELD>."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+    )
+
+    # The Supabase project (REQUIRED says what each is): /rest/v1 is derived from the URL.
+    supabase_url: str | None = None
+    supabase_anon_key: str | None = None
+    supabase_service_role_key: SecretStr | None = None
+    # Where the services listen.
+    services_host: str = "127.0.0.1"
+    services_port: int = Field(54330, ge=1, le=65535)
+
+    @field_validator(*REQUIRED, mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        value = _unset_if_blank(value)
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("supabase_url")
+    @classmethod
+    def _project_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.rstrip("/")
+        if value.endswith("/rest/v1"):
+            raise ValueError(
+                "give the project URL without /rest/v1, such as https://<ref>.supabase.co"
+            )
+        if not _BASE_URL.match(value):
+            raise ValueError(
+                "expected the project URL: http(s), a host and an optional port, no path, such "
+                "as https://<ref>.supabase.co or http://127.0.0.1:54321"
+            )
+        return value
+
+    @field_validator("supabase_anon_key")
+    @classmethod
+    def _anon_key(cls, value: str | None) -> str | None:
+        if value is not None and (
+            value.startswith("sb_secret_") or _jwt_role(value) not in (None, "anon")
+        ):
+            raise ValueError(
+                "this is not the anon key (it is a secret key or has another role): the services "
+                "send the anon key with each user's own token, never a secret one"
+            )
+        return value
+
+    @field_validator("supabase_service_role_key")
+    @classmethod
+    def _service_role_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            key = value.get_secret_value()
+            if key.startswith("sb_publishable_") or _jwt_role(key) not in (None, "service_role"):
+                raise ValueError(
+                    "this is not the service_role key (it is a public key or has another role)"
+                )
+        return value
+
+    @property
+    def rest_url(self) -> str:
+        """The project's PostgREST API (as supabase-py derives it)."""
+        return f"{self.supabase_url}/rest/v1"
+
+    @property
+    def address(self) -> str:
+        return f"http://{self.services_host}:{self.services_port}"
+
+    def problems(self) -> list[str]:
+        """One message per variable the services need and do not have."""
+        return [
+            f"{env_name(field)} is not set ({what})"
+            for field, what in REQUIRED.items()
+            if getattr(self, field) is None
+        ] + self.missing_provider_settings()
+
+    def check(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ConfigError(problems)
+
+    def to_env(self) -> dict[str, str]:
+        """Every setting as the MENTORSHIPS_* variable that reproduces it (secrets included:
+        for a child process's environment only)."""
+        env = {}
+        for field in type(self).model_fields:
+            value = getattr(self, field)
+            if value is None:
+                text = ""
+            elif isinstance(value, SecretStr):
+                text = value.get_secret_value()
+            elif isinstance(value, tuple):
+                text = ",".join(value)
+            else:
+                text = str(value)
+            env[env_name(field)] = text
+        return env
+
+
+def load() -> ServiceSettings:
+    """The settings from the environment (and .env), checked: a ConfigError names every
+    variable that is missing or malformed (never its value: it may be a secret)."""
+    try:
+        settings = ServiceSettings()
+    except ValidationError as e:
+        raise ConfigError([_problem(error) for error in e.errors()]) from None
+    settings.check()
+    return settings
+
+
+def _problem(error: Any) -> str:
+    loc = error.get("loc") or ("settings",)
+    message = str(error.get("msg") or "invalid")
+    message = message.removeprefix("Value error, ")
+    return f"{env_name(str(loc[0]))}: {message[:1].lower()}{message[1:]}"
+
+
+# --- local placeholder keys ---------------------------------------------------------------------
+
+# A local stack (mentorships.stack.Services) fills each provider secret nobody set with a value
+# of this form, made once; webhooks signed with those verify, but the placeholder API keys cannot
+# reach Stripe or PayPal, so the services refuse a checkout on them (503) and say so at start.
+LOCAL_KEY_PREFIX = "local_"
+_PLACEHOLDER_FORMS: dict[str, tuple[str, int]] = {
+    "stripe_secret_key": (f"sk_test_{LOCAL_KEY_PREFIX}", 16),
+    "stripe_webhook_secret": (f"whsec_{LOCAL_KEY_PREFIX}", 24),
+    "paypal_client_id": (LOCAL_KEY_PREFIX, 12),
+    "paypal_client_secret": (LOCAL_KEY_PREFIX, 24),
+    "paypal_webhook_id": ("LOCAL", 8),  # upper case, as PayPal's ids are
+}
+PLACEHOLDER_FIELDS = tuple(_PLACEHOLDER_FORMS)
+
+
+def new_placeholder(field: str) -> str:
+    """A fresh local placeholder for a provider secret (PLACEHOLDER_FIELDS)."""
+    prefix, size = _PLACEHOLDER_FORMS[field]
+    digits = secrets.token_hex(size)
+    return prefix + (digits.upper() if prefix.isupper() else digits)
+
+
+def is_placeholder(field: str, value: str | SecretStr | None) -> bool:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    return value is not None and value.startswith(_PLACEHOLDER_FORMS[field][0])
+
+
+def placeholder_providers(settings: ProviderSettings) -> list[Provider]:
+    """Enabled providers whose API keys are local placeholders: their APIs are out of reach."""
+    return [
+        provider
+        for provider in settings.payment_providers
+        if any(is_placeholder(field, getattr(settings, field)) for field in API_KEYS[provider])
+    ]
