@@ -1,0 +1,165 @@
+"""sync.settings: the services' own settings (read from the environment, checked, rendered back
+into it) and the local placeholder keys, made and recognised in one place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jwt as pyjwt
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from sync.settings import (
+    PLACEHOLDER_FIELDS,
+    ConfigError,
+    ServiceSettings,
+    is_placeholder,
+    load,
+    new_placeholder,
+    placeholder_providers,
+)
+
+HOSTED = {
+    "MENTORSHIPS_SUPABASE_URL": "https://abcdefghijklmnop.supabase.co/",
+    "MENTORSHIPS_SUPABASE_ANON_KEY": "sb_publishable_abc",
+    "MENTORSHIPS_SUPABASE_SERVICE_ROLE_KEY": "sb_secret_xyz",
+    "MENTORSHIPS_PAYMENT_PROVIDERS": "stripe",
+    "MENTORSHIPS_STRIPE_SECRET_KEY": "sk_test_51abc",
+    "MENTORSHIPS_STRIPE_WEBHOOK_SECRET": "whsec_abc",
+}
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """An environment with no MENTORSHIPS_* variable, in a folder without .env."""
+    for name in list(os.environ):
+        if name.startswith("MENTORSHIPS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+def test_a_hosted_project_from_the_environment(environment: pytest.MonkeyPatch) -> None:
+    for name, value in HOSTED.items():
+        environment.setenv(name, value)
+    settings = load()
+    assert settings.supabase_url == "https://abcdefghijklmnop.supabase.co"
+    assert settings.rest_url == "https://abcdefghijklmnop.supabase.co/rest/v1"
+    assert settings.supabase_service_role_key == SecretStr("sb_secret_xyz")
+    assert "sb_secret_xyz" not in repr(settings)
+    assert settings.payment_providers == ("stripe",)
+    assert settings.address == "http://127.0.0.1:54330"
+    assert placeholder_providers(settings) == []
+
+
+def test_what_it_renders_reads_back_the_same(environment: pytest.MonkeyPatch) -> None:
+    for name, value in HOSTED.items():
+        environment.setenv(name, value)
+    settings = load()
+    for name, value in settings.to_env().items():
+        environment.setenv(name, value)
+    assert load() == settings
+
+
+def test_nothing_set_names_each_variable(environment: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load()
+    assert [p.split(" ", 1)[0] for p in refused.value.problems] == [
+        "MENTORSHIPS_SUPABASE_URL",
+        "MENTORSHIPS_SUPABASE_ANON_KEY",
+        "MENTORSHIPS_SUPABASE_SERVICE_ROLE_KEY",
+        "MENTORSHIPS_STRIPE_SECRET_KEY",
+        "MENTORSHIPS_STRIPE_WEBHOOK_SECRET",
+        "MENTORSHIPS_PAYPAL_CLIENT_ID",
+        "MENTORSHIPS_PAYPAL_CLIENT_SECRET",
+        "MENTORSHIPS_PAYPAL_WEBHOOK_ID",
+    ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:54321",
+        "http://localhost:54321/",
+        "https://abcdefghijklmnop.supabase.co",
+        " https://api.example.com ",
+    ],
+)
+def test_project_urls(url: str) -> None:
+    settings = ServiceSettings.model_validate({"supabase_url": url})
+    assert settings.rest_url == url.strip().rstrip("/") + "/rest/v1"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://abcdefghijklmnop.supabase.co/rest/v1",
+        "https://abcdefghijklmnop.supabase.co/rest/v1/",
+        "abcdefghijklmnop.supabase.co",
+        "ftp://example.com",
+        "https://example.com/path",
+        "https://user:pw@example.com",
+        "https://example.com?x=1",
+    ],
+)
+def test_what_is_not_a_project_url(url: str) -> None:
+    with pytest.raises(ValidationError):
+        ServiceSettings.model_validate({"supabase_url": url})
+
+
+def _jwt(role: str) -> str:
+    return pyjwt.encode({"role": role}, "x" * 32, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    ("field", "key", "accepted"),
+    [
+        ("supabase_anon_key", _jwt("anon"), True),
+        ("supabase_anon_key", "sb_publishable_abc", True),
+        ("supabase_anon_key", _jwt("service_role"), False),
+        ("supabase_anon_key", "sb_secret_abc", False),
+        ("supabase_service_role_key", _jwt("service_role"), True),
+        ("supabase_service_role_key", "sb_secret_abc", True),
+        ("supabase_service_role_key", _jwt("anon"), False),
+        ("supabase_service_role_key", _jwt("authenticated"), False),
+        ("supabase_service_role_key", "sb_publishable_abc", False),
+    ],
+)
+def test_a_key_must_be_of_its_kind(field: str, key: str, accepted: bool) -> None:
+    if accepted:
+        ServiceSettings.model_validate({field: key})
+    else:
+        with pytest.raises(ValidationError):
+            ServiceSettings.model_validate({field: key})
+
+
+# --- local placeholder keys ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", PLACEHOLDER_FIELDS)
+def test_a_new_placeholder_is_recognised_and_fresh(field: str) -> None:
+    value = new_placeholder(field)
+    assert is_placeholder(field, value)
+    assert is_placeholder(field, SecretStr(value))
+    assert new_placeholder(field) != value
+    assert not is_placeholder(field, None)
+
+
+def test_placeholder_providers_are_those_whose_api_keys_are_placeholders() -> None:
+    base = {
+        "payment_providers": "stripe,paypal",
+        "stripe_secret_key": "sk_test_51real",
+        "stripe_webhook_secret": new_placeholder("stripe_webhook_secret"),
+        "paypal_client_id": "real-client",
+        "paypal_client_secret": "real-secret",
+        "paypal_webhook_id": new_placeholder("paypal_webhook_id"),
+    }
+    # placeholder webhook secrets alone: the APIs are reachable
+    assert placeholder_providers(ServiceSettings.model_validate(base)) == []
+    local_stripe = {**base, "stripe_secret_key": new_placeholder("stripe_secret_key")}
+    assert placeholder_providers(ServiceSettings.model_validate(local_stripe)) == ["stripe"]
+    local_paypal = {**base, "paypal_client_secret": new_placeholder("paypal_client_secret")}
+    assert placeholder_providers(ServiceSettings.model_validate(local_paypal)) == ["paypal"]
+    disabled = {**local_paypal, "payment_providers": "stripe"}
+    assert placeholder_providers(ServiceSettings.model_validate(disabled)) == []
