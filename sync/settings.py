@@ -24,6 +24,7 @@ import secrets
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "MENTORSHIPS_"
@@ -251,11 +252,11 @@ def load() -> ServiceSettings:
     return settings
 
 
-def _problem(error: Any) -> str:
-    loc = error.get("loc") or ("settings",)
-    message = str(error.get("msg") or "invalid")
-    message = message.removeprefix("Value error, ")
-    return f"{env_name(str(loc[0]))}: {message[:1].lower()}{message[1:]}"
+def _problem(error: ErrorDetails) -> str:
+    """pydantic's error as the variable and what is wrong with it, without the value."""
+    field = str(error["loc"][0]) if error["loc"] else "settings"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{env_name(field)}: {message[:1].lower()}{message[1:]}"
 
 
 # --- local placeholder keys ---------------------------------------------------------------------
