@@ -77,13 +77,15 @@ def small_project(root: Path) -> db.Sources:
 
 
 def copy_of_the_project(root: Path) -> db.Sources:
-    """The project's migrations, sql/rules and sql/rls, copied."""
+    """The project's migrations but its bundles, sql/rules and sql/rls, copied (no manifest)."""
     src = db.Sources(root)
-    shutil.copytree(db.PROJECT.migrations_dir, src.migrations_dir)
+    shutil.copytree(
+        db.PROJECT.migrations_dir,
+        src.migrations_dir,
+        ignore=shutil.ignore_patterns(f"*_{db.BUNDLE_NAME}.sql"),
+    )
     shutil.copytree(db.PROJECT.rules_dir, src.rules_dir)
     shutil.copytree(db.PROJECT.rls_dir, src.rls_dir)
-    if db.PROJECT.manifest.exists():
-        shutil.copy(db.PROJECT.manifest, src.manifest)
     return src
 
 
@@ -343,8 +345,6 @@ def test_bundle_check_fails_after_a_rules_edit_and_passes_after_bundling(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     src = copy_of_the_project(tmp_path)
-    for old in src.migrations_dir.glob(f"*_{db.BUNDLE_NAME}.sql"):
-        old.unlink()
     monkeypatch.setattr(db, "PROJECT", src)
     runner = CliRunner()
     result = runner.invoke(cli, ["db", "bundle", "--check"])
