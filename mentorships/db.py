@@ -464,7 +464,7 @@ def bundle(
     """Write sql/rules + sql/rls as one new migration for `supabase db push`, stamped after every
     migration already in out_dir (default supabase/migrations/)."""
     out_dir = src.migrations_dir if out_dir is None else out_dir
-    stamp = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None, microsecond=0)
+    stamp = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
     existing = migrations(out_dir) if out_dir.is_dir() else []
     if existing:
         after = dt.datetime.strptime(existing[-1].version, "%Y%m%d%H%M%S") + dt.timedelta(seconds=1)
