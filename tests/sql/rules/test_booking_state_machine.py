@@ -77,6 +77,17 @@ class BookingMachine(RuleBasedStateMachine):
             s.pack(self.mentors[1], self.students[2], purchased_at=T0, sessions=2, days=10)
         )
         self.scope = [*self.mentors]
+        # Every run starts with one session per student, booked through the rules (and so also
+        # proving booking works): the cancel, reschedule and close steps have something to act on.
+        for pack, student, mentor in zip(self.packs, self.students, self.mentors * 2, strict=False):
+            first = self.conn.execute(
+                "select min(starts_at) from public.mentor_availability(%s::text, %s::text, %s::text)",
+                (mentor, self.now + dt.timedelta(days=2), self.now + dt.timedelta(days=9)),
+            ).fetchone()
+            assert first is not None and first[0] is not None, "the mentor lists no slot"
+            self._as(
+                student, "select id from public.book_session(%s::text, %s::text)", (pack, first[0])
+            )
 
     def teardown(self) -> None:
         self.conn.rollback()
