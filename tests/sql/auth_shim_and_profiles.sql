@@ -11,7 +11,7 @@
 --   long  cccccccc-0000-0000-0000-000000000006 (display name over 100 characters)
 begin;
 set search_path = public, extensions;
-select plan(32);
+select plan(33);
 
 -- === auth helpers read request.jwt.claims ===
 select set_config('request.jwt.claims', '', true);
@@ -37,12 +37,10 @@ select set_config('request.jwt.claim.sub', '', true);
 -- === authenticated and anon ===
 set local role authenticated;
 select is(auth.uid(), 'cccccccc-0000-0000-0000-000000000001'::uuid, 'authenticated may call auth.uid()');
-reset role;
-set local role anon;
-select set_config('request.jwt.claims', '{"role":"anon"}', true);
+select tests.authenticate_as_anon();
 select is(auth.role(), 'anon', 'anon may call auth.role()');
 select is(auth.uid(), null, 'an anon token has no auth.uid()');
-reset role;
+select tests.clear_authentication();
 
 -- === sign-up creates the profile ===
 insert into auth.users (id, email, raw_user_meta_data) values
@@ -132,10 +130,11 @@ select is(private.clock_now(), '2031-06-01 12:00+00'::timestamptz,
 select set_config('mentorships.now', '', true);
 select is(private.clock_now(), now(), 'with both cleared, clock_now() is now() again');
 
-select set_config('mentorships.now', '2031-06-01 12:00+00', true);
-set local role service_role;
+select tests.freeze_clock('2031-06-01 12:00+00');
+select is(private.clock_now(), '2031-06-01 12:00+00'::timestamptz, 'tests.freeze_clock() sets the transaction-local mentorships.now');
+select tests.authenticate_as_service_role();
 select is(private.clock_now(), '2031-06-01 12:00+00'::timestamptz, 'the service role (workers) may read the clock');
-reset role;
+select tests.clear_authentication();
 set local role authenticated;
 select throws_ok($$select private.clock_now()$$, '42501', 'permission denied for function clock_now',
   'authenticated users never read the clock directly (the RPCs do, as definers)');

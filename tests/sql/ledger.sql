@@ -14,13 +14,10 @@ set search_path = public, extensions;
 select plan(42);
 
 -- === setup (superuser): admin, mentor M1, student A with a seat, a 4-session pack, a session ===
-insert into auth.users (id, email) values
-  ('aaaaaaaa-0000-0000-0000-000000000001', 'tap.ledger.admin@example.test'),
-  ('bbbbbbbb-0000-0000-0000-000000000001', 'tap.ledger.m1@example.test'),
-  ('cccccccc-0000-0000-0000-00000000000a', 'tap.ledger.a@example.test'),
-  ('cccccccc-0000-0000-0000-00000000000b', 'tap.ledger.b@example.test');
-update public.profiles set role = 'admin' where id = 'aaaaaaaa-0000-0000-0000-000000000001';
-update public.profiles set role = 'mentor' where id = 'bbbbbbbb-0000-0000-0000-000000000001';
+select tests.create_user('ledger_admin', 'admin', id => 'aaaaaaaa-0000-0000-0000-000000000001');
+select tests.create_user('ledger_m1', 'mentor', id => 'bbbbbbbb-0000-0000-0000-000000000001');
+select tests.create_user('ledger_a', id => 'cccccccc-0000-0000-0000-00000000000a');
+select tests.create_user('ledger_b', id => 'cccccccc-0000-0000-0000-00000000000b');
 insert into public.mentors (id, slug, public_name, time_zone)
   values ('bbbbbbbb-0000-0000-0000-000000000001', 'tap-ledger-m1', 'Mentor One', 'Europe/Berlin');
 insert into public.mentorship_products (id, mentor_id, title, price_cents)
@@ -201,7 +198,7 @@ select is(tests.refusal($$insert into public.session_packs (student_id, mentor_i
   'a new pack whose remaining differs from its sessions_total is refused');
 
 -- === service_role: may append, never change ===
-set local role service_role;
+select tests.authenticate_as_service_role();
 select lives_ok(
   $$insert into public.session_credit_ledger (pack_id, mentor_id, student_id, kind, delta, reason, actor_id)
     values ('99999999-0000-0000-0000-0000000000a1', 'bbbbbbbb-0000-0000-0000-000000000001',
@@ -219,7 +216,7 @@ select throws_ok(
   $$update public.audit_log set reason = 'rewritten'$$,
   '42501', 'permission denied for table audit_log',
   'service_role: updating the audit log is refused');
-reset role;
+select tests.clear_authentication();
 select is((select remaining_sessions from public.session_packs where id = '99999999-0000-0000-0000-0000000000a1'),
   1, 'the service role''s entry moved remaining from 0 to 1');
 

@@ -11,10 +11,9 @@ begin;
 set search_path = public, extensions;
 select plan(21);
 
-select set_config('mentorships.now', '2030-05-01 12:00+00', true);
-insert into auth.users (id, email) values
-  ('bbbbbbbb-0000-0000-0000-0000000000f1', 'tap.outbox.m@example.test'),
-  ('cccccccc-0000-0000-0000-0000000000f1', 'tap.outbox.s@example.test');
+select tests.freeze_clock('2030-05-01 12:00+00');
+select tests.create_user('outbox_m', id => 'bbbbbbbb-0000-0000-0000-0000000000f1');
+select tests.create_user('outbox_s', id => 'cccccccc-0000-0000-0000-0000000000f1');
 update public.profiles set discord_user_id = '990000000000000001'
  where id = 'cccccccc-0000-0000-0000-0000000000f1';
 

@@ -46,26 +46,23 @@ select is(tests.refusal($$select private.paypal_amount_cents('{"currency_code": 
 select is(private.paypal_amount_cents(null), null::integer, 'no amount is null');
 
 -- === create_order as the users who may not buy ===
-insert into auth.users (id, email) values
-  ('bbbbbbbb-0000-0000-0000-000000000001', 'tap.pay.m1@example.test'),
-  ('cccccccc-0000-0000-0000-00000000000a', 'tap.pay.a@example.test');
-update public.profiles set role = 'mentor' where id = 'bbbbbbbb-0000-0000-0000-000000000001';
+select tests.create_user('pay_m1', 'mentor', id => 'bbbbbbbb-0000-0000-0000-000000000001');
+select tests.create_user('pay_a', id => 'cccccccc-0000-0000-0000-00000000000a');
 insert into public.mentors (id, slug, public_name, time_zone, seat_capacity)
   values ('bbbbbbbb-0000-0000-0000-000000000001', 'tap-pay-m1', 'Mentor One', 'Europe/Berlin', 1);
 insert into public.mentorship_products (id, mentor_id, title, price_cents)
   values ('dddddddd-0000-0000-0000-000000000011', 'bbbbbbbb-0000-0000-0000-000000000001', 'Four sessions', 10000);
 
-set local role authenticated;
-select set_config('request.jwt.claims', '{"sub": "bbbbbbbb-0000-0000-0000-000000000001", "role": "authenticated"}', true);
+select tests.authenticate_as('pay_m1');
 select is(tests.refusal($$select public.create_order('dddddddd-0000-0000-0000-000000000011', 'stripe')$$), 'PT403: only students can buy session packs', 'a mentor cannot buy (not even their own pack)');
 
-select set_config('request.jwt.claims', '{"sub": "cccccccc-0000-0000-0000-00000000000a", "role": "authenticated"}', true);
+select tests.authenticate_as('pay_a');
 select is((select amount_cents from public.create_order('dddddddd-0000-0000-0000-000000000011', 'paypal')), 10000,
   'student A orders at the list price');
 select is((select count(*)::integer from public.seat_reservations), 1, 'student A sees the one hold, theirs');
 select throws_ok($$select public.record_payment_event('stripe', 'evt_1', 'checkout.session.completed', '{}')$$,
   '42501', null, 'student A cannot record a payment event for their own order');
-reset role;
+select tests.clear_authentication();
 select is((select count(*)::integer from private.webhook_events where event_id = 'evt_1'), 0,
   'nothing reached the inbox');
 

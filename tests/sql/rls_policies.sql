@@ -22,18 +22,13 @@ select plan(134);
 
 -- === setup (superuser): the world ===
 update private.clock set frozen_at = null;
-select set_config('mentorships.now', '2030-01-06 12:00+00', true);
-insert into auth.users (id, email, raw_user_meta_data) values
-  ('aaaaaaaa-0000-0000-0000-000000000001', 'tap.rls.admin@example.test', '{"display_name":"Admin"}'),
-  ('bbbbbbbb-0000-0000-0000-000000000001', 'tap.rls.m1@example.test', '{"display_name":"Mentor One"}'),
-  ('bbbbbbbb-0000-0000-0000-000000000002', 'tap.rls.m2@example.test', '{"display_name":"Mentor Two"}'),
-  ('bbbbbbbb-0000-0000-0000-000000000003', 'tap.rls.m3@example.test', '{"display_name":"Mentor Three"}'),
-  ('cccccccc-0000-0000-0000-00000000000a', 'tap.rls.a@example.test', '{"display_name":"Student A"}'),
-  ('cccccccc-0000-0000-0000-00000000000b', 'tap.rls.b@example.test', '{"display_name":"Student B"}');
-update public.profiles set role = 'admin' where id = 'aaaaaaaa-0000-0000-0000-000000000001';
-update public.profiles set role = 'mentor'
- where id in ('bbbbbbbb-0000-0000-0000-000000000001', 'bbbbbbbb-0000-0000-0000-000000000002',
-              'bbbbbbbb-0000-0000-0000-000000000003');
+select tests.freeze_clock('2030-01-06 12:00+00');
+select tests.create_user('rls_admin', 'admin', id => 'aaaaaaaa-0000-0000-0000-000000000001', display_name => 'Admin');
+select tests.create_user('rls_m1', 'mentor', id => 'bbbbbbbb-0000-0000-0000-000000000001', display_name => 'Mentor One');
+select tests.create_user('rls_m2', 'mentor', id => 'bbbbbbbb-0000-0000-0000-000000000002', display_name => 'Mentor Two');
+select tests.create_user('rls_m3', 'mentor', id => 'bbbbbbbb-0000-0000-0000-000000000003', display_name => 'Mentor Three');
+select tests.create_user('rls_a', id => 'cccccccc-0000-0000-0000-00000000000a', display_name => 'Student A');
+select tests.create_user('rls_b', id => 'cccccccc-0000-0000-0000-00000000000b', display_name => 'Student B');
 insert into public.mentors (id, slug, public_name, time_zone, seat_capacity, is_active) values
   ('bbbbbbbb-0000-0000-0000-000000000001', 'tap-rls-m1', 'Mentor One', 'Europe/Berlin', 5, true),
   ('bbbbbbbb-0000-0000-0000-000000000002', 'tap-rls-m2', 'Mentor Two', 'America/New_York', 3, true),
@@ -102,8 +97,7 @@ insert into public.promotion_codes (id, code, percent_off, mentor_id) values
 -- =====================================================================================
 -- === anon (a visitor without an account) ===
 -- =====================================================================================
-set local role anon;
-select set_config('request.jwt.claims', '{"role":"anon"}', true);
+select tests.authenticate_as_anon();
 
 select results_eq(
   $$select id from public.mentors where slug like 'tap-rls-%' order by id$$,
@@ -152,14 +146,12 @@ select throws_ok(
 select throws_ok(
   $$update public.platform_settings set seat_hold_minutes = 5$$,
   '42501', 'permission denied for table platform_settings', 'anon: platform_settings: update refused');
-reset role;
+select tests.clear_authentication();
 
 -- =====================================================================================
 -- === student A (M1's student) ===
 -- =====================================================================================
-set local role authenticated;
-select set_config('request.jwt.claims',
-  '{"sub":"cccccccc-0000-0000-0000-00000000000a","role":"authenticated","email":"tap.rls.a@example.test"}', true);
+select tests.authenticate_as('rls_a');
 
 select results_eq($$select id from public.profiles order by id$$,
   $$values ('cccccccc-0000-0000-0000-00000000000a'::uuid)$$,
@@ -264,14 +256,12 @@ select throws_ok(
 with u as (
   update public.platform_settings set cancel_notice_hours = 0 returning 1
 ) select is(count(*)::integer, 0, 'student A: platform_settings: update changes no row') from u;
-reset role;
+select tests.clear_authentication();
 
 -- =====================================================================================
 -- === student B (M2's student) ===
 -- =====================================================================================
-set local role authenticated;
-select set_config('request.jwt.claims',
-  '{"sub":"cccccccc-0000-0000-0000-00000000000b","role":"authenticated","email":"tap.rls.b@example.test"}', true);
+select tests.authenticate_as('rls_b');
 
 select results_eq($$select id, display_name from public.profiles order by id$$,
   $$values ('cccccccc-0000-0000-0000-00000000000b'::uuid, 'Student B')$$,
@@ -295,14 +285,12 @@ select is_empty($$select * from public.promotion_codes$$, 'student B: promotion_
 select is_empty(
   $$select from public.sessions where student_id = 'cccccccc-0000-0000-0000-00000000000a'$$,
   'student B: sessions: none of student A''s, even when asked by id');
-reset role;
+select tests.clear_authentication();
 
 -- =====================================================================================
 -- === mentor M1 (student A's mentor) ===
 -- =====================================================================================
-set local role authenticated;
-select set_config('request.jwt.claims',
-  '{"sub":"bbbbbbbb-0000-0000-0000-000000000001","role":"authenticated","email":"tap.rls.m1@example.test"}', true);
+select tests.authenticate_as('rls_m1');
 
 select results_eq($$select id from public.profiles order by id$$,
   $$values ('bbbbbbbb-0000-0000-0000-000000000001'::uuid), ('cccccccc-0000-0000-0000-00000000000a')$$,
@@ -402,14 +390,12 @@ select throws_ok(
   $$update public.session_packs set status = 'expired', expired_at = now()
      where id = '99999999-0000-0000-0000-0000000000a1'$$,
   '42501', 'permission denied for table session_packs', 'mentor M1: session_packs: update refused');
-reset role;
+select tests.clear_authentication();
 
 -- =====================================================================================
 -- === mentor M2 (student B's mentor) ===
 -- =====================================================================================
-set local role authenticated;
-select set_config('request.jwt.claims',
-  '{"sub":"bbbbbbbb-0000-0000-0000-000000000002","role":"authenticated","email":"tap.rls.m2@example.test"}', true);
+select tests.authenticate_as('rls_m2');
 
 select results_eq($$select id from public.profiles order by id$$,
   $$values ('bbbbbbbb-0000-0000-0000-000000000002'::uuid), ('cccccccc-0000-0000-0000-00000000000b')$$,
@@ -436,14 +422,12 @@ select results_eq($$select pack_id from public.session_credit_ledger$$,
 select is_empty($$select * from public.notifications$$, 'mentor M2: notifications: none (none addressed to him)');
 select is_empty($$select * from public.audit_log$$, 'mentor M2: audit_log: nothing');
 select is_empty($$select * from public.promotion_codes$$, 'mentor M2: promotion_codes: none (M1''s code is not his)');
-reset role;
+select tests.clear_authentication();
 
 -- =====================================================================================
 -- === mentor M3 (deactivated by an admin) ===
 -- =====================================================================================
-set local role authenticated;
-select set_config('request.jwt.claims',
-  '{"sub":"bbbbbbbb-0000-0000-0000-000000000003","role":"authenticated","email":"tap.rls.m3@example.test"}', true);
+select tests.authenticate_as('rls_m3');
 
 select results_eq($$select id from public.profiles order by id$$,
   $$values ('bbbbbbbb-0000-0000-0000-000000000003'::uuid)$$, 'mentor M3: profiles: his own (he has no students)');
@@ -459,7 +443,7 @@ select results_eq(
 select throws_ok(
   $$update public.mentors set is_active = true where id = 'bbbbbbbb-0000-0000-0000-000000000003'$$,
   '42501', 'permission denied for table mentors', 'mentor M3: mentors: cannot reactivate himself');
-reset role;
+select tests.clear_authentication();
 
 -- =====================================================================================
 -- === admin ===
@@ -478,9 +462,7 @@ select (select count(*) from public.profiles) as all_profiles,
        (select count(*) from public.audit_log) as all_audit,
        (select count(*) from public.promotion_codes) as all_codes
 \gset
-set local role authenticated;
-select set_config('request.jwt.claims',
-  '{"sub":"aaaaaaaa-0000-0000-0000-000000000001","role":"authenticated","email":"tap.rls.admin@example.test"}', true);
+select tests.authenticate_as('rls_admin');
 
 select is((select count(*) from public.profiles), :all_profiles::bigint, 'admin: profiles: every row');
 select is((select count(*) from public.mentors), :all_mentors::bigint, 'admin: mentors: every row, inactive ones too');
@@ -543,7 +525,7 @@ select throws_ok(
 select throws_ok(
   $$update public.orders set status = 'refunded' where id = 'ffffffff-0000-0000-0000-0000000000a1'$$,
   '42501', 'permission denied for table orders', 'admin: orders: update refused (refunds come from the webhook)');
-reset role;
+select tests.clear_authentication();
 
 -- === superuser: the admin's writes landed, nothing else did ===
 select results_eq(

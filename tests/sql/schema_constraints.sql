@@ -22,13 +22,10 @@ alter table public.promotion_codes disable trigger _050_check_input;
 alter table public.platform_settings disable trigger _050_check_input;
 
 -- === setup (superuser): two mentors, two students, products, seats, packs ===
-insert into auth.users (id, email, raw_user_meta_data) values
-  ('bbbbbbbb-0000-0000-0000-000000000001', 'tap.constraints.m1@example.test', '{"display_name":"Mentor One"}'),
-  ('bbbbbbbb-0000-0000-0000-000000000002', 'tap.constraints.m2@example.test', '{"display_name":"Mentor Two"}'),
-  ('cccccccc-0000-0000-0000-00000000000a', 'tap.constraints.a@example.test', '{"display_name":"Student A"}'),
-  ('cccccccc-0000-0000-0000-00000000000b', 'tap.constraints.b@example.test', '{"display_name":"Student B"}');
-update public.profiles set role = 'mentor'
- where id in ('bbbbbbbb-0000-0000-0000-000000000001', 'bbbbbbbb-0000-0000-0000-000000000002');
+select tests.create_user('constraints_m1', 'mentor', id => 'bbbbbbbb-0000-0000-0000-000000000001', display_name => 'Mentor One');
+select tests.create_user('constraints_m2', 'mentor', id => 'bbbbbbbb-0000-0000-0000-000000000002', display_name => 'Mentor Two');
+select tests.create_user('constraints_a', id => 'cccccccc-0000-0000-0000-00000000000a', display_name => 'Student A');
+select tests.create_user('constraints_b', id => 'cccccccc-0000-0000-0000-00000000000b', display_name => 'Student B');
 insert into public.mentors (id, slug, public_name, time_zone, buffer_minutes) values
   ('bbbbbbbb-0000-0000-0000-000000000001', 'tap-constraints-m1', 'Mentor One', 'Europe/Berlin', 15),
   ('bbbbbbbb-0000-0000-0000-000000000002', 'tap-constraints-m2', 'Mentor Two', 'America/New_York', 15);
