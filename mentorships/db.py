@@ -67,7 +67,7 @@ RULES_DIR = PROJECT.rules_dir
 RLS_DIR = PROJECT.rls_dir
 LOCAL_SHIM = PROJECT_DIR / "sql" / "local" / "auth_shim.sql"
 # pgTAP helpers (tests.*), installed on test databases only.
-TEST_HELPERS_DIR = PROJECT_DIR / "tests" / "sql" / "helpers"
+TEST_HELPERS_DIR = PROJECT_DIR / "supabase" / "tests" / "helpers"
 MIGRATION_NAME = re.compile(r"^(?P<version>\d{14})_(?P<name>[a-z0-9_]+)\.sql$")
 BUNDLE_NAME = "rules_and_policies"
 SECTION = "-- >>> "

@@ -1,5 +1,7 @@
-"""Runs every pgTAP file in tests/sql/ against the test stack. Each file opens a transaction,
-plans its assertions and rolls back; a failed, missing or extra assertion fails here."""
+"""Runs every pgTAP file in supabase/tests/database/ (where `supabase test db` looks) against the
+test stack. Each file opens a transaction, plans its assertions and rolls back; a failed, missing
+or extra assertion fails here. The tests.* helpers they use (supabase/tests/helpers/) are
+installed by db.prepare_test_database()."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from mentorships.errors import StackError
 from mentorships.settings import Settings
 from mentorships.stack import Stack
 
-SQL_DIR = Path(__file__).parent / "sql"
+SQL_DIR = Path(__file__).resolve().parent.parent / "supabase" / "tests" / "database"
 FILES = sorted(SQL_DIR.glob("*.sql"))
 
 
