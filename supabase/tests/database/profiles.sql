@@ -1,6 +1,6 @@
--- The auth shim's helpers read the JWT claims PostgREST puts in request.jwt.claims; a profile
--- is created for every new auth user (role student, whatever the sign-up metadata says) and
--- follows its email; private.clock_now() is the one clock rules read, and tests freeze it.
+-- A profile is created for every new auth user (role student, whatever the sign-up metadata
+-- says) and follows its email. These inserts into auth.users are what is under test, so they
+-- are written out rather than made with tests.create_user.
 --
 -- Ids used below:
 --   ana   cccccccc-0000-0000-0000-000000000001 (full sign-up metadata)
@@ -11,36 +11,7 @@
 --   long  cccccccc-0000-0000-0000-000000000006 (display name over 100 characters)
 begin;
 set search_path = public, extensions;
-select plan(33);
-
--- === auth helpers read request.jwt.claims ===
-select set_config('request.jwt.claims', '', true);
-select is(auth.uid(), null, 'no claims: auth.uid() is null');
-select is(auth.role(), null, 'no claims: auth.role() is null');
-select is(auth.jwt(), null, 'no claims: auth.jwt() is null');
-
-select set_config('request.jwt.claims',
-  '{"sub":"cccccccc-0000-0000-0000-000000000001","role":"authenticated","email":"ana@example.test","aal":"aal1"}', true);
-select is(auth.uid(), 'cccccccc-0000-0000-0000-000000000001'::uuid, 'auth.uid() is the sub claim');
-select is(auth.role(), 'authenticated', 'auth.role() is the role claim');
-select is(auth.email(), 'ana@example.test', 'auth.email() is the email claim');
-select is(auth.jwt(),
-  '{"sub":"cccccccc-0000-0000-0000-000000000001","role":"authenticated","email":"ana@example.test","aal":"aal1"}'::jsonb,
-  'auth.jwt() is the whole claims object');
-select is(auth.jwt() ->> 'aal', 'aal1', 'auth.jwt() carries the other claims');
-
-select set_config('request.jwt.claim.sub', 'cccccccc-0000-0000-0000-000000000002', true);
-select is(auth.uid(), 'cccccccc-0000-0000-0000-000000000002'::uuid,
-  'the legacy request.jwt.claim.sub setting wins over request.jwt.claims (as in Supabase)');
-select set_config('request.jwt.claim.sub', '', true);
-
--- === authenticated and anon ===
-set local role authenticated;
-select is(auth.uid(), 'cccccccc-0000-0000-0000-000000000001'::uuid, 'authenticated may call auth.uid()');
-select tests.authenticate_as_anon();
-select is(auth.role(), 'anon', 'anon may call auth.role()');
-select is(auth.uid(), null, 'an anon token has no auth.uid()');
-select tests.clear_authentication();
+select plan(12);
 
 -- === sign-up creates the profile ===
 insert into auth.users (id, email, raw_user_meta_data) values
@@ -109,40 +80,6 @@ delete from auth.users where id = 'cccccccc-0000-0000-0000-000000000006';
 select is_empty(
   $$select from public.profiles where id = 'cccccccc-0000-0000-0000-000000000006'$$,
   'deleting the auth user deletes the profile');
-
--- === private.clock_now() ===
-update private.clock set frozen_at = null;
-select set_config('mentorships.now', '', true);
-select is(private.clock_now(), now(), 'clock not frozen: clock_now() is now()');
-
-update private.clock set frozen_at = '2030-03-10 09:00+00';
-select is(private.clock_now(), '2030-03-10 09:00+00'::timestamptz,
-  'private.clock.frozen_at set: clock_now() is the frozen instant');
-
-select set_config('mentorships.now', '2031-06-01 12:00+00', true);
-select is(private.clock_now(), '2031-06-01 12:00+00'::timestamptz,
-  'the transaction-local mentorships.now wins over private.clock');
-
-update private.clock set frozen_at = null;
-select is(private.clock_now(), '2031-06-01 12:00+00'::timestamptz,
-  'mentorships.now wins over now() too');
-
-select set_config('mentorships.now', '', true);
-select is(private.clock_now(), now(), 'with both cleared, clock_now() is now() again');
-
-select tests.freeze_clock('2031-06-01 12:00+00');
-select is(private.clock_now(), '2031-06-01 12:00+00'::timestamptz, 'tests.freeze_clock() sets the transaction-local mentorships.now');
-select tests.authenticate_as_service_role();
-select is(private.clock_now(), '2031-06-01 12:00+00'::timestamptz, 'the service role (workers) may read the clock');
-select tests.clear_authentication();
-set local role authenticated;
-select throws_ok($$select private.clock_now()$$, '42501', 'permission denied for function clock_now',
-  'authenticated users never read the clock directly (the RPCs do, as definers)');
-reset role;
-set local role anon;
-select throws_ok($$select private.clock_now()$$, '42501', 'permission denied for function clock_now',
-  'anon may not call private.clock_now()');
-reset role;
 
 select * from finish();
 rollback;
