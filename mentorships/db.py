@@ -185,12 +185,25 @@ def migrations(directory: Path | None = None) -> list[Migration]:
     return found
 
 
+def rules_files(src: Sources = PROJECT) -> list[Path]:
+    """Every .sql file under sql/rules/, in folders too (sql/rules/booking/book.sql), sorted by
+    its path inside sql/rules/ compared folder by folder: a folder's files come where the
+    folder's name sorts (api.sql, ..., booking/adjust.sql, ..., booking/video.sql, catalog.sql).
+
+    That order matters little: `apply` and the bundles create functions with
+    check_function_bodies off, so a function may call one a later file defines. What needs an
+    order, a trigger after its function, stays within one file (the function first)."""
+    found = [p for p in src.rules_dir.rglob("*.sql") if p.is_file()]
+    return sorted(found, key=lambda p: p.relative_to(src.rules_dir).parts)
+
+
 def desired_state_files(src: Sources = PROJECT) -> list[Path]:
     """sql/rls/_*.sql first (_reset.sql drops every policy, so that nothing still depends on a
-    function sql/rules/ replaces or drops), then sql/rules/, then the other sql/rls/ files."""
+    function sql/rules/ replaces or drops), then sql/rules/ in `rules_files` order, then the other
+    sql/rls/ files (sorted by name). `apply` and `bundle` both use this order."""
     rls = sorted(src.rls_dir.glob("*.sql"))
     first = [p for p in rls if p.name.startswith("_")]
-    return first + sorted(src.rules_dir.glob("*.sql")) + [p for p in rls if p not in first]
+    return first + rules_files(src) + [p for p in rls if p not in first]
 
 
 def apply_shim(settings: Settings) -> None:
