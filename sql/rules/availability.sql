@@ -1,5 +1,5 @@
 -- Availability: the slots a mentor can be booked for, as every booking screen lists them
--- (public.mentor_availability in api.sql is the RPC). private.slot_fits (booking.sql) is THE rule
+-- (public.mentor_availability in api.sql is the RPC). private.slot_fits (booking/slots.sql) is THE rule
 -- of what a slot is, and booking checks it; the listing here generates exactly the instants it
 -- accepts, set-based, in one query (tests/sql/rules/test_slots.py holds the two together across
 -- DST changes, odd offsets, grids and windows).

@@ -1,4 +1,5 @@
--- Free seats, for the public catalog. Capacity counts active and grace seats plus unexpired holds.
+-- Free seats, for the public catalog: capacity minus what private.seats_taken counts
+-- (seats/capacity.sql, the rule the capacity trigger enforces).
 create or replace function private.mentor_free_seats(mentor_id uuid)
 returns integer
 language sql
@@ -6,13 +7,7 @@ stable
 security definer
 set search_path = ''
 as $$
-  select greatest(0, m.seat_capacity - (
-    select count(*)::integer
-    from public.seat_reservations s
-    where s.mentor_id = m.id
-      and (s.status in ('active', 'grace')
-           or (s.status = 'hold' and s.hold_expires_at > private.clock_now()))
-  ))
+  select greatest(0, m.seat_capacity - private.seats_taken(m.id, private.clock_now()))
   from public.mentors m
   where m.id = mentor_free_seats.mentor_id
 $$;

@@ -355,16 +355,16 @@ def test_bundle_check_fails_after_a_rules_edit_and_passes_after_bundling(
     first = db.bundle(src=src, now=dt.datetime(2026, 12, 1, tzinfo=UTC))
     assert db.check_bundle(src).path == first
 
-    with (src.rules_dir / "booking.sql").open("a") as f:
+    with (src.rules_dir / "booking" / "book.sql").open("a") as f:
         f.write("\n-- a change\n")
-    write(src.rules_dir / "zz_new.sql", "select 1;\n")
+    write(src.rules_dir / "payments" / "zz_new.sql", "select 1;\n")
     (src.rls_dir / "audit_log.sql").unlink()
     result = runner.invoke(cli, ["db", "bundle", "--check"])
     assert result.exit_code == 1
     assert str(result.exception) == (
         f"sql/rules/ + sql/rls/ differ from the newest bundle, supabase/migrations/{first.name}:\n"
-        "  changed: sql/rules/booking.sql\n"
-        "  new: sql/rules/zz_new.sql\n"
+        "  changed: sql/rules/booking/book.sql\n"
+        "  new: sql/rules/payments/zz_new.sql\n"
         "  removed: sql/rls/audit_log.sql\n"
         "Run `mentorships db bundle` (the last step before committing a change of sql/rules/ or "
         "sql/rls/): `supabase db push` deploys nothing of them without a new bundle."
@@ -407,6 +407,35 @@ def test_a_bundle_is_stamped_after_every_migration(tmp_path: Path) -> None:
     assert out.name == "20260101000201_rules_and_policies.sql"
     again = db.bundle(src=src, now=dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC))
     assert again.name == "20260304050607_rules_and_policies.sql"
+
+
+def test_rules_are_found_in_folders_in_the_order_of_their_paths(tmp_path: Path) -> None:
+    src = small_project(tmp_path)
+    for name in ["b.sql", "a/z.sql", "a/b/c.sql", "a.sql", "c/a.sql", "b/x.txt"]:
+        write(src.rules_dir / name, "select 1;\n")
+    write(src.rls_dir / "notes.sql", "select 1;\n")
+    write(src.rls_dir / "_reset.sql", "select 1;\n")
+    assert [src.shown(p) for p in db.desired_state_files(src)] == [
+        "sql/rls/_reset.sql",
+        "sql/rules/a/b/c.sql",
+        "sql/rules/a/z.sql",
+        "sql/rules/a.sql",
+        "sql/rules/b.sql",
+        "sql/rules/c/a.sql",
+        "sql/rls/notes.sql",
+    ]
+    text = db.bundle_text(src)
+    sections = [line for line in text.splitlines() if line.startswith(db.SECTION)]
+    assert sections == [f"{db.SECTION}{src.shown(p)}" for p in db.desired_state_files(src)]
+
+
+def test_every_rules_file_is_short_enough_to_read_in_one_sitting() -> None:
+    long = {
+        db.PROJECT.shown(p): n
+        for p in db.rules_files()
+        if (n := len(p.read_text().splitlines())) > 400
+    }
+    assert long == {}
 
 
 def test_a_bundle_drops_every_policy_before_the_rules() -> None:
