@@ -9,8 +9,8 @@ as $$
 declare
   old_row jsonb := case when tg_op = 'UPDATE' then to_jsonb(old) end;
   new_row jsonb := to_jsonb(new);
-  before jsonb := '{}';
-  after jsonb := '{}';
+  before jsonb := '{}'::jsonb;
+  after jsonb := '{}'::jsonb;
   col text;
 begin
   foreach col in array tg_argv loop

@@ -9,6 +9,7 @@ set search_path = ''
 as $$
 begin
   perform private.refuse(403, format('%s is append-only: %s is not allowed', tg_table_name, lower(tg_op)), hint => 'Add a new entry instead.');
+  return null;  -- not reached: refuse raises (plpgsql_check cannot know that)
 end
 $$;
 comment on function private.tg__forbid_change() is 'Refuses update, delete and truncate on append-only tables.';
