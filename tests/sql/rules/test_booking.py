@@ -1,4 +1,4 @@
-"""Booking rules (sql/rules/booking.sql) over real PostgREST with real JWTs and a frozen clock:
+"""Booking rules (sql/rules/booking/) over real PostgREST with real JWTs and a frozen clock:
 every rule's allowed and refused path, with the boundaries."""
 
 from __future__ import annotations

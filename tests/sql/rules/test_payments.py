@@ -1,4 +1,4 @@
-"""Payment rules (sql/rules/payments.sql) over real PostgREST: create_order as the student,
+"""Payment rules (sql/rules/payments/) over real PostgREST: create_order as the student,
 record_payment_event as the service role, with a frozen clock. The webhook endpoints that verify
 signatures before calling record_payment_event are tested in tests/sync/."""
 

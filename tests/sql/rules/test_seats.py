@@ -1,4 +1,4 @@
-"""Seat and pack life cycle (sql/rules/seats.sql, jobs.sql): the job functions called directly
+"""Seat and pack life cycle (sql/rules/seats/, jobs.sql): the job functions called directly
 with a frozen clock (the transaction-local mentorships.now), each test in a transaction that is
 rolled back; capacity under real parallel connections."""
 
