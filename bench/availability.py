@@ -39,12 +39,13 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from booking import bench_settings, cpu_seconds  # bench/booking.py: the same bench stack
+from booking import cpu_seconds  # bench/booking.py
 
 from mentorships import db, jwt
 from mentorships.settings import Settings
 from mentorships.stack import Stack
-from tests.scenario import Api, Scenario, ok
+from testing.factories import Api, Scenario, ok
+from testing.stacks import bench_settings
 
 LUA = Path(__file__).resolve().parent / "get.lua"
 ZONE = "America/New_York"
@@ -244,7 +245,7 @@ def main() -> int:
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed: run `make setup` (or apt-get install wrk)")
 
-    settings = bench_settings()
+    settings = bench_settings(postgrest_db_pool=20)  # as bench/booking.py: the same bench stack
     stack = Stack(settings)
     print(f"bench stack on {settings.rest_url} (Postgres {settings.db_port})", file=sys.stderr)
     rounds: list[dict[str, dict[str, float]]] = []

@@ -39,24 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mentorships import db, jwt
 from mentorships.settings import Settings
 from mentorships.stack import Stack
+from testing.stacks import bench_settings
 
 LUA = Path(__file__).resolve().parent / "book.lua"
 T0 = dt.datetime(2027, 1, 4, 0, 0, tzinfo=dt.UTC)  # a Monday; the clock is frozen here
 ALL_WEEK = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(1, 8)]
 PACKS_PER_STUDENT = 20  # 52 credits each: ~1000 bookings a client, so no round runs out and repeats
 SLOT_MINUTES = 15  # the hot mentor's slots for 32 clients then fit in its one-year booking horizon
-
-
-def bench_settings() -> Settings:
-    return Settings(
-        stack="bench",
-        gateway_port=26321,
-        db_port=26322,
-        postgrest_port=26325,
-        postgrest_admin_port=26326,
-        services_port=26330,
-        postgrest_db_pool=20,
-    )
 
 
 @dataclass
@@ -339,7 +328,7 @@ def main() -> int:
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed: run `make setup` (or apt-get install wrk)")
 
-    settings = bench_settings()
+    settings = bench_settings(postgrest_db_pool=20)
     stack = Stack(settings)
     print(f"bench stack on {settings.rest_url} (Postgres {settings.db_port})", file=sys.stderr)
     try:

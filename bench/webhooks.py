@@ -41,21 +41,10 @@ from mentorships import db
 from mentorships.settings import Settings
 from mentorships.stack import Stack
 from sync import signing
+from testing.stacks import bench_settings
 
 ALL_WEEK = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 8)]
 CERT_PATH = "/v1/notifications/certs/CERT-bench"
-
-
-def bench_settings(paypal_api_base: str) -> Settings:
-    return Settings(
-        stack="bench",
-        gateway_port=26321,
-        db_port=26322,
-        postgrest_port=26325,
-        postgrest_admin_port=26326,
-        services_port=26330,
-        paypal_api_base=paypal_api_base,
-    )
 
 
 class CertServer:
@@ -395,7 +384,7 @@ def main() -> int:
 
     signer = signing.PayPalSigner.generate()
     certs = CertServer(signer.cert_pem)
-    stack = Stack(bench_settings(certs.base))
+    stack = Stack(bench_settings(paypal_api_base=certs.base))
     settings = stack.services.effective_settings()
     rng = random.Random(args.seed)
     print(f"bench stack: services on {settings.services_url}", file=sys.stderr)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from sync.settings import ProviderSettings
 
@@ -88,46 +87,6 @@ class Settings(ProviderSettings):
     def dsn(self, user: str = "postgres", password: str | None = None) -> str:
         pw = self.db_password.get_secret_value() if password is None else password
         return f"postgresql://{user}:{pw}@{self.host}:{self.db_port}/{self.db_name}"
-
-
-TEST_PORT_BASE = 25320
-
-
-class _FixedSettings(Settings):
-    """Settings given in code alone: no MENTORSHIPS_* variable and no .env reach them (a pool size
-    of 1 there would let every race test pass without contention)."""
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
-
-
-def settings_for_tests() -> Settings:
-    """The stack `make test` runs on: its own cluster and ports, never the demo's.
-
-    MENTORSHIPS_TEST_PORTS moves it (default 25320: gateway 25321, Postgres 25322, ...), so two
-    suites can run side by side; each base gets a cluster of its own."""
-    base = int(os.environ.get("MENTORSHIPS_TEST_PORTS") or TEST_PORT_BASE)
-    if not 1024 <= base <= 32700:
-        raise ValueError(f"MENTORSHIPS_TEST_PORTS must be between 1024 and 32700, not {base}")
-    return _FixedSettings(
-        stack="test" if base == TEST_PORT_BASE else f"test-{base}",
-        gateway_port=base + 1,
-        db_port=base + 2,
-        postgrest_port=base + 5,
-        postgrest_admin_port=base + 6,
-        services_port=base + 10,
-        paypal_local_port=base + 7,
-        allow_tx_rollback=True,
-        ephemeral=True,
-    )
 
 
 @functools.cache

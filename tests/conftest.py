@@ -4,17 +4,18 @@ gateway, and a frozen clock."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
 from mentorships import db, jwt
-from mentorships.settings import Settings, settings_for_tests
+from mentorships.settings import Settings
 from mentorships.stack import Stack
-from tests import world as world_
-from tests.scenario import Api, Scenario
+from testing import world as world_
+from testing.clock import Clock
+from testing.factories import Api, Scenario
+from testing.stacks import settings_for_tests
 
 
 @pytest.fixture(scope="session")
@@ -75,33 +76,6 @@ def actors(settings: Settings, world: world_.World, stack: Stack) -> Iterator[di
     yield clients
     for c in clients.values():
         c.http.close()
-
-
-class Clock:
-    """The database clock every rule reads (private.clock_now())."""
-
-    def __init__(self, conn: psycopg.Connection) -> None:
-        self.conn = conn
-
-    def freeze(self, at: dt.datetime) -> dt.datetime:
-        if at.tzinfo is None:
-            raise ValueError("freeze() takes an aware datetime")
-        self.conn.execute("update private.clock set frozen_at = %s", (at,))
-        return at
-
-    def advance(self, delta: dt.timedelta) -> dt.datetime:
-        row = self.conn.execute("select private.clock_now()").fetchone()
-        assert row is not None
-        return self.freeze(row[0] + delta)
-
-    def now(self) -> dt.datetime:
-        row = self.conn.execute("select private.clock_now()").fetchone()
-        assert row is not None
-        value: dt.datetime = row[0]
-        return value
-
-    def unfreeze(self) -> None:
-        self.conn.execute("update private.clock set frozen_at = null")
 
 
 @pytest.fixture

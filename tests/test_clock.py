@@ -6,8 +6,8 @@ import datetime as dt
 
 import psycopg
 
-from tests.conftest import Clock
-from tests.scenario import Api
+from testing.clock import Clock
+from testing.factories import Api
 
 
 def test_freeze_and_advance(clock: Clock, conn: psycopg.Connection) -> None:
@@ -26,7 +26,7 @@ def test_unfrozen_clock_is_the_real_one(clock: Clock, conn: psycopg.Connection) 
 def test_frozen_clock_drives_free_seats_through_the_api(
     clock: Clock, conn: psycopg.Connection, actors: dict[str, Api], world: object
 ) -> None:
-    from tests.world import wid
+    from testing.world import wid
 
     hold_until = dt.datetime(2031, 6, 1, 12, 0, tzinfo=dt.UTC)
     with conn.transaction():

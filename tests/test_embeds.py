@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests import world as world_
-from tests.scenario import Api
+from testing import world as world_
+from testing.factories import Api
 
 TABLES = ("sessions", "session_packs", "seat_reservations", "orders")
 ROW = {

@@ -7,7 +7,7 @@ import jwt as pyjwt
 
 from mentorships import jwt
 from mentorships.settings import Settings
-from tests.world import World, email
+from testing.world import World, email
 
 
 def test_a_request_without_apikey_is_refused(settings: Settings, world: World) -> None:

@@ -24,9 +24,9 @@ import pytest
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from testing.factories import Api
+from testing.world import SESSION_DAY, World, wid
 from tests.conftest import ACTORS
-from tests.scenario import Api
-from tests.world import SESSION_DAY, World, wid
 
 
 class Refused(NamedTuple):

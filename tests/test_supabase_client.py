@@ -8,7 +8,7 @@ from typing import Any, cast
 from mentorships import jwt
 from mentorships.settings import Settings
 from supabase import create_client
-from tests.world import World, email
+from testing.world import World, email
 
 
 def test_supabase_py_reads_the_catalog_as_anon(settings: Settings, world: World) -> None:

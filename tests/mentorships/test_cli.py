@@ -16,7 +16,7 @@ from mentorships import db, jwt
 from mentorships.errors import StackError
 from mentorships.settings import PROJECT_DIR, Settings
 from mentorships.stack import Postgres, _require_free
-from tests.world import World, email
+from testing.world import World, email
 
 
 def run(
@@ -194,7 +194,7 @@ def test_reset_drops_everything_and_apply_restores_it(settings: Settings, world:
     """Runs last in this module: it re-creates the world with the same ids afterwards."""
     import psycopg
 
-    from tests import world as world_
+    from testing import world as world_
 
     db.reset(settings)
     with psycopg.connect(settings.dsn(), autocommit=True) as c:

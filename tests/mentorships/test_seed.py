@@ -15,7 +15,7 @@ from mentorships import seed
 from mentorships.errors import StackError
 from mentorships.settings import Settings
 from mentorships.stack import Gateway, Services, Stack
-from tests.world import World
+from testing.world import World
 
 DEMO = "(select id from public.profiles where email like '%%@demo.mentorships.test')"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mentorships.settings import Settings, settings_for_tests
+from mentorships.settings import Settings
+from testing.stacks import settings_for_tests
 
 
 def test_the_environment_does_not_reach_the_test_stack(monkeypatch: pytest.MonkeyPatch) -> None:

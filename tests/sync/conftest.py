@@ -26,9 +26,9 @@ from sync.app import create_app
 from sync.server import config
 from sync.settings import ServiceSettings
 from sync.signing import PayPalSigner
-from tests.fakes import paypal as paypal_fake
-from tests.fakes.http import StrictFake
-from tests.scenario import Scenario
+from testing.factories import Scenario
+from testing.fakes import paypal as paypal_fake
+from testing.fakes.http import StrictFake
 
 STRIPE_SECRET_KEY = "sk_test_fake_51TestKeyForTheStrictFake"
 STRIPE_WEBHOOK_SECRET = "whsec_test_5f1c0dd3b7a04d4fa0c2e1a7f0d9c3b2"

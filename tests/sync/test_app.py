@@ -18,7 +18,7 @@ from mentorships.stack import Services, Stack
 from sync.app import create_app
 from sync.settings import ConfigError, ServiceSettings
 from sync.signing import encode, sign_stripe, stripe_event
-from tests.scenario import Scenario
+from testing.factories import Scenario
 from tests.sync.conftest import changed
 
 

@@ -20,7 +20,7 @@ from sync.bodies import EXAMPLE_UUID
 from sync.handlers import BODY_LIMIT, WEBHOOK_BODY_LIMIT
 from sync.settings import ServiceSettings
 from sync.stripe.webhook import SIGNATURE_HINT
-from tests.fakes.http import StrictFake
+from testing.fakes.http import StrictFake
 from tests.sync.conftest import Shop
 
 UUID_FORM = f'a UUID such as "{EXAMPLE_UUID}"'

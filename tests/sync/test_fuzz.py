@@ -36,9 +36,9 @@ from mentorships import jwt
 from mentorships.settings import Settings
 from mentorships.stack import Stack
 from sync.signing import PayPalSigner, sign_stripe
-from tests.fakes import paypal as paypal_fake
-from tests.fakes.http import StrictFake
-from tests.scenario import Scenario
+from testing.factories import Scenario
+from testing.fakes import paypal as paypal_fake
+from testing.fakes.http import StrictFake
 from tests.sync.conftest import PAYPAL_WEBHOOK_ID, STRIPE_WEBHOOK_SECRET
 
 # Every header an answer of the services may carry; all but Date (uvicorn's) are checked for

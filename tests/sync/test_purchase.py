@@ -14,7 +14,7 @@ from mentorships import jwt
 from mentorships.settings import Settings
 from sync.settings import ServiceSettings
 from sync.signing import encode, sign_stripe, stripe_checkout_session, stripe_event
-from tests.fakes.http import StrictFake
+from testing.fakes.http import StrictFake
 from tests.sync.conftest import STRIPE_WEBHOOK_SECRET, Shop, order_row, packs_of
 from tests.sync.stripe.test_checkout import expect_create
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import Clock
-from tests.scenario import Api, Scenario, ok
+from testing.clock import Clock
+from testing.factories import Api, Scenario, ok
 
 UTC = dt.UTC
 NY = ZoneInfo("America/New_York")

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import Clock
-from tests.scenario import Scenario, ok, refused
+from testing.clock import Clock
+from testing.factories import Scenario, ok, refused
 
 UTC = dt.UTC
 NY = ZoneInfo("America/New_York")

@@ -8,8 +8,8 @@ from collections import Counter
 from zoneinfo import ZoneInfo
 
 from mentorships.settings import Settings
-from tests.conftest import Clock
-from tests.scenario import Scenario, race
+from testing.clock import Clock
+from testing.factories import Scenario, race
 
 NY = ZoneInfo("America/New_York")
 NOW = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)

@@ -20,8 +20,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from mentorships.settings import Settings, settings_for_tests
-from tests.scenario import Scenario, refusal
+from mentorships.settings import Settings
+from testing.factories import Scenario, refusal
+from testing.stacks import settings_for_tests
 
 T0 = dt.datetime(2027, 3, 1, 13, 0, tzinfo=dt.UTC)  # a Monday
 

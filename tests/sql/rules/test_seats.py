@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from mentorships.settings import Settings
-from tests.scenario import Scenario, refusal, together
+from testing.factories import Scenario, refusal, together
 
 UTC = dt.UTC
 T0 = dt.datetime(2027, 2, 1, 12, 0, tzinfo=UTC)

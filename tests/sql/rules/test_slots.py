@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from psycopg.types.json import Jsonb
 
 from mentorships.settings import Settings
-from tests.scenario import Scenario
+from testing.factories import Scenario
 
 ZONES = [
     "America/New_York",

@@ -16,8 +16,8 @@ from mentorships import jwt
 from mentorships.settings import Settings
 from sync import money
 from sync.settings import ServiceSettings
-from tests.fakes import paypal as fake
-from tests.fakes.http import StrictFake
+from testing.fakes import paypal as fake
+from testing.fakes.http import StrictFake
 from tests.sync.conftest import (
     PAYPAL_CLIENT_ID,
     PAYPAL_CLIENT_SECRET,

@@ -28,8 +28,8 @@ from sync.signing import (
     paypal_refund,
     paypal_transmission_time,
 )
-from tests.fakes import paypal as fake
-from tests.fakes.http import StrictFake
+from testing.fakes import paypal as fake
+from testing.fakes.http import StrictFake
 from tests.sync.conftest import (
     PAYPAL_WEBHOOK_ID,
     Shop,

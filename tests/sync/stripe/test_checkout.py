@@ -17,7 +17,7 @@ from mentorships import jwt
 from mentorships.settings import Settings
 from sync.settings import ServiceSettings
 from sync.signing import stripe_checkout_session
-from tests.fakes.http import Request, StrictFake
+from testing.fakes.http import Request, StrictFake
 from tests.sync.conftest import STRIPE_SECRET_KEY, Shop, order_row, place_order
 
 

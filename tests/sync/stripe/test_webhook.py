@@ -26,7 +26,7 @@ from sync.signing import (
     stripe_event,
 )
 from sync.stripe.webhook import BODY_HINT, SIGNATURE_HINT
-from tests.fakes.http import StrictFake
+from testing.fakes.http import StrictFake
 from tests.sync.conftest import (
     STRIPE_WEBHOOK_SECRET,
     Shop,

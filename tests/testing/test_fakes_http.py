@@ -1,4 +1,4 @@
-"""The strict fake itself (tests/fakes/http.py): what it must refuse fails the test. A query
+"""The strict fake itself (testing/fakes/http.py): what it must refuse fails the test. A query
 string no one declared, a body it cannot read, an exception in a callable answer."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes.http import Request, StrictFake
+from testing.fakes.http import Request, StrictFake
 
 
 @pytest.fixture(scope="module")

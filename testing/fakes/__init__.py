@@ -1,0 +1,1 @@
+"""Strict local fakes of the providers' HTTP APIs (testing/fakes/http.py) and their answers."""

@@ -1,0 +1,66 @@
+"""The stacks tests and benchmarks run on, each with ports and a cluster of its own: never the
+demo's. Settings given in code alone, so no MENTORSHIPS_* variable or .env changes them."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
+from mentorships.settings import Settings
+
+TEST_PORT_BASE = 25320
+
+
+class _FixedSettings(Settings):
+    """Settings given in code alone: no MENTORSHIPS_* variable and no .env reach them (a pool size
+    of 1 there would let every race test pass without contention)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def settings_for_tests() -> Settings:
+    """The stack `make test` runs on: its own cluster and ports, never the demo's.
+
+    MENTORSHIPS_TEST_PORTS moves it (default 25320: gateway 25321, Postgres 25322, ...), so two
+    suites can run side by side; each base gets a cluster of its own."""
+    base = int(os.environ.get("MENTORSHIPS_TEST_PORTS") or TEST_PORT_BASE)
+    if not 1024 <= base <= 32700:
+        raise ValueError(f"MENTORSHIPS_TEST_PORTS must be between 1024 and 32700, not {base}")
+    return _FixedSettings(
+        stack="test" if base == TEST_PORT_BASE else f"test-{base}",
+        gateway_port=base + 1,
+        db_port=base + 2,
+        postgrest_port=base + 5,
+        postgrest_admin_port=base + 6,
+        services_port=base + 10,
+        paypal_local_port=base + 7,
+        allow_tx_rollback=True,
+        ephemeral=True,
+    )
+
+
+def bench_settings(**overrides: Any) -> Settings:
+    """The stack the benchmarks (bench/) start: `bench`, ports 263xx; `overrides` are the
+    benchmark's own values (a pool size, a provider's URL)."""
+    return Settings(
+        **{
+            "stack": "bench",
+            "gateway_port": 26321,
+            "db_port": 26322,
+            "postgrest_port": 26325,
+            "postgrest_admin_port": 26326,
+            "services_port": 26330,
+            **overrides,
+        }
+    )
