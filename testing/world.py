@@ -16,6 +16,9 @@ DOMAIN = "world.mentorships.test"
 # Far enough ahead that no rule's "now" reaches it.
 SESSION_DAY = dt.datetime(2031, 3, 4, 15, 0, tzinfo=dt.UTC)
 
+# Who talks to the gateway in the access tests (one client each, the `actors` fixture).
+ACTORS = ("anon", "student_a", "student_b", "mentor_a", "mentor_b", "admin", "service")
+
 
 def wid(label: str) -> uuid.UUID:
     return uuid.uuid5(NS, label)

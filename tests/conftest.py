@@ -56,9 +56,6 @@ def world(conn: psycopg.Connection) -> world_.World:
     return world_.create(conn)
 
 
-ACTORS = ("anon", "student_a", "student_b", "mentor_a", "mentor_b", "admin", "service")
-
-
 @pytest.fixture(scope="session")
 def actors(settings: Settings, world: world_.World, stack: Stack) -> Iterator[dict[str, Api]]:
     clients = {

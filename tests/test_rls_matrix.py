@@ -25,8 +25,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from testing.factories import Api
-from testing.world import SESSION_DAY, World, wid
-from tests.conftest import ACTORS
+from testing.world import ACTORS, SESSION_DAY, World, wid
 
 
 class Refused(NamedTuple):

@@ -9,15 +9,11 @@ import asyncio
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
 
-import httpx
 import psycopg
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from psycopg.rows import dict_row
 
 from mentorships import jwt
 from mentorships.settings import Settings
@@ -29,12 +25,14 @@ from sync.signing import PayPalSigner
 from testing.factories import Scenario
 from testing.fakes import paypal as paypal_fake
 from testing.fakes.http import StrictFake
-
-STRIPE_SECRET_KEY = "sk_test_fake_51TestKeyForTheStrictFake"
-STRIPE_WEBHOOK_SECRET = "whsec_test_5f1c0dd3b7a04d4fa0c2e1a7f0d9c3b2"
-PAYPAL_CLIENT_ID = "test-client-id"
-PAYPAL_CLIENT_SECRET = "test-client-secret"
-PAYPAL_WEBHOOK_ID = "1TEST23WEBHOOK45"
+from testing.services import (
+    PAYPAL_CLIENT_ID,
+    PAYPAL_CLIENT_SECRET,
+    PAYPAL_WEBHOOK_ID,
+    STRIPE_SECRET_KEY,
+    STRIPE_WEBHOOK_SECRET,
+    Shop,
+)
 
 
 @pytest.fixture(scope="session")
@@ -77,11 +75,6 @@ def paypal_api(paypal_server: StrictFake, paypal_signer: PayPalSigner) -> Iterat
     )
     yield paypal_server
     paypal_server.verify()
-
-
-def changed(settings: ServiceSettings, **values: Any) -> ServiceSettings:
-    """The settings with some values replaced, validated as when read."""
-    return ServiceSettings.model_validate({**settings.model_dump(), **values})
 
 
 @pytest.fixture(scope="session")
@@ -149,23 +142,6 @@ def inbox(conn: psycopg.Connection) -> Callable[[], int]:
     return count
 
 
-@dataclass(frozen=True)
-class Shop:
-    """A mentor selling one product, and a student about to buy it."""
-
-    mentor: uuid.UUID
-    product: uuid.UUID
-    title: str
-    price_cents: int
-    currency: str
-    student: uuid.UUID
-    token: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
 @pytest.fixture
 def shop(scenario: Scenario, settings: Settings) -> Callable[..., Shop]:
     def make(*, price_cents: int = 24000, currency: str = "usd", capacity: int = 5) -> Shop:
@@ -182,40 +158,3 @@ def shop(scenario: Scenario, settings: Settings) -> Callable[..., Shop]:
         return Shop(mentor, product, title, price_cents, currency, student, token)
 
     return make
-
-
-def place_order(
-    settings: Settings, shop: Shop, provider: str, promo_code: str | None = None
-) -> dict[str, Any]:
-    """public.create_order as the shop's student, straight through the gateway."""
-    response = httpx.post(
-        f"{settings.rest_url}/rpc/create_order",
-        json={"product_id": str(shop.product), "provider": provider, "promo_code": promo_code},
-        headers={"apikey": jwt.anon_key(settings), **shop.auth},
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
-    order: dict[str, Any] = response.json()
-    return order
-
-
-def order_row(conn: psycopg.Connection, order_id: str) -> dict[str, Any]:
-    cur = conn.cursor(row_factory=dict_row)
-    row = cur.execute(
-        "select id::text, status::text, provider::text, provider_checkout_id, amount_cents,"
-        " currency, expires_at, paid_at, flagged_reason from public.orders where id = %s",
-        (order_id,),
-    ).fetchone()
-    assert row is not None, order_id
-    return row
-
-
-def packs_of(conn: psycopg.Connection, order_id: str) -> list[tuple[str, int]]:
-    """(status, remaining_sessions) of the packs an order created."""
-    return [
-        (str(status), int(remaining))
-        for status, remaining in conn.execute(
-            "select status::text, remaining_sessions from public.session_packs where order_id = %s",
-            (order_id,),
-        ).fetchall()
-    ]

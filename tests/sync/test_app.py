@@ -19,7 +19,7 @@ from sync.app import create_app
 from sync.settings import ConfigError, ServiceSettings
 from sync.signing import encode, sign_stripe, stripe_event
 from testing.factories import Scenario
-from tests.sync.conftest import changed
+from testing.services import changed
 
 
 def test_health_and_ping(service: TestClient) -> None:

@@ -21,7 +21,7 @@ from sync.handlers import BODY_LIMIT, WEBHOOK_BODY_LIMIT
 from sync.settings import ServiceSettings
 from sync.stripe.webhook import SIGNATURE_HINT
 from testing.fakes.http import StrictFake
-from tests.sync.conftest import Shop
+from testing.services import Shop
 
 UUID_FORM = f'a UUID such as "{EXAMPLE_UUID}"'
 CHECKOUT_EXAMPLE = f'{{"product_id": "{EXAMPLE_UUID}", "promo_code": "SPRING10"}}'

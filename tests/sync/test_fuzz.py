@@ -39,7 +39,7 @@ from sync.signing import PayPalSigner, sign_stripe
 from testing.factories import Scenario
 from testing.fakes import paypal as paypal_fake
 from testing.fakes.http import StrictFake
-from tests.sync.conftest import PAYPAL_WEBHOOK_ID, STRIPE_WEBHOOK_SECRET
+from testing.services import PAYPAL_WEBHOOK_ID, STRIPE_WEBHOOK_SECRET
 
 # Every header an answer of the services may carry; all but Date (uvicorn's) are checked for
 # their exact values. Connection: close comes with the refusal of a request that is not HTTP.

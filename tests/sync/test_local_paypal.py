@@ -24,7 +24,7 @@ from mentorships.settings import PROJECT_DIR, Settings
 from mentorships.stack import LOCAL_PAYPAL_CERT_PATH, Gateway, Services, Stack, paths
 from sync import money
 from sync.signing import PayPalSigner, encode, paypal_capture, paypal_event
-from tests.sync.conftest import Shop, order_row, packs_of, place_order
+from testing.services import Shop, order_row, packs_of, place_order
 
 SANDBOX = "https://api-m.sandbox.paypal.com"
 

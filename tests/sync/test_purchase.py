@@ -15,8 +15,8 @@ from mentorships.settings import Settings
 from sync.settings import ServiceSettings
 from sync.signing import encode, sign_stripe, stripe_checkout_session, stripe_event
 from testing.fakes.http import StrictFake
-from tests.sync.conftest import STRIPE_WEBHOOK_SECRET, Shop, order_row, packs_of
-from tests.sync.stripe.test_checkout import expect_create
+from testing.fakes.stripe import expect_create
+from testing.services import STRIPE_WEBHOOK_SECRET, Shop, order_row, packs_of
 
 
 def test_checkout_then_signed_webhook_then_booking(

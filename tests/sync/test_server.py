@@ -22,7 +22,7 @@ from mentorships import jwt
 from mentorships.settings import Settings
 from mentorships.stack import Stack
 from sync.signing import encode, sign_stripe, stripe_event
-from tests.sync.conftest import STRIPE_WEBHOOK_SECRET
+from testing.services import STRIPE_WEBHOOK_SECRET
 
 EXIT_CONFIG = 78
 

@@ -18,7 +18,7 @@ from sync import money
 from sync.settings import ServiceSettings
 from testing.fakes import paypal as fake
 from testing.fakes.http import StrictFake
-from tests.sync.conftest import (
+from testing.services import (
     PAYPAL_CLIENT_ID,
     PAYPAL_CLIENT_SECRET,
     Shop,

@@ -30,7 +30,7 @@ from sync.signing import (
 )
 from testing.fakes import paypal as fake
 from testing.fakes.http import StrictFake
-from tests.sync.conftest import (
+from testing.services import (
     PAYPAL_WEBHOOK_ID,
     Shop,
     changed,

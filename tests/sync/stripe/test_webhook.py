@@ -27,7 +27,7 @@ from sync.signing import (
 )
 from sync.stripe.webhook import BODY_HINT, SIGNATURE_HINT
 from testing.fakes.http import StrictFake
-from tests.sync.conftest import (
+from testing.services import (
     STRIPE_WEBHOOK_SECRET,
     Shop,
     changed,

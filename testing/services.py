@@ -1,0 +1,81 @@
+"""The services under test (sync/): the providers' test credentials they are given, a shop to buy
+from, and the orders and packs a purchase leaves."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg.rows import dict_row
+
+from mentorships import jwt
+from mentorships.settings import Settings
+from sync.settings import ServiceSettings
+
+STRIPE_SECRET_KEY = "sk_test_fake_51TestKeyForTheStrictFake"
+STRIPE_WEBHOOK_SECRET = "whsec_test_5f1c0dd3b7a04d4fa0c2e1a7f0d9c3b2"
+PAYPAL_CLIENT_ID = "test-client-id"
+PAYPAL_CLIENT_SECRET = "test-client-secret"
+PAYPAL_WEBHOOK_ID = "1TEST23WEBHOOK45"
+
+
+def changed(settings: ServiceSettings, **values: Any) -> ServiceSettings:
+    """The settings with some values replaced, validated as when read."""
+    return ServiceSettings.model_validate({**settings.model_dump(), **values})
+
+
+@dataclass(frozen=True)
+class Shop:
+    """A mentor selling one product, and a student about to buy it."""
+
+    mentor: uuid.UUID
+    product: uuid.UUID
+    title: str
+    price_cents: int
+    currency: str
+    student: uuid.UUID
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def place_order(
+    settings: Settings, shop: Shop, provider: str, promo_code: str | None = None
+) -> dict[str, Any]:
+    """public.create_order as the shop's student, straight through the gateway."""
+    response = httpx.post(
+        f"{settings.rest_url}/rpc/create_order",
+        json={"product_id": str(shop.product), "provider": provider, "promo_code": promo_code},
+        headers={"apikey": jwt.anon_key(settings), **shop.auth},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    order: dict[str, Any] = response.json()
+    return order
+
+
+def order_row(conn: psycopg.Connection, order_id: str) -> dict[str, Any]:
+    cur = conn.cursor(row_factory=dict_row)
+    row = cur.execute(
+        "select id::text, status::text, provider::text, provider_checkout_id, amount_cents,"
+        " currency, expires_at, paid_at, flagged_reason from public.orders where id = %s",
+        (order_id,),
+    ).fetchone()
+    assert row is not None, order_id
+    return row
+
+
+def packs_of(conn: psycopg.Connection, order_id: str) -> list[tuple[str, int]]:
+    """(status, remaining_sessions) of the packs an order created."""
+    return [
+        (str(status), int(remaining))
+        for status, remaining in conn.execute(
+            "select status::text, remaining_sessions from public.session_packs where order_id = %s",
+            (order_id,),
+        ).fetchall()
+    ]
