@@ -32,13 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mentorships import db, jwt
 from mentorships.settings import Settings
 from mentorships.stack import Stack
+from testing.factories import Scenario
 from testing.stacks import bench_settings
 
 LUA = Path(__file__).resolve().parent / "book.lua"
@@ -109,39 +109,31 @@ class Result:
         }
 
 
-def person(conn: psycopg.Connection, role: str) -> uuid.UUID:
-    uid = uuid.uuid4()
-    conn.execute(
-        "insert into auth.users (id, aud, role, email) values (%s, 'authenticated', 'authenticated', %s)",
-        (uid, f"{uid}@bench.test"),
+def mentor(scenario: Scenario) -> uuid.UUID:
+    """A mentor free all week with short slots and no notice, buffer or seat shortage."""
+    return scenario.mentor(
+        "UTC",
+        working_hours=ALL_WEEK,
+        capacity=500,
+        slot=SLOT_MINUTES,
+        grid=SLOT_MINUTES,
+        buffer=0,
+        notice=0,
+        horizon=365,
     )
-    conn.execute("update public.profiles set role = %s where id = %s", (role, uid))
-    return uid
 
 
-def mentor(conn: psycopg.Connection) -> uuid.UUID:
-    uid = person(conn, "mentor")
-    conn.execute(
-        "insert into public.mentors (id, slug, public_name, time_zone, working_hours, seat_capacity, slot_minutes,"
-        " slot_grid_minutes, buffer_minutes, min_notice_minutes, booking_horizon_days)"
-        " values (%s, %s, 'Bench', 'UTC', %s, 500, %s, %s, 0, 0, 365)",
-        (uid, f"bench-{uid.hex[:12]}", Jsonb(ALL_WEEK), SLOT_MINUTES, SLOT_MINUTES),
-    )
-    return uid
-
-
-def pack_for(conn: psycopg.Connection, mentor_id: uuid.UUID, student: uuid.UUID) -> list[uuid.UUID]:
-    product = conn.execute(
-        "insert into public.mentorship_products (mentor_id, title, sessions_count, validity_days,"
-        " price_cents) values (%s, 'Bench', 52, 730, 100) returning id",
-        (mentor_id,),
-    ).fetchone()
+def pack_for(scenario: Scenario, mentor_id: uuid.UUID, student: uuid.UUID) -> list[uuid.UUID]:
+    """PACKS_PER_STUDENT packs of 52 sessions on one seat and one product (Scenario.pack would
+    make a product per pack)."""
+    conn = scenario.conn
+    product = scenario.product(mentor_id, price_cents=100, sessions=52, days=730)
     seat = conn.execute(
         "insert into public.seat_reservations (mentor_id, student_id, status, activated_at)"
         " values (%s, %s, 'active', %s) returning id",
         (mentor_id, student, T0),
     ).fetchone()
-    assert product and seat
+    assert seat
     packs = []
     for _ in range(PACKS_PER_STUDENT):
         row = conn.execute(
@@ -151,7 +143,7 @@ def pack_for(conn: psycopg.Connection, mentor_id: uuid.UUID, student: uuid.UUID)
             (
                 student,
                 mentor_id,
-                product[0],
+                product,
                 seat[0],
                 T0 - dt.timedelta(days=1),
                 T0 + dt.timedelta(days=729),
@@ -170,19 +162,17 @@ def prepare(settings: Settings, clients: int) -> tuple[list[Client], list[Client
     ]
     with psycopg.connect(settings.dsn(), autocommit=True) as conn, conn.transaction():
         conn.execute("update private.clock set frozen_at = %s", (T0,))
+        scenario = Scenario(conn, settings)
         spread = []
         for _ in range(clients):
-            student = person(conn, "student")
-            spread.append(
-                Client(
-                    student, pack_for(conn, mentor(conn), student), slots[: PACKS_PER_STUDENT * 52]
-                )
-            )
-        hot_mentor = mentor(conn)
+            student = scenario.person("student")
+            packs = pack_for(scenario, mentor(scenario), student)
+            spread.append(Client(student, packs, slots[: PACKS_PER_STUDENT * 52]))
+        hot_mentor = mentor(scenario)
         hot = []
         for i in range(clients):
-            student = person(conn, "student")
-            hot.append(Client(student, pack_for(conn, hot_mentor, student), slots[i::clients]))
+            student = scenario.person("student")
+            hot.append(Client(student, pack_for(scenario, hot_mentor, student), slots[i::clients]))
     for c in spread + hot:
         c.token = jwt.user_token(settings, c.student, None, ttl_seconds=3600)
     return spread, hot

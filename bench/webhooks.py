@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,6 +40,7 @@ from mentorships import db
 from mentorships.settings import Settings
 from mentorships.stack import Stack
 from sync import signing
+from testing.factories import Scenario
 from testing.stacks import bench_settings
 
 ALL_WEEK = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 8)]
@@ -104,34 +104,15 @@ class Result:
         return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
-def person(conn: psycopg.Connection, role: str) -> uuid.UUID:
-    uid = uuid.uuid4()
-    conn.execute(
-        "insert into auth.users (id, aud, role, email) values (%s, 'authenticated', 'authenticated', %s)",
-        (uid, f"{uid}@bench.test"),
-    )
-    conn.execute("update public.profiles set role = %s where id = %s", (role, uid))
-    return uid
-
-
-def orders(conn: psycopg.Connection, count: int, provider: str) -> list[dict[str, Any]]:
+def orders(scenario: Scenario, count: int, provider: str) -> list[dict[str, Any]]:
     """`count` pending orders, each by a new student of a roomy mentor, made by create_order with
     the student's claims (as PostgREST would call it)."""
-    mentor = person(conn, "mentor")
-    conn.execute(
-        "insert into public.mentors (id, slug, public_name, time_zone, working_hours, seat_capacity)"
-        " values (%s, %s, 'Bench', 'UTC', %s, 500)",
-        (mentor, f"bench-{mentor.hex[:12]}", Jsonb(ALL_WEEK)),
-    )
-    row = conn.execute(
-        "insert into public.mentorship_products (mentor_id, title, price_cents) values (%s, 'Bench pack', 24000)"
-        " returning id",
-        (mentor,),
-    ).fetchone()
-    assert row
+    conn = scenario.conn
+    mentor = scenario.mentor("UTC", working_hours=ALL_WEEK, capacity=500)
+    product = scenario.product(mentor)  # 4 sessions for 90 days, 24000 usd
     out = []
     for _ in range(count):
-        student = person(conn, "student")
+        student = scenario.person("student")
         with conn.transaction():
             conn.execute(
                 "select set_config('request.jwt.claims', %s, true)",
@@ -139,7 +120,7 @@ def orders(conn: psycopg.Connection, count: int, provider: str) -> list[dict[str
             )
             cur = conn.execute(
                 "select id::text, amount_cents, currency from public.create_order(%s, %s)",
-                (row[0], provider),
+                (product, provider),
             )
             o = cur.fetchone()
             assert o
@@ -166,8 +147,9 @@ def plan(
     webhook_id = settings.paypal_webhook_id
     assert secret and webhook_id
     p = Plan()
-    stripe_orders = orders(conn, n_paid - n_paypal + n_expired, "stripe")
-    paypal_orders = orders(conn, n_paypal, "paypal")
+    scenario = Scenario(conn, settings)
+    stripe_orders = orders(scenario, n_paid - n_paypal + n_expired, "stripe")
+    paypal_orders = orders(scenario, n_paypal, "paypal")
 
     def stripe(event: dict[str, Any]) -> Delivery:
         body = signing.encode(event)

@@ -1,5 +1,6 @@
-"""Builds isolated people, mentors and packs for rule tests (fresh ids each time, so tests do
-not see each other's rows), and calls the RPCs as a given user over the real gateway."""
+"""Builds isolated people, mentors, products, packs and shops for tests and benchmarks (fresh ids
+each time, so tests do not see each other's rows), and calls the RPCs as a given user over the
+real gateway."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from psycopg.types.json import Jsonb
 
 from mentorships import jwt
 from mentorships.settings import Settings
+from testing.services import Shop
 
 UTC = dt.UTC
 WEEKDAYS_9_TO_5 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)]
@@ -91,14 +93,24 @@ class Scenario:
         sessions: int = 4,
         days: int = 90,
         active: bool = True,
+        title: str = "Scenario pack",
     ) -> uuid.UUID:
         product = uuid.uuid4()
         self.conn.execute(
             "insert into public.mentorship_products (id, mentor_id, title, sessions_count, validity_days,"
-            " price_cents, currency, is_active) values (%s, %s, 'Scenario pack', %s, %s, %s, %s, %s)",
-            (product, mentor, sessions, days, price_cents, currency, active),
+            " price_cents, currency, is_active) values (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (product, mentor, title, sessions, days, price_cents, currency, active),
         )
         return product
+
+    def shop(self, *, price_cents: int = 24000, currency: str = "usd", capacity: int = 5) -> Shop:
+        """A mentor selling one 4-session product, and a student (with a token) about to buy it."""
+        mentor = self.mentor(capacity=capacity)
+        title = f"Portfolio review pack {uuid.uuid4().hex[:6]}"
+        product = self.product(mentor, price_cents=price_cents, currency=currency, title=title)
+        student = self.person("student")
+        token = jwt.user_token(self.settings, student, f"{student}@scenario.test")
+        return Shop(mentor, product, title, price_cents, currency, student, token)
 
     def pack(
         self,

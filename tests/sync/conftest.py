@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 
 import psycopg
@@ -143,18 +142,6 @@ def inbox(conn: psycopg.Connection) -> Callable[[], int]:
 
 
 @pytest.fixture
-def shop(scenario: Scenario, settings: Settings) -> Callable[..., Shop]:
-    def make(*, price_cents: int = 24000, currency: str = "usd", capacity: int = 5) -> Shop:
-        mentor = scenario.mentor(capacity=capacity)
-        product = uuid.uuid4()
-        title = f"Portfolio review pack {product.hex[:6]}"
-        scenario.conn.execute(
-            "insert into public.mentorship_products (id, mentor_id, title, sessions_count,"
-            " validity_days, price_cents, currency) values (%s, %s, %s, 4, 90, %s, %s)",
-            (product, mentor, title, price_cents, currency),
-        )
-        student = scenario.person("student")
-        token = jwt.user_token(settings, student, f"{student}@scenario.test")
-        return Shop(mentor, product, title, price_cents, currency, student, token)
-
-    return make
+def shop(scenario: Scenario) -> Callable[..., Shop]:
+    """Scenario.shop: a mentor selling one product, and a student about to buy it."""
+    return scenario.shop
