@@ -44,7 +44,8 @@ from booking import cpu_seconds  # bench/booking.py
 from mentorships import db, jwt
 from mentorships.settings import Settings
 from mentorships.stack import Stack
-from testing.factories import Api, Scenario, ok
+from testing.api import Api, ok
+from testing.factories import Scenario
 from testing.stacks import bench_settings
 
 LUA = Path(__file__).resolve().parent / "get.lua"

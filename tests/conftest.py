@@ -13,8 +13,9 @@ from mentorships import db, jwt
 from mentorships.settings import Settings
 from mentorships.stack import Stack
 from testing import world as world_
+from testing.api import Api
 from testing.clock import Clock
-from testing.factories import Api, Scenario
+from testing.factories import Scenario
 from testing.stacks import settings_for_tests
 
 

@@ -22,8 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mentorships.settings import Settings
+from testing.api import Api
 from testing.clock import Clock
-from testing.factories import Api, Scenario
+from testing.factories import Scenario
 
 NOW = dt.datetime(2027, 3, 1, 13, 0, tzinfo=dt.UTC)  # a Monday
 INJECTION = "E2E\r\nX-Injected: promo\r\nSet-Cookie: e2e=1"

@@ -6,8 +6,8 @@ import datetime as dt
 
 import psycopg
 
+from testing.api import Api
 from testing.clock import Clock
-from testing.factories import Api
 
 
 def test_freeze_and_advance(clock: Clock, conn: psycopg.Connection) -> None:

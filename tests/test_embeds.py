@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from testing import world as world_
-from testing.factories import Api
+from testing.api import Api
 
 TABLES = ("sessions", "session_packs", "seat_reservations", "orders")
 ROW = {

@@ -24,7 +24,7 @@ import pytest
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from testing.factories import Api
+from testing.api import Api
 from testing.world import ACTORS, SESSION_DAY, World, wid
 
 

@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from testing.api import Api, ok
 from testing.clock import Clock
-from testing.factories import Api, Scenario, ok
+from testing.factories import Scenario
 
 UTC = dt.UTC
 NY = ZoneInfo("America/New_York")

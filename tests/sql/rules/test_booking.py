@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from testing.api import ok, refused
 from testing.clock import Clock
-from testing.factories import Scenario, ok, refused
+from testing.factories import Scenario
 
 UTC = dt.UTC
 NY = ZoneInfo("America/New_York")

@@ -8,8 +8,9 @@ from collections import Counter
 from zoneinfo import ZoneInfo
 
 from mentorships.settings import Settings
+from testing.api import race
 from testing.clock import Clock
-from testing.factories import Scenario, race
+from testing.factories import Scenario
 
 NY = ZoneInfo("America/New_York")
 NOW = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)

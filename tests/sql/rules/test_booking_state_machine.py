@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from mentorships.settings import Settings
-from testing.factories import Scenario, refusal
+from testing.api import refusal
+from testing.factories import Scenario
 from testing.stacks import settings_for_tests
 
 T0 = dt.datetime(2027, 3, 1, 13, 0, tzinfo=dt.UTC)  # a Monday

@@ -16,8 +16,9 @@ import pytest
 from mentorships import jwt
 from mentorships.settings import Settings
 from sync import signing
+from testing.api import Api, ok, race, refused
 from testing.clock import Clock
-from testing.factories import Api, Scenario, ok, race, refused
+from testing.factories import Scenario
 
 NOW = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
 

@@ -14,7 +14,8 @@ import psycopg
 import pytest
 
 from mentorships.settings import Settings
-from testing.factories import Scenario, refusal, together
+from testing.api import refusal, together
+from testing.factories import Scenario
 
 UTC = dt.UTC
 T0 = dt.datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
