@@ -26,12 +26,11 @@ import pytest
 
 from mentorships import jwt
 from mentorships.settings import Settings
-from mentorships.stack import (
+from mentorships.stack import Gateway, Stack
+from mentorships.stack.gateway_errors import (
     ERROR_PAGE_FOR_STATUS,
     GATEWAY_MAX_BODY_MB,
     GATEWAY_UPSTREAM_HEADER_KB,
-    Gateway,
-    Stack,
 )
 
 KEYS = {"code", "message", "details", "hint"}

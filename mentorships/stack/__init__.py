@@ -1,0 +1,117 @@
+"""The local Supabase-compatible stack: a Postgres cluster of the project's own, PostgREST behind
+nginx at /rest/v1/ (as hosted Supabase serves it), and the Python services (sync/). Each
+component starts, stops and reports health; a second `up` is a no-op for what already runs.
+
+With placeholder PayPal keys the stack also plays PayPal's certificate host (nginx serves a local
+signer's certificate, see Services.local_paypal_signer), so PayPal webhooks signed locally
+verify."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+
+from mentorships.settings import Settings
+from mentorships.stack.common import _require_free, paths
+from mentorships.stack.gateway import Gateway
+from mentorships.stack.postgres import Postgres
+from mentorships.stack.postgrest import PostgREST
+from mentorships.stack.services import LOCAL_PAYPAL_CERT_PATH, Services
+
+# What other modules import from here (each component lives in a module of its own).
+__all__ = [
+    "LOCAL_PAYPAL_CERT_PATH",
+    "ComponentStatus",
+    "Gateway",
+    "PostgREST",
+    "Postgres",
+    "Services",
+    "Stack",
+    "_require_free",
+    "paths",
+]
+
+
+@dataclass
+class ComponentStatus:
+    name: str
+    address: str
+    running: bool
+    healthy: bool
+    detail: str = ""
+
+
+class Stack:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.postgres = Postgres(settings)
+        self.postgrest = PostgREST(settings)
+        self.gateway = Gateway(settings)
+        self.services = Services(settings)
+
+    def status(self) -> list[ComponentStatus]:
+        pg_running = self.postgres.running()
+        pgrst_pid = self.postgrest.pid()
+        gw_pid = self.gateway.pid()
+        svc_pid = self.services.pid()
+        return [
+            ComponentStatus(
+                "postgres",
+                self.postgres.address,
+                pg_running,
+                pg_running and self.postgres.healthy(),
+                str(self.postgres.p.pgdata),
+            ),
+            ComponentStatus(
+                "postgrest",
+                self.postgrest.address + " (internal)",
+                bool(pgrst_pid),
+                bool(pgrst_pid) and self.postgrest.ready(),
+                f"pid {pgrst_pid}" if pgrst_pid else "",
+            ),
+            ComponentStatus(
+                "gateway",
+                self.settings.rest_url + "/",
+                bool(gw_pid),
+                bool(gw_pid) and self.gateway.healthy(),
+                f"pid {gw_pid}" if gw_pid else "",
+            ),
+            ComponentStatus(
+                "services",
+                self.services.address + "/",
+                bool(svc_pid),
+                bool(svc_pid) and self.services.healthy(),
+                f"pid {svc_pid}" if svc_pid else "",
+            ),
+            *self._paypal_status(bool(gw_pid)),
+        ]
+
+    def _paypal_status(self, gateway_running: bool) -> list[ComponentStatus]:
+        """The local PayPal certificate host, in local PayPal mode: healthy when it serves the
+        local signer's certificate."""
+        local = self.services.local_paypal_signer()
+        if local is None:
+            return []
+        healthy = False
+        if gateway_running:
+            with contextlib.suppress(httpx.HTTPError):
+                r = httpx.get(local.cert_url, timeout=2)
+                healthy = r.status_code == 200 and r.content == local.signer.cert_pem
+        return [
+            ComponentStatus(
+                "paypal",
+                local.cert_url,
+                gateway_running,
+                healthy,
+                "local certificate host (gateway; placeholder PayPal keys)",
+            )
+        ]
+
+    def stop(self) -> Iterator[tuple[str, bool]]:
+        yield "services", self.services.stop()
+        yield "gateway", self.gateway.stop()
+        yield "postgrest", self.postgrest.stop()
+        yield "postgres", self.postgres.stop()

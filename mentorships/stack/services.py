@@ -1,0 +1,244 @@
+"""The Python services (sync/), started with the environment the stack renders for them, and
+local PayPal mode."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from urllib.parse import urlsplit
+
+import httpx
+
+from mentorships import jwt
+from mentorships.settings import PROJECT_DIR, Settings
+from mentorships.stack.common import (
+    _await_started,
+    _pid_alive,
+    _require_free,
+    _stop_recorded,
+    _write_file,
+    paths,
+)
+from sync.settings import (
+    PLACEHOLDER_FIELDS,
+    ProviderSettings,
+    ServiceSettings,
+    new_placeholder,
+    placeholder_providers,
+)
+from sync.signing import PayPalCert, PayPalSigner
+
+LOCAL_PAYPAL_CERT_PATH = "/v1/notifications/certs/CERT-local"
+# The local signer's certificate is valid a year (sync.signing.PayPalSigner.generate); it is
+# replaced when it has less than this left.
+LOCAL_PAYPAL_RENEW_BEFORE = dt.timedelta(days=30)
+
+
+def _is_paypal_host(api_base: str) -> bool:
+    host = (urlsplit(api_base).hostname or "").lower()
+    return host == "paypal.com" or host.endswith(".paypal.com")
+
+
+class Services:
+    """The ASGI app of sync/ (webhooks, checkout), run as `python -m sync` with the environment
+    this stack renders for it (service_settings): the services' own variables
+    (sync.settings.ServiceSettings), from which they derive nothing of the stack's. The stack
+    gives them its gateway's URL and the anon and service-role keys it mints, its provider
+    settings, and where to listen.
+
+    Local stacks only: a provider secret that is not set comes from a file of local values
+    generated once (provider-secrets.json in the stack's state folder, mode 0600), as the JWT
+    secret does, so the services start and signed webhooks verify. Those placeholder API keys
+    (sync.settings.new_placeholder) do not reach Stripe or PayPal; real test keys
+    (MENTORSHIPS_STRIPE_SECRET_KEY, ...) do.
+
+    PayPal on placeholder keys runs in local mode (local_paypal): the services verify PayPal
+    webhooks with a certificate they download from their PayPal API host, so the stack plays that
+    host. A local signer (RSA key and self-signed certificate, generated once next to
+    provider-secrets.json) has its certificate served by the gateway on
+    http://<host>:<paypal_local_port>, which becomes the services' PayPal API base; events signed
+    with local_paypal_signer() verify."""
+
+    NEEDLE = "-m sync"
+
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.p = paths(settings)
+
+    @property
+    def address(self) -> str:
+        return self.s.services_url
+
+    def local_secrets(self) -> dict[str, str]:
+        """The stack's local provider values, created on first use."""
+        path = self.p.provider_secrets
+        try:
+            values: dict[str, str] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            values = {}
+        missing = [field for field in PLACEHOLDER_FIELDS if not values.get(field)]
+        if missing:
+            for field in missing:
+                values[field] = new_placeholder(field)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(values, f, indent=2)
+            tmp.replace(path)
+        return values
+
+    def placeholders(self) -> list[str]:
+        """The settings this stack fills with local values (not set in the environment)."""
+        return [field for field in PLACEHOLDER_FIELDS if getattr(self.s, field) is None]
+
+    def _with_local_secrets(self) -> Settings:
+        local = self.local_secrets()
+        updates = {field: local[field] for field in self.placeholders()}
+        return Settings.model_validate({**self.s.model_dump(), **updates})
+
+    def effective_settings(self) -> Settings:
+        """This stack's settings as its services get them: missing provider secrets filled with
+        the local values and, in local PayPal mode, the local certificate host as the PayPal API
+        base. Scripts that sign webhooks for the local services use these."""
+        settings = self._with_local_secrets()
+        if self.local_paypal():
+            settings = Settings.model_validate(
+                {**settings.model_dump(), "paypal_api_base": self.local_paypal_base}
+            )
+        return settings
+
+    def service_settings(self) -> ServiceSettings:
+        """What the services run with: the stack's gateway as the Supabase URL, the anon and
+        service-role keys the stack mints from its JWT secret, the effective provider settings,
+        and where to listen."""
+        effective = self.effective_settings()
+        return ServiceSettings.model_validate(
+            {
+                **{field: getattr(effective, field) for field in ProviderSettings.model_fields},
+                "supabase_url": self.s.gateway_url,
+                "supabase_anon_key": jwt.anon_key(self.s),
+                "supabase_service_role_key": jwt.service_role_key(self.s),
+                "services_host": self.s.host,
+                "services_port": self.s.services_port,
+            }
+        )
+
+    def local_providers(self) -> list[str]:
+        """Enabled providers whose API keys are local placeholders (their APIs unreachable):
+        what the services themselves recognise as such (sync.settings.placeholder_providers).
+        Asking creates no file: an unset secret is judged by a placeholder of its form."""
+        unset = {field: new_placeholder(field) for field in self.placeholders()}
+        return list(
+            placeholder_providers(Settings.model_validate({**self.s.model_dump(), **unset}))
+        )
+
+    def local_paypal(self) -> bool:
+        """Whether the stack plays PayPal's certificate host: PayPal is enabled on placeholder
+        API keys (never when real keys are set) and its API base is PayPal's own, which those
+        keys cannot use anyway. An API base of your own (a fake, as bench/webhooks.py runs) is
+        kept as it is."""
+        return "paypal" in self.local_providers() and _is_paypal_host(self.s.paypal_api_base)
+
+    @property
+    def local_paypal_base(self) -> str:
+        """The local PayPal certificate host (the services' PayPal API base in local mode)."""
+        return f"http://{self.s.host}:{self.s.paypal_local_port}"
+
+    def local_paypal_signer(self) -> PayPalCert | None:
+        """In local PayPal mode: the stack's PayPal signer (created on first use, renewed when
+        its certificate nears its end) and the URL its certificate is served at, to sign PayPal
+        webhooks for these services with (`signer.headers(body, webhook_id=effective_settings()
+        .paypal_webhook_id, cert_url=cert_url)`). None otherwise."""
+        if not self.local_paypal():
+            return None
+        return PayPalCert(
+            self._local_paypal_signer(), self.local_paypal_base + LOCAL_PAYPAL_CERT_PATH
+        )
+
+    def _local_paypal_signer(self) -> PayPalSigner:
+        key_path, cert_path = self.p.paypal_key, self.p.paypal_cert
+        try:
+            signer = PayPalSigner.from_pem(key_path.read_bytes(), cert_path.read_bytes())
+        except (OSError, ValueError):
+            pass  # not there yet, or damaged: a new one
+        else:
+            if signer.not_valid_after - dt.datetime.now(dt.UTC) > LOCAL_PAYPAL_RENEW_BEFORE:
+                return signer
+        signer = PayPalSigner.generate(
+            common_name=f"mentorships {self.s.stack} stack: local PayPal signer"
+        )
+        # The key first: a certificate on disk always has its key there already.
+        _write_file(key_path, signer.key_pem, 0o600)
+        _write_file(cert_path, signer.cert_pem, 0o644)  # served by nginx's unprivileged worker
+        return signer
+
+    def environment(self) -> dict[str, str]:
+        """The services' environment: every MENTORSHIPS_* variable they read, nothing else of
+        the stack's."""
+        return self.service_settings().to_env()
+
+    def config(self) -> str:
+        text = "".join(f"{k}={v}\n" for k, v in sorted(self.environment().items()))
+        local = self.local_paypal_signer()
+        if local is not None:
+            # The services cache a certificate by its URL: a new local signer restarts them.
+            digest = hashlib.sha256(local.signer.cert_pem).hexdigest()
+            text += f"# local PayPal signer certificate sha256:{digest}\n"
+        return text
+
+    def pid(self) -> int | None:
+        return _pid_alive(self.p.services_pid, self.NEEDLE)
+
+    def healthy(self) -> bool:
+        try:
+            r = httpx.get(f"{self.address}/health", timeout=2)
+        except httpx.HTTPError:
+            return False
+        return r.status_code == 200
+
+    def start(self) -> bool:
+        config = self.config()
+        if self.pid():
+            if self.p.services_env.exists() and self.p.services_env.read_text() == config:
+                return False
+            self.stop()  # running with other settings
+        _require_free(self.s.host, self.s.services_port, "MENTORSHIPS_SERVICES_PORT")
+        self.p.logs.mkdir(parents=True, exist_ok=True)
+        self.p.services_env.touch(mode=0o600)
+        self.p.services_env.chmod(0o600)
+        self.p.services_env.write_text(config)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORSHIPS_")}
+        env.update(self.environment())
+        with self.p.services_log.open("ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "sync"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=PROJECT_DIR,
+                env=env,
+            )
+        self.p.services_pid.write_text(f"{proc.pid}\n")
+        _await_started(
+            proc,
+            self.healthy,
+            self.p.services_pid,
+            f"the services did not become healthy on {self.address}",
+            self.p.services_log,
+        )
+        return True
+
+    def stop(self) -> bool:
+        return _stop_recorded(self.pid(), self.p.services_pid)
+
+
+# --- the whole stack ----------------------------------------------------------------------------
