@@ -15,6 +15,7 @@ from mentorships.stack import Stack
 from testing import world as world_
 from testing.api import Api
 from testing.clock import Clock
+from testing.contract import Cast, build_cast
 from testing.factories import Scenario
 from testing.stacks import settings_for_tests
 
@@ -112,3 +113,13 @@ def ledger_stays_balanced(request: pytest.FixtureRequest) -> Iterator[None]:
     c: psycopg.Connection = request.getfixturevalue("conn")
     row = c.execute(LEDGER_BALANCE).fetchone()
     assert row == (0,), f"{row} pack(s) out of balance with the credit ledger after this test"
+
+
+@pytest.fixture(scope="module")
+def cast(conn: psycopg.Connection, settings: Settings) -> Iterator[tuple[Cast, Scenario]]:
+    """The API contract tests' isolated people and rows (testing.contract.build_cast)."""
+    s = Scenario(conn, settings)
+    try:
+        yield build_cast(s), s
+    finally:
+        s.close()
