@@ -20,8 +20,6 @@ from sync.settings import Provider, ServiceSettings
 
 log = logging.getLogger(__name__)
 
-PROMO_CODE_MAX = 64
-
 
 def _no_control_characters(value: str) -> str:
     if CONTROL_CHARACTERS.search(value):
@@ -30,20 +28,19 @@ def _no_control_characters(value: str) -> str:
 
 
 class CheckoutRequest(JsonBody):
-    """POST /checkout/stripe and /checkout/paypal. Whether the promotion code exists and applies
-    is create_order's to say; here it is only bounded."""
+    """POST /checkout/stripe and /checkout/paypal. The promotion code's length, whether it exists
+    and whether it applies are create_order's to say (its 422 comes back as it is); here it must
+    only be text that can travel as JSON."""
 
     product_id: uuid.UUID = Field(description="The product to buy.")
-    promo_code: (
-        Annotated[str, Field(max_length=PROMO_CODE_MAX), AfterValidator(_no_control_characters)]
-        | None
-    ) = Field(None, description="A promotion code (any case), or null.")
+    promo_code: Annotated[str, AfterValidator(_no_control_characters)] | None = Field(
+        None, description="A promotion code (any case), or null."
+    )
 
     forms: ClassVar[dict[str, str]] = {
         "product_id": UUID_FORM,
         "promo_code": (
-            f"a promotion code (text of at most {PROMO_CODE_MAX} characters without control"
-            ' characters, such as "SPRING10") or null'
+            'a promotion code (text without control characters, such as "SPRING10") or null'
         ),
     }
     example: ClassVar[str] = (
