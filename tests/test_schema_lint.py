@@ -30,8 +30,6 @@ ANON_CALLABLE = {
     "private.quoted(value text)": "quotes a bad argument in a refusal",
     "private.printable(value text, max_length integer)": "cleans a refusal's text",
     "private.mentor_availability(mentor_id uuid, from_at timestamp with time zone, to_at timestamp with time zone)": "called by public.mentor_availability for anon",
-    "private.working_slots(m public.mentors, from_at timestamp with time zone, to_at timestamp with time zone)": "called by private.mentor_availability",
-    "private.slot_fits(m public.mentors, starts_at timestamp with time zone)": "the slot rule, used by the listing",
 }
 
 Lint = Callable[[psycopg.Connection], list[str]]

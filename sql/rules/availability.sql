@@ -61,8 +61,9 @@ as $$
 $$;
 comment on function private.working_slots(public.mentors, timestamptz, timestamptz) is
   'Slots on the mentor''s grid inside working hours (mentor''s zone, DST-correct) starting in [from_at, to_at): exactly the instants private.slot_fits accepts.';
-revoke execute on function private.working_slots(public.mentors, timestamptz, timestamptz) from public;
-grant execute on function private.working_slots(public.mentors, timestamptz, timestamptz) to anon, authenticated, service_role;
+-- Only private.mentor_availability (a definer) calls it: no API role needs it.
+revoke execute on function private.working_slots(public.mentors, timestamptz, timestamptz) from public, anon, authenticated;
+grant execute on function private.working_slots(public.mentors, timestamptz, timestamptz) to service_role;
 
 -- Bookable slots: working_slots from the notice to the horizon, after now, minus every slot whose
 -- range with buffer overlaps a scheduled session (with its buffer) or a calendar busy time. Those

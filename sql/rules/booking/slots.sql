@@ -30,8 +30,9 @@ end
 $$;
 comment on function private.slot_fits(public.mentors, timestamptz) is
   'True when starts_at is a slot of the mentor: on the grid, inside working hours in the mentor''s zone, DST-correct.';
-revoke execute on function private.slot_fits(public.mentors, timestamptz) from public;
-grant execute on function private.slot_fits(public.mentors, timestamptz) to anon, authenticated, service_role;
+-- Only definers (check_slot, the booking RPCs) call it: no API role needs it.
+revoke execute on function private.slot_fits(public.mentors, timestamptz) from public, anon, authenticated;
+grant execute on function private.slot_fits(public.mentors, timestamptz) to service_role;
 
 
 -- Is this start a valid slot for this pack at now_ (the caller's business clock)? Raises the

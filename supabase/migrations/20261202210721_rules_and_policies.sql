@@ -455,8 +455,9 @@ as $$
 $$;
 comment on function private.working_slots(public.mentors, timestamptz, timestamptz) is
   'Slots on the mentor''s grid inside working hours (mentor''s zone, DST-correct) starting in [from_at, to_at): exactly the instants private.slot_fits accepts.';
-revoke execute on function private.working_slots(public.mentors, timestamptz, timestamptz) from public;
-grant execute on function private.working_slots(public.mentors, timestamptz, timestamptz) to anon, authenticated, service_role;
+-- Only private.mentor_availability (a definer) calls it: no API role needs it.
+revoke execute on function private.working_slots(public.mentors, timestamptz, timestamptz) from public, anon, authenticated;
+grant execute on function private.working_slots(public.mentors, timestamptz, timestamptz) to service_role;
 
 -- Bookable slots: working_slots from the notice to the horizon, after now, minus every slot whose
 -- range with buffer overlaps a scheduled session (with its buffer) or a calendar busy time. Those
@@ -995,8 +996,9 @@ end
 $$;
 comment on function private.slot_fits(public.mentors, timestamptz) is
   'True when starts_at is a slot of the mentor: on the grid, inside working hours in the mentor''s zone, DST-correct.';
-revoke execute on function private.slot_fits(public.mentors, timestamptz) from public;
-grant execute on function private.slot_fits(public.mentors, timestamptz) to anon, authenticated, service_role;
+-- Only definers (check_slot, the booking RPCs) call it: no API role needs it.
+revoke execute on function private.slot_fits(public.mentors, timestamptz) from public, anon, authenticated;
+grant execute on function private.slot_fits(public.mentors, timestamptz) to service_role;
 
 
 -- Is this start a valid slot for this pack at now_ (the caller's business clock)? Raises the
