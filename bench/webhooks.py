@@ -119,7 +119,7 @@ def orders(scenario: Scenario, count: int, provider: str) -> list[dict[str, Any]
                 (json.dumps({"sub": str(student), "role": "authenticated"}),),
             )
             cur = conn.execute(
-                "select id::text, amount_cents, currency from public.create_order(%s, %s)",
+                "select id::text, amount_cents, currency from public.create_order(%s::text, %s)",
                 (product, provider),
             )
             o = cur.fetchone()
