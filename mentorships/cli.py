@@ -248,9 +248,11 @@ def db_checksums(mode: str, accept_edited: tuple[str, ...]) -> None:
 @click.pass_obj
 def seed(settings: Settings, scale: int, random_seed: int) -> None:
     """Load demo data (replaces earlier demo data; other users are kept)."""
-    from mentorships import seed as seed_
+    if str(PROJECT_DIR) not in sys.path:  # demo/ is played from the checkout, not installed
+        sys.path.insert(0, str(PROJECT_DIR))
+    from demo.play import run
 
-    summary = seed_.run(settings, scale=scale, random_seed=random_seed, progress=click.echo)
+    summary = run(settings, scale=scale, random_seed=random_seed, progress=click.echo)
     click.echo("seeded: " + ", ".join(f"{n} {k}" for k, n in summary.items()))
 
 
@@ -316,9 +318,9 @@ def keys(settings: Settings, as_json: bool) -> None:
 @click.pass_obj
 def info(settings: Settings) -> None:
     """URLs, keys, demo users and three curl lines that work."""
-    from mentorships import seed as seed_
+    from mentorships.info import info_text
 
-    click.echo(seed_.info_text(settings))
+    click.echo(info_text(settings))
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
-"""`mentorships seed`: looks real, covers every state, keeps the credit invariant, is
-idempotent, leaves non-demo users alone, and makes every purchase the real way: create_order
-through the gateway as the student, then signed provider webhooks to the running services
-(PayPal's signed with the stack's local PayPal signer, whose certificate the stack serves)."""
+"""`mentorships seed` (demo/): looks real, covers every state, keeps the credit invariant, is
+idempotent, leaves non-demo users alone, and makes everything the real way: create_order through
+the gateway as the student, signed provider webhooks to the running services (PayPal's signed
+with the stack's local signer, whose certificate the stack serves), the booking RPCs as the
+student, the mentor or the admin, and the job functions as the clock moves."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import httpx
 import psycopg
 import pytest
 
-from mentorships import seed
+from demo import play
 from mentorships.errors import StackError
+from mentorships.info import info_text
 from mentorships.settings import Settings
 from mentorships.stack import Gateway, Services, Stack
 from testing.world import World
@@ -49,7 +51,7 @@ def running(stack: Stack, settings: Settings) -> Settings:
 
 
 def _seed(settings: Settings) -> dict[str, int]:
-    return seed.run(settings, scale=1, random_seed=7, progress=lambda _: None)
+    return play.run(settings, scale=1, random_seed=7, progress=lambda _: None)
 
 
 @pytest.fixture(scope="module")
@@ -356,10 +358,10 @@ def test_seed_refuses_when_the_services_are_not_running(
     services.stop()
     try:
         with pytest.raises(StackError) as e:
-            seed.run(settings, scale=1, random_seed=7, progress=lambda _: None)
-        assert str(e.value).startswith(
-            f"the services app is not running on 127.0.0.1:{settings.services_port}; "
-            "run `mentorships up`"
+            play.run(settings, scale=1, random_seed=7, progress=lambda _: None)
+        assert str(e.value) == (
+            f"the services app is not answering at {settings.services_url}/health (HTTP none); "
+            "run `mentorships up` (the demo's purchases go through it)"
         )
     finally:
         services.start()
@@ -378,7 +380,7 @@ def test_seed_refuses_when_the_services_run_with_other_settings(
     Services(other).start()
     try:
         with pytest.raises(StackError) as e:
-            seed.run(settings, scale=1, random_seed=7, progress=lambda _: None)
+            play.run(settings, scale=1, random_seed=7, progress=lambda _: None)
         assert str(e.value).startswith(
             f"the services app on 127.0.0.1:{settings.services_port} runs with other settings "
             f"than this stack's now (.local/{settings.stack}/services.env differs"
@@ -404,10 +406,10 @@ def test_seed_refuses_when_the_local_paypal_certificate_is_not_served(
     Gateway(with_real_keys).start()
     try:
         with pytest.raises(StackError) as e:
-            seed.run(settings, scale=1, random_seed=7, progress=lambda _: None)
+            play.run(settings, scale=1, random_seed=7, progress=lambda _: None)
         assert str(e.value) == (
-            f"the local PayPal certificate host {local.cert_url} is not answering (the services "
-            "download the signer's certificate there); run `mentorships up`"
+            f"the local PayPal certificate host {local.cert_url} does not serve this stack's "
+            "certificate; run `mentorships up`"
         )
     finally:
         assert stack.gateway.start() is True  # back to the stack's own settings
@@ -416,7 +418,59 @@ def test_seed_refuses_when_the_local_paypal_certificate_is_not_served(
 
 
 def test_info_prints_working_commands(settings: Settings, world: World) -> None:
-    text = seed.info_text(settings)
+    text = info_text(settings)
     assert settings.rest_url in text
     assert "mentorships token student1@demo.mentorships.test" in text
     assert text.count("curl -s") >= 3
+
+
+def test_the_history_was_made_by_the_people_in_it(
+    running: Settings, conn: psycopg.Connection, world: World
+) -> None:
+    """No row is written around the rules: each session was booked by its student (the audit
+    log names who), closed by its mentor or an admin, canceled by one of them; every credit
+    moved through the ledger by the call that moved it; grace and release came from the jobs."""
+    _seed(running)
+    sessions = f"public.sessions s where s.student_id in {DEMO}"
+    assert _count(conn, f"select count(*) from {sessions}") >= 50
+    booked_by_student = f"""select count(*) from {sessions} and exists (
+        select from public.audit_log a where a.row_id = s.id and a.action = 'sessions.created'
+           and a.actor_id = s.student_id)"""
+    assert _count(conn, booked_by_student) == _count(conn, f"select count(*) from {sessions}")
+    closed_by_someone_else = f"""select count(*) from {sessions}
+        and s.status in ('completed', 'student_no_show', 'mentor_no_show') and not exists (
+        select from public.audit_log a join public.profiles p on p.id = a.actor_id
+         where a.row_id = s.id and a.action = 'sessions.' || s.status
+           and (a.actor_id = s.mentor_id or p.role = 'admin'))"""
+    assert _count(conn, closed_by_someone_else) == 0
+    assert _count(conn, f"select count(*) from {sessions} and s.status = 'mentor_no_show'") >= 1
+    # every booked credit is the student's booking, every restored one a cancel or no-show
+    assert (
+        _count(
+            conn,
+            f"""select count(*) from public.session_credit_ledger l
+                 join public.sessions s on s.id = l.session_id
+                where l.student_id in {DEMO} and l.kind = 'session_booked'
+                  and l.actor_id is distinct from s.student_id""",
+        )
+        == 0
+    )
+    # the jobs ran as the clock moved: packs expired, seats went into grace and were released,
+    # the grace warning went out, the messages due before now went out
+    for kind in ("grace_started", "grace_warning", "seat_released", "session_reminder_1h"):
+        assert (
+            _count(
+                conn,
+                f"select count(*) from public.notifications where recipient_id in {DEMO}"
+                f" and kind = '{kind}' and status = 'sent'",
+            )
+            >= 1
+        ), kind
+    assert (
+        _count(
+            conn,
+            f"""select count(*) from public.notifications where recipient_id in {DEMO}
+                 and status = 'pending' and send_after <= now() - interval '2 hours'""",
+        )
+        == 0
+    )

@@ -1,0 +1,88 @@
+"""What `mentorships info` (and `make demo`) prints: URLs, keys, the demo accounts and curl
+lines that work against the running stack."""
+
+from __future__ import annotations
+
+import psycopg
+
+from mentorships import db
+from mentorships import jwt as jwt_
+from mentorships.errors import StackError
+from mentorships.settings import Settings
+
+DEMO_EMAIL_SUFFIX = "@demo.mentorships.test"
+ADMIN_EMAIL = "admin" + DEMO_EMAIL_SUFFIX
+
+
+def _demo_counts(settings: Settings) -> tuple[int, int] | None:
+    try:
+        with db.connect(settings) as conn:
+            row = conn.execute(
+                "select count(*) filter (where p.role = 'mentor'), "
+                "count(*) filter (where p.role = 'student') "
+                "from auth.users u join public.profiles p on p.id = u.id "
+                "where lower(u.email) like %s",
+                ("%" + DEMO_EMAIL_SUFFIX,),
+            ).fetchone()
+    except (StackError, psycopg.Error):
+        return None
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
+def info_text(settings: Settings) -> str:
+    """URLs, keys, demo accounts and three curl lines that work after `mentorships seed`."""
+    anon = jwt_.anon_key(settings)
+    service = jwt_.service_role_key(settings)
+    rest = settings.rest_url
+    cli = ".venv/bin/mentorships"
+    student = f"student1{DEMO_EMAIL_SUFFIX}"
+    counts = _demo_counts(settings)
+    if counts is None:
+        seeded = "  (database not reachable: start it with `mentorships up`)"
+    elif counts == (0, 0):
+        seeded = "  (no demo data yet: run `mentorships seed`)"
+    else:
+        seeded = (
+            f"  seeded: mentor1..mentor{counts[0]}, student1..student{counts[1]}{DEMO_EMAIL_SUFFIX}"
+        )
+    catalog = (
+        f"{rest}/mentors?select=public_name,time_zone,free_seats,"
+        "mentorship_products(title,price_cents,currency)"
+    )
+    packs = (
+        f"{rest}/session_packs?select=status,sessions_total,remaining_sessions,expires_at,"
+        "mentors(public_name)&order=purchased_at.desc"
+    )
+    lines = [
+        "Mentorships local stack",
+        f"  REST API (Supabase-style)  {rest}",
+        f"  Postgres                   {settings.dsn()}",
+        f"  services (checkout, hooks) {settings.services_url}",
+        f"  anon key                   {anon}",
+        f"  service-role key           {service}",
+        "                             (bypasses RLS: servers and workers only)",
+        "",
+        "Demo accounts (no passwords: mint a JWT for one with `mentorships token EMAIL`)",
+        f"  admin    {ADMIN_EMAIL}",
+        f"  mentor   mentor1{DEMO_EMAIL_SUFFIX}",
+        f"  student  {student}",
+        seeded,
+        f"  token:   {cli} token {student}",
+        "",
+        "Try it (from the project directory):",
+        "  # 1. the public catalog, as a visitor (anon key only)",
+        f"  curl -s '{catalog}' -H \"apikey: {anon}\"",
+        "",
+        "  # 2. a student's own packs (RLS returns only theirs)",
+        f"  TOKEN=$({cli} token {student})",
+        f'  curl -s \'{packs}\' -H "apikey: {anon}" -H "Authorization: Bearer $TOKEN"',
+        "",
+        '  # 3. refused: a student cannot touch their credits (HTTP 403, "permission denied for',
+        '  #    table session_packs"), and RLS hides the audit log from them (prints [])',
+        f"  curl -s -w '\\nHTTP %{{http_code}}\\n' -X PATCH '{rest}/session_packs?status=eq.active' "
+        f'-H "apikey: {anon}" -H "Authorization: Bearer $TOKEN" '
+        "-H 'Content-Type: application/json' -d '{\"remaining_sessions\": 99}'",
+        f"  curl -s '{rest}/audit_log?select=action,created_at' "
+        f'-H "apikey: {anon}" -H "Authorization: Bearer $TOKEN"',
+    ]
+    return "\n".join(lines)
