@@ -14,80 +14,52 @@ from mentorships.errors import StackError
 DEMO_EMAIL_SUFFIX = "@demo.mentorships.test"
 
 
-# Tables and columns whose rows belong to a demo user (student or mentor), in delete order.
+D = "(select id from _demo_users)"
+OWNED = f"student_id in {D} or mentor_id in {D}"
+
+
+def _rows(table: str, where: str) -> str:
+    """Deletes, remembering the ids (the audit log refers to them)."""
+    return f"with d as (delete from {table} where {where} returning id) insert into _demo_rows select id from d"
+
+
+# Everything of a demo user (student or mentor), in delete order. Admins outside the demo were
+# told about demo orders too (payment_flagged, refunds).
 _CLEANUP: tuple[str, ...] = (
-    # admins outside the demo were told about demo orders too (payment_flagged, refunds)
-    """delete from public.notifications n
-        where n.recipient_id in (select id from _demo_users)
-           or n.pack_id in (select p.id from public.session_packs p
-                            where p.student_id in (select id from _demo_users)
-                               or p.mentor_id in (select id from _demo_users))
-           or n.session_id in (select s.id from public.sessions s
-                               where s.student_id in (select id from _demo_users)
-                                  or s.mentor_id in (select id from _demo_users))
-           or n.payload ->> 'order_id' in (select o.id::text from public.orders o
-                                           where o.student_id in (select id from _demo_users)
-                                              or o.mentor_id in (select id from _demo_users))""",
-    """delete from private.webhook_events w
-        where w.order_id in (select o.id from public.orders o
-                             where o.student_id in (select id from _demo_users)
-                                or o.mentor_id in (select id from _demo_users))
-           or (w.provider, w.payment_ref) in (
-                select p.provider, p.provider_payment_id from public.payments p
-                 where p.student_id in (select id from _demo_users))""",
-    """delete from private.calendar_jobs
-        where mentor_id in (select id from _demo_users)
-           or session_id in (select s.id from public.sessions s
-                             where s.student_id in (select id from _demo_users))""",
-    """delete from public.session_credit_ledger
-        where student_id in (select id from _demo_users)
-           or mentor_id in (select id from _demo_users)""",
-    """with d as (delete from public.sessions
-                   where student_id in (select id from _demo_users)
-                      or mentor_id in (select id from _demo_users) returning id)
-       insert into _demo_rows select id from d""",
-    "update public.sessions set canceled_by = null where canceled_by in (select id from _demo_users)",
-    """with d as (delete from public.payments
-                   where student_id in (select id from _demo_users)
-                      or order_id in (select o.id from public.orders o
-                                      where o.student_id in (select id from _demo_users)
-                                         or o.mentor_id in (select id from _demo_users))
-                  returning id)
-       insert into _demo_rows select id from d""",
-    """with d as (delete from public.session_packs
-                   where student_id in (select id from _demo_users)
-                      or mentor_id in (select id from _demo_users) returning id)
-       insert into _demo_rows select id from d""",
-    """with d as (delete from public.orders
-                   where student_id in (select id from _demo_users)
-                      or mentor_id in (select id from _demo_users) returning id)
-       insert into _demo_rows select id from d""",
-    """with d as (delete from public.seat_reservations
-                   where student_id in (select id from _demo_users)
-                      or mentor_id in (select id from _demo_users) returning id)
-       insert into _demo_rows select id from d""",
-    """with d as (delete from public.promotion_codes
-                   where created_by in (select id from _demo_users)
-                      or mentor_id in (select id from _demo_users)
-                      or product_id in (select p.id from public.mentorship_products p
-                                        where p.mentor_id in (select id from _demo_users))
-                  returning id)
-       insert into _demo_rows select id from d""",
-    """update public.promotion_codes set created_by = null
-        where created_by in (select id from _demo_users)""",
-    """with d as (delete from public.mentorship_products
-                   where mentor_id in (select id from _demo_users) returning id)
-       insert into _demo_rows select id from d""",
-    "delete from private.calendar_busy_intervals where mentor_id in (select id from _demo_users)",
-    "delete from private.calendar_sync_state where mentor_id in (select id from _demo_users)",
-    "delete from private.google_credentials where mentor_id in (select id from _demo_users)",
-    "delete from public.mentors where id in (select id from _demo_users)",
-    "delete from public.profiles where id in (select id from _demo_users)",
-    "delete from auth.users where id in (select id from _demo_users)",
-    """delete from public.audit_log
-        where actor_id in (select id from _demo_users)
-           or row_id in (select id from _demo_users)
-           or row_id in (select id from _demo_rows)""",
+    f"delete from public.notifications n where n.recipient_id in {D}"
+    f" or n.pack_id in (select id from public.session_packs where {OWNED})"
+    f" or n.session_id in (select id from public.sessions where {OWNED})"
+    f" or n.payload ->> 'order_id' in (select id::text from public.orders where {OWNED})",
+    f"delete from private.webhook_events w where w.order_id in (select id from public.orders where {OWNED})"
+    " or (w.provider, w.payment_ref) in (select provider, provider_payment_id from public.payments"
+    f" where student_id in {D})",
+    f"delete from private.calendar_jobs where mentor_id in {D}"
+    f" or session_id in (select id from public.sessions where student_id in {D})",
+    f"delete from public.session_credit_ledger where {OWNED}",
+    _rows("public.sessions", OWNED),
+    f"update public.sessions set canceled_by = null where canceled_by in {D}",
+    _rows(
+        "public.payments",
+        f"student_id in {D} or order_id in (select id from public.orders where {OWNED})",
+    ),
+    *(_rows(f"public.{t}", OWNED) for t in ("session_packs", "orders", "seat_reservations")),
+    _rows(
+        "public.promotion_codes",
+        f"created_by in {D} or mentor_id in {D} or product_id in"
+        f" (select id from public.mentorship_products where mentor_id in {D})",
+    ),
+    f"update public.promotion_codes set created_by = null where created_by in {D}",
+    _rows("public.mentorship_products", f"mentor_id in {D}"),
+    *(
+        f"delete from private.{t} where mentor_id in {D}"
+        for t in ("calendar_busy_intervals", "calendar_sync_state", "google_credentials")
+    ),
+    *(
+        f"delete from {t} where id in {D}"
+        for t in ("public.mentors", "public.profiles", "auth.users")
+    ),
+    f"delete from public.audit_log where actor_id in {D} or row_id in {D}"
+    " or row_id in (select id from _demo_rows)",
 )
 
 # Single foreign-key columns that point at tables the cleanup deleted from: none may still
@@ -105,15 +77,11 @@ where c.contype = 'f' and ra.attname = 'id' and a.atttypid = 'uuid'::regtype
 """
 _CLEANED_TABLES = [
     "auth.users",
-    "public.profiles",
-    "public.mentors",
-    "public.mentorship_products",
-    "public.promotion_codes",
-    "public.seat_reservations",
-    "public.orders",
-    "public.payments",
-    "public.session_packs",
-    "public.sessions",
+    *(f"public.{t}" for t in ("profiles", "mentors", "mentorship_products", "promotion_codes")),
+    *(
+        f"public.{t}"
+        for t in ("seat_reservations", "orders", "payments", "session_packs", "sessions")
+    ),
 ]
 
 
@@ -128,7 +96,7 @@ def cleanup(cur: psycopg.Cursor[Any]) -> int:
     found = cur.rowcount
     cur.execute("create temp table _demo_rows (id uuid primary key) on commit drop")
     for statement in _CLEANUP:
-        cur.execute(statement)  # fixed SQL, no values
+        cur.execute(statement)  # built from the constants above, no values
     cur.execute(_FK_COLUMNS, (_CLEANED_TABLES,))
     dangling = []
     for table, schema, name, column in cur.fetchall():

@@ -20,7 +20,7 @@ import psycopg
 from demo import cast as cast_
 from demo.cleanup import cleanup
 from demo.stage import Signing, Stage
-from demo.stories import STORIES, Play, Steps
+from demo.stories import STORIES, Play, Steps, Story
 from mentorships import db
 from mentorships import jwt as jwt_
 from mentorships.errors import StackError
@@ -181,11 +181,11 @@ def _play(
         push(m.person.handle, cast_.mentor_story(stage, c, m))
     firsts: dict[uuid.UUID, dt.datetime] = {}
     for st, kind in _deck(c, scale):
-        label = f"{st.handle} ({kind})"
-        steps = STORIES[kind](p, st, label)
+        story = Story(p, st, kind)
+        steps = STORIES[kind](story)
         first = next(steps)
         firsts[st.id] = min(first, firsts.get(st.id, first))
-        push(label, steps, first)
+        push(story.label, steps, first)
     for st in c.students:
         st.joined = firsts.get(st.id, c.days_ago(5, 60)) - dt.timedelta(days=c.rng.uniform(1, 40))
 
@@ -198,7 +198,7 @@ def _play(
     next_tick = min(firsts.values()).replace(minute=0) + dt.timedelta(hours=1)
     started, steps_done = time.monotonic(), 0
     while queue:
-        at, _, label, story = heapq.heappop(queue)
+        at, _, label, playing = heapq.heappop(queue)
         if next_tick < at:  # pg_cron's minute, once an hour of this history
             with stage.conn.pipeline():
                 while next_tick < at:
@@ -208,7 +208,7 @@ def _play(
         if at > stage.now:
             stage.move(at)
         try:
-            push(label, story, next(story))
+            push(label, playing, next(playing))
         except StopIteration:
             pass
         except Exception as e:
