@@ -38,8 +38,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mentorships import db
 from mentorships.settings import Settings
-from mentorships.stack import Stack
-from sync import signing
+from mentorships.stack import PayPalSigner, Stack
+from testing.events import (
+    encode,
+    paypal_capture,
+    paypal_event,
+    paypal_refund,
+    sign_stripe,
+    stripe_charge,
+    stripe_checkout_session,
+    stripe_event,
+)
 from testing.factories import Scenario
 from testing.stacks import bench_settings
 
@@ -131,7 +140,7 @@ def orders(scenario: Scenario, count: int, provider: str) -> list[dict[str, Any]
 def plan(
     conn: psycopg.Connection,
     settings: Settings,
-    signer: signing.PayPalSigner,
+    signer: PayPalSigner,
     cert_url: str,
     events: int,
     duplicates: float,
@@ -152,15 +161,15 @@ def plan(
     paypal_orders = orders(scenario, n_paypal, "paypal")
 
     def stripe(event: dict[str, Any]) -> Delivery:
-        body = signing.encode(event)
+        body = encode(event)
         headers = {
             "Content-Type": "application/json",
-            "Stripe-Signature": signing.sign_stripe(body, secret.get_secret_value()),
+            "Stripe-Signature": sign_stripe(body, secret.get_secret_value()),
         }
         return Delivery("/webhooks/stripe", body, headers, event["id"])
 
     def paypal(event: dict[str, Any]) -> Delivery:
-        body = signing.encode(event)
+        body = encode(event)
         return Delivery(
             "/webhooks/paypal",
             body,
@@ -171,16 +180,16 @@ def plan(
     paid: list[tuple[dict[str, Any], str]] = []
     for o in stripe_orders[:-n_expired] if n_expired else stripe_orders:
         pi = f"pi_{uuid.uuid4().hex[:24]}"
-        session = signing.stripe_checkout_session(
+        session = stripe_checkout_session(
             order_id=o["id"],
             amount_total=o["amount_cents"],
             currency=o["currency"],
             payment_intent=pi,
         )
-        p.events.append(stripe(signing.stripe_event("checkout.session.completed", session)))
+        p.events.append(stripe(stripe_event("checkout.session.completed", session)))
         paid.append((o, pi))
     for o in paypal_orders:
-        capture = signing.paypal_capture(
+        capture = paypal_capture(
             order_id=o["id"],
             paypal_order_id=uuid.uuid4().hex[:17].upper(),
             amount_cents=o["amount_cents"],
@@ -188,7 +197,7 @@ def plan(
         )
         p.events.append(
             paypal(
-                signing.paypal_event(
+                paypal_event(
                     "PAYMENT.CAPTURE.COMPLETED",
                     capture,
                     resource_type="capture",
@@ -203,21 +212,21 @@ def plan(
         amount = o["amount_cents"] if full else o["amount_cents"] // 4
         (p.refunded_full if full else p.refunded_partial).append(o["id"])
         if ref.startswith("pi_"):
-            charge = signing.stripe_charge(
+            charge = stripe_charge(
                 order_id=o["id"],
                 amount=o["amount_cents"],
                 amount_refunded=amount,
                 currency=o["currency"],
                 payment_intent=ref,
             )
-            p.events.append(stripe(signing.stripe_event("charge.refunded", charge)))
+            p.events.append(stripe(stripe_event("charge.refunded", charge)))
         else:
-            refund = signing.paypal_refund(
+            refund = paypal_refund(
                 order_id=o["id"], capture_id=ref, amount_cents=amount, currency=o["currency"]
             )
             p.events.append(
                 paypal(
-                    signing.paypal_event(
+                    paypal_event(
                         "PAYMENT.CAPTURE.REFUNDED",
                         refund,
                         resource_type="refund",
@@ -226,14 +235,14 @@ def plan(
                 )
             )
     for o in stripe_orders[len(stripe_orders) - n_expired :]:
-        session = signing.stripe_checkout_session(
+        session = stripe_checkout_session(
             order_id=o["id"],
             amount_total=o["amount_cents"],
             currency=o["currency"],
             payment_status="unpaid",
             status="expired",
         )
-        p.events.append(stripe(signing.stripe_event("checkout.session.expired", session)))
+        p.events.append(stripe(stripe_event("checkout.session.expired", session)))
         p.expired.append(o["id"])
     p.deliveries = p.events + rng.choices(p.events, k=events - len(p.events))
     rng.shuffle(p.deliveries)
@@ -364,7 +373,7 @@ def main() -> int:
     if not 1 <= args.senders <= 200 or not 1 <= args.repeat <= 15:
         parser.error("--senders takes 1-200, --repeat 1-15")
 
-    signer = signing.PayPalSigner.generate()
+    signer = PayPalSigner.generate()
     certs = CertServer(signer.cert_pem)
     stack = Stack(bench_settings(paypal_api_base=certs.base))
     settings = stack.services.effective_settings()

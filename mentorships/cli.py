@@ -30,6 +30,14 @@ def _done(started: float, changed: bool = True, note: str = "") -> None:
     click.echo(f"{state} ({time.monotonic() - started:.1f} s){' ' + note if note else ''}")
 
 
+def _testing_on_path() -> None:
+    """The demo seed still builds provider events with testing.events, and testing/ is not
+    installed: it is imported from this checkout (as bench/ does) until the seed needs it no
+    more."""
+    if str(PROJECT_DIR) not in sys.path:
+        sys.path.append(str(PROJECT_DIR))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -248,6 +256,7 @@ def db_checksums(mode: str, accept_edited: tuple[str, ...]) -> None:
 @click.pass_obj
 def seed(settings: Settings, scale: int, random_seed: int) -> None:
     """Load demo data (replaces earlier demo data; other users are kept)."""
+    _testing_on_path()
     from mentorships import seed as seed_
 
     summary = seed_.run(settings, scale=scale, random_seed=random_seed, progress=click.echo)
@@ -316,6 +325,7 @@ def keys(settings: Settings, as_json: bool) -> None:
 @click.pass_obj
 def info(settings: Settings) -> None:
     """URLs, keys, demo users and three curl lines that work."""
+    _testing_on_path()
     from mentorships import seed as seed_
 
     click.echo(seed_.info_text(settings))

@@ -43,7 +43,8 @@ from mentorships import jwt as jwt_
 from mentorships.errors import StackError
 from mentorships.settings import PROJECT_DIR, Settings
 from mentorships.stack import Stack, paths
-from sync import money, signing
+from sync import money
+from testing import events as signing
 
 # Stripe refuses a Checkout Session that expires sooner than this after it is created; the
 # database holds a Stripe order's seat at least as long (private.create_order).

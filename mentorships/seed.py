@@ -48,7 +48,7 @@ from mentorships import db, purchases
 from mentorships import jwt as jwt_
 from mentorships.errors import StackError
 from mentorships.settings import Settings
-from sync.signing import PayPalCert
+from mentorships.stack import PayPalCert
 
 DEMO_DOMAIN = "demo.mentorships.test"
 DEMO_EMAIL_SUFFIX = "@" + DEMO_DOMAIN

@@ -28,9 +28,9 @@ from fastapi.responses import Response
 
 from sync import orders
 from sync.errors import printable, quoted
+from sync.paypal.message import paypal_message
 from sync.rest import Rest
 from sync.settings import ServiceSettings
-from sync.signing import paypal_message
 
 log = logging.getLogger(__name__)
 
