@@ -2,17 +2,11 @@
 
     .venv/bin/python bench/webhooks.py [--events 1000] [--duplicates 0.3] [--senders 20] [--repeat 3]
 
-Starts a stack of its own (`bench`, ports 263xx; a running demo or test stack is not touched)
-with the services app, whose PayPal certificate host is a local server of this script. Each
-round creates fresh orders (create_order as each student), then builds --events deliveries:
-distinct Stripe and PayPal events (payments, full and partial refunds, expired checkouts),
-a --duplicates share of them sent again, all shuffled (so some refunds arrive before their
-payment), each signed as its provider signs. --senders threads post them to /webhooks/stripe
-and /webhooks/paypal on keep-alive connections; then the same threads send as many requests
-to GET /ping (no database) for the ratio. Afterwards the database is checked: one pack and one
-payment per paid order, one inbox row per distinct event, refunds applied once, one set of
-purchase messages. Reports events/s, p50/p95 latency, statuses, outcomes and the ratio to the
-trivial endpoint. Exits 1 on any 5xx, non-200 or exactly-once failure.
+On a stack of its own (`bench`, ports 263xx; a running demo or test stack is not touched), each
+round posts --events signed Stripe and PayPal events (payments, refunds, expired checkouts; a
+--duplicates share sent again; shuffled) from --senders threads, then as many GET /ping, and
+checks the database got each effect exactly once. Reports events/s, p50/p95 latency, statuses,
+outcomes and the ratio to /ping. Exits 1 on any 5xx, non-200 or exactly-once failure.
 """
 
 from __future__ import annotations
