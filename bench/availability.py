@@ -2,20 +2,11 @@
 
     .venv/bin/python bench/availability.py [--clients 32] [--seconds 10] [--repeat 3]
 
-Starts a stack of its own (`bench`, ports 263xx; a running demo or test stack is not touched),
-loads one mentor (America/New_York: two windows on Mondays, one on Tuesday to Saturday, a
-60-minute slot on a 30-minute grid, a 15-minute buffer, 12 h notice), books a few of their
-sessions through the gateway, adds calendar busy times and freezes the clock on a Monday two
-weeks before the US clocks change. Then, in each round, wrk (one connection per client) sends
-for --seconds each, as anon:
-  trivial  GET /rest/v1/platform_settings?select=cancel_notice_hours&limit=1
-  day      GET /rest/v1/rpc/mentor_availability for one local day (28 different days in turn)
-  4 weeks  GET /rest/v1/rpc/mentor_availability for 28 days (from 28 different days in turn)
-Reports requests/s, mean, p50 and p95 latency, the CPU time Postgres and PostgREST used per
-request, and each case's time per request relative to the trivial GET's (the trivial GET's
-requests/s over the case's), per round and as medians over the rounds. The issue's goal: four
-weeks within 3x the trivial GET, one day within 1.5x (reported, not enforced). Exits 1 when any
-request got an answer other than 200 or a socket error.
+On a stack of its own (`bench`, ports 263xx; a running demo or test stack is not touched), with
+one mentor's hours, bookings and busy times loaded and the clock frozen, wrk sends as anon, for
+--seconds each: a trivial GET, mentor_availability for one day, and for 28 days. Reports
+requests/s, latency, CPU per request and each case's time relative to the trivial GET's, per
+round and as medians. Exits 1 on any answer other than 200 or a socket error.
 """
 
 from __future__ import annotations

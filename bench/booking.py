@@ -2,15 +2,10 @@
 
     .venv/bin/python bench/booking.py [--clients 32] [--seconds 10]
 
-Starts a stack of its own (`bench`, ports 263xx; a running demo or test stack is not touched),
-loads mentors, students and packs, freezes the clock, then measures:
-  spread  every client books its own mentor's free slots (one mentor per client);
-  hot     every client books the same mentor (each its own slots of that mentor's calendar);
-  pgbench `pgbench -b tpcb-like` with as many clients, on the same database.
-The load comes from wrk (C, like pgbench: a client that leaves the CPU to the server), one
-connection per client, every request a distinct free slot. Reports requests/s, successful
-bookings/s, p50/p95 latency, outcomes (200/409/other 4xx/5xx), the write-ahead log written and
-the CPU time Postgres and PostgREST used per booking, and the ratio of booking throughput to
+On a stack of its own (`bench`, ports 263xx; a running demo or test stack is not touched), wrk
+books distinct free slots, one connection per client: `spread` (each client its own mentor) and
+`hot` (all the same mentor); then `pgbench -b tpcb-like` runs with as many clients. Reports
+requests/s, bookings/s, p50/p95 latency, outcomes, WAL and CPU per booking, and the ratio to
 pgbench's TPS. Exits 1 when any request got a 5xx.
 """
 

@@ -2,17 +2,11 @@
 
     .venv/bin/python bench/webhooks.py [--events 1000] [--duplicates 0.3] [--senders 20] [--repeat 3]
 
-Starts a stack of its own (`bench`, ports 263xx; a running demo or test stack is not touched)
-with the services app, whose PayPal certificate host is a local server of this script. Each
-round creates fresh orders (create_order as each student), then builds --events deliveries:
-distinct Stripe and PayPal events (payments, full and partial refunds, expired checkouts),
-a --duplicates share of them sent again, all shuffled (so some refunds arrive before their
-payment), each signed as its provider signs. --senders threads post them to /webhooks/stripe
-and /webhooks/paypal on keep-alive connections; then the same threads send as many requests
-to GET /ping (no database) for the ratio. Afterwards the database is checked: one pack and one
-payment per paid order, one inbox row per distinct event, refunds applied once, one set of
-purchase messages. Reports events/s, p50/p95 latency, statuses, outcomes and the ratio to the
-trivial endpoint. Exits 1 on any 5xx, non-200 or exactly-once failure.
+On a stack of its own (`bench`, ports 263xx; a running demo or test stack is not touched), each
+round posts --events signed Stripe and PayPal events (payments, refunds, expired checkouts; a
+--duplicates share sent again; shuffled) from --senders threads, then as many GET /ping, and
+checks the database got each effect exactly once. Reports events/s, p50/p95 latency, statuses,
+outcomes and the ratio to /ping. Exits 1 on any 5xx, non-200 or exactly-once failure.
 """
 
 from __future__ import annotations
@@ -38,8 +32,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mentorships import db
 from mentorships.settings import Settings
-from mentorships.stack import Stack
-from sync import signing
+from mentorships.stack import PayPalSigner, Stack
+from testing.events import (
+    encode,
+    paypal_capture,
+    paypal_event,
+    paypal_refund,
+    sign_stripe,
+    stripe_charge,
+    stripe_checkout_session,
+    stripe_event,
+)
 from testing.factories import Scenario
 from testing.stacks import bench_settings
 
@@ -131,7 +134,7 @@ def orders(scenario: Scenario, count: int, provider: str) -> list[dict[str, Any]
 def plan(
     conn: psycopg.Connection,
     settings: Settings,
-    signer: signing.PayPalSigner,
+    signer: PayPalSigner,
     cert_url: str,
     events: int,
     duplicates: float,
@@ -152,15 +155,15 @@ def plan(
     paypal_orders = orders(scenario, n_paypal, "paypal")
 
     def stripe(event: dict[str, Any]) -> Delivery:
-        body = signing.encode(event)
+        body = encode(event)
         headers = {
             "Content-Type": "application/json",
-            "Stripe-Signature": signing.sign_stripe(body, secret.get_secret_value()),
+            "Stripe-Signature": sign_stripe(body, secret.get_secret_value()),
         }
         return Delivery("/webhooks/stripe", body, headers, event["id"])
 
     def paypal(event: dict[str, Any]) -> Delivery:
-        body = signing.encode(event)
+        body = encode(event)
         return Delivery(
             "/webhooks/paypal",
             body,
@@ -171,16 +174,16 @@ def plan(
     paid: list[tuple[dict[str, Any], str]] = []
     for o in stripe_orders[:-n_expired] if n_expired else stripe_orders:
         pi = f"pi_{uuid.uuid4().hex[:24]}"
-        session = signing.stripe_checkout_session(
+        session = stripe_checkout_session(
             order_id=o["id"],
             amount_total=o["amount_cents"],
             currency=o["currency"],
             payment_intent=pi,
         )
-        p.events.append(stripe(signing.stripe_event("checkout.session.completed", session)))
+        p.events.append(stripe(stripe_event("checkout.session.completed", session)))
         paid.append((o, pi))
     for o in paypal_orders:
-        capture = signing.paypal_capture(
+        capture = paypal_capture(
             order_id=o["id"],
             paypal_order_id=uuid.uuid4().hex[:17].upper(),
             amount_cents=o["amount_cents"],
@@ -188,7 +191,7 @@ def plan(
         )
         p.events.append(
             paypal(
-                signing.paypal_event(
+                paypal_event(
                     "PAYMENT.CAPTURE.COMPLETED",
                     capture,
                     resource_type="capture",
@@ -203,21 +206,21 @@ def plan(
         amount = o["amount_cents"] if full else o["amount_cents"] // 4
         (p.refunded_full if full else p.refunded_partial).append(o["id"])
         if ref.startswith("pi_"):
-            charge = signing.stripe_charge(
+            charge = stripe_charge(
                 order_id=o["id"],
                 amount=o["amount_cents"],
                 amount_refunded=amount,
                 currency=o["currency"],
                 payment_intent=ref,
             )
-            p.events.append(stripe(signing.stripe_event("charge.refunded", charge)))
+            p.events.append(stripe(stripe_event("charge.refunded", charge)))
         else:
-            refund = signing.paypal_refund(
+            refund = paypal_refund(
                 order_id=o["id"], capture_id=ref, amount_cents=amount, currency=o["currency"]
             )
             p.events.append(
                 paypal(
-                    signing.paypal_event(
+                    paypal_event(
                         "PAYMENT.CAPTURE.REFUNDED",
                         refund,
                         resource_type="refund",
@@ -226,14 +229,14 @@ def plan(
                 )
             )
     for o in stripe_orders[len(stripe_orders) - n_expired :]:
-        session = signing.stripe_checkout_session(
+        session = stripe_checkout_session(
             order_id=o["id"],
             amount_total=o["amount_cents"],
             currency=o["currency"],
             payment_status="unpaid",
             status="expired",
         )
-        p.events.append(stripe(signing.stripe_event("checkout.session.expired", session)))
+        p.events.append(stripe(stripe_event("checkout.session.expired", session)))
         p.expired.append(o["id"])
     p.deliveries = p.events + rng.choices(p.events, k=events - len(p.events))
     rng.shuffle(p.deliveries)
@@ -364,7 +367,7 @@ def main() -> int:
     if not 1 <= args.senders <= 200 or not 1 <= args.repeat <= 15:
         parser.error("--senders takes 1-200, --repeat 1-15")
 
-    signer = signing.PayPalSigner.generate()
+    signer = PayPalSigner.generate()
     certs = CertServer(signer.cert_pem)
     stack = Stack(bench_settings(paypal_api_base=certs.base))
     settings = stack.services.effective_settings()

@@ -25,7 +25,7 @@ from mentorships import db
 from mentorships import jwt as jwt_
 from mentorships.errors import StackError
 from mentorships.settings import PROJECT_DIR, Settings
-from mentorships.stack import Stack
+from mentorships.stack import PayPalCert, Stack
 
 UTC = dt.UTC
 
@@ -109,7 +109,7 @@ def require_stack(settings: Settings) -> None:
             )
 
 
-def signing_for(settings: Settings, paypal: object | None = None) -> Signing:
+def signing_for(settings: Settings, paypal: PayPalCert | None = None) -> Signing:
     """The services' own webhook secrets; PayPal events need a signer whose certificate they can
     download (`paypal`, else the stack's local one): with real PayPal keys only Stripe is used."""
     services = Stack(settings).services
@@ -272,7 +272,7 @@ def run(
     scale: int,
     random_seed: int,
     progress: Callable[[str], None],
-    paypal: object | None = None,
+    paypal: PayPalCert | None = None,
 ) -> dict[str, int]:
     """Replaces the demo data; refuses before writing anything when the stack is not running."""
     started = time.monotonic()

@@ -21,9 +21,9 @@ import psycopg
 from mentorships import jwt as jwt_
 from mentorships.errors import StackError
 from mentorships.settings import Settings
-from mentorships.stack import paths
+from mentorships.stack import PayPalCert, paths
 from sync import money
-from sync import signing as events
+from testing import events
 
 _LOCK = 0x5EED_DE30  # one demo run at a time per database
 UTC = dt.UTC
@@ -44,7 +44,7 @@ class Signing:
 
     providers: tuple[str, ...]
     stripe_secret: str | None
-    paypal: Any  # sync.signing.PayPalCert
+    paypal: PayPalCert | None
     paypal_webhook_id: str | None
     paypal_api_base: str
 

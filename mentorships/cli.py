@@ -30,6 +30,13 @@ def _done(started: float, changed: bool = True, note: str = "") -> None:
     click.echo(f"{state} ({time.monotonic() - started:.1f} s){' ' + note if note else ''}")
 
 
+def _checkout_on_path() -> None:
+    """demo/ and the testing/ it signs provider events with are played from this checkout, not
+    installed (as bench/ does)."""
+    if str(PROJECT_DIR) not in sys.path:
+        sys.path.append(str(PROJECT_DIR))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -248,8 +255,7 @@ def db_checksums(mode: str, accept_edited: tuple[str, ...]) -> None:
 @click.pass_obj
 def seed(settings: Settings, scale: int, random_seed: int) -> None:
     """Load demo data (replaces earlier demo data; other users are kept)."""
-    if str(PROJECT_DIR) not in sys.path:  # demo/ is played from the checkout, not installed
-        sys.path.insert(0, str(PROJECT_DIR))
+    _checkout_on_path()
     from demo.play import run
 
     summary = run(settings, scale=scale, random_seed=random_seed, progress=click.echo)

@@ -1,15 +1,8 @@
 """Applying the SQL: migrations in order (recorded as the Supabase CLI records them, with a
-checksum of our own so that a landed migration cannot change unnoticed), then the desired-state
-files in sql/rules/ and sql/rls/; resetting; bundling for `supabase db push`.
-
-Three guards keep the migrations honest:
-- `apply` refuses, naming the file, when a migration the database applied was edited or removed
-  since (its sha256 is recorded in supabase_migrations.mentorships_checksums), as Flyway's
-  validate does.
-- supabase/migrations.sha256 (sha256sum's format) lists every landed migration; `check_manifest`
-  fails on a clean checkout when one changed or went missing. It only ever grows.
-- `check_bundle` fails when sql/rules/ + sql/rls/ differ from the newest bundle, which is all
-  `supabase db push` deploys of them."""
+checksum of our own), then the desired-state files in sql/rules/ and sql/rls/; resetting;
+bundling for `supabase db push`. Guards keep landed migrations unchanged (verify_applied in the
+database, check_manifest against supabase/migrations.sha256) and the newest bundle up to date
+with sql/rules/ + sql/rls/ (check_bundle)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,7 @@
-"""Request bodies: a JSON object read strictly, and a 422 (SV422) naming the field and the form it
-takes when it is anything else.
+"""Request bodies: a JSON object read strictly, and a 422 (SV422) naming the field (`details`, a
+dotted path) and the form it takes (`hint`) when it is anything else.
 
     body = await bodies.read(request, CheckoutRequest)
-
-The message says what came without echoing it: `product_id: expected a UUID such as
-"0b7e59a4-...": got a string of 12 characters ("not a uuid!!")` (at most 60 characters quoted,
-control characters removed); `details` is the field as a dotted path, `hint` what to send.
 """
 
 from __future__ import annotations

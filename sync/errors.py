@@ -1,29 +1,8 @@
-"""One shape for every answer of the services that is not a success: PostgREST's.
-
-    {"code": "SV422", "message": "product_id: expected a UUID such as ...: got ...",
-     "details": "product_id", "hint": "Send product_id as a UUID such as ..."}
-
-All four keys always, null where empty, with a standard status line and
-`Content-Type: application/json`. PostgREST's own refusals (create_order's PT<status>, PGRST...,
-SQLSTATEs) reach the caller with their status and body unchanged; the services' own errors are
-SV<status>:
-
-    SV400  a webhook that does not verify, or whose body is not an event (details: which header,
-           or "body")
-    SV401  no `Authorization: Bearer <token>` on a checkout call
-    SV404  no such endpoint          SV405  the endpoint does not take that method
-    SV409  the provider's checkout can no longer go on (details: the provider's issue)
-    SV413  a body over the limit (sync.handlers: 1 MiB, 4 MiB for the webhooks)
-    SV415  a checkout body that is not sent as application/json
-    SV422  invalid input (details: the field, as a dotted path)
-    SV500  anything unexpected (logged with its traceback; the answer says nothing more)
-    SV502  the database API or the provider's API failed or is out of reach
-    SV503  checkout on the local stack's placeholder provider keys
-
-Nothing a caller sent ever reaches a status line or a response header (uvicorn writes the
-standard reason phrase for the status); a message quotes at most 60 characters of it, control
-characters removed (`quoted`, as private.quoted does in sql/rules/errors.sql).
-"""
+"""One shape for every answer of the services that is not a success: PostgREST's
+({"code", "message", "details", "hint"}, all four always, null where empty). PostgREST's own
+refusals pass through unchanged; the services' own codes are SV<status> (the README lists them).
+Nothing a caller sent reaches a status line or a header; a message quotes at most 60 characters
+of it, control characters removed (`quoted`, as private.quoted does in sql/rules/errors.sql)."""
 
 from __future__ import annotations
 

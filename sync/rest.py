@@ -1,10 +1,5 @@
 """A small PostgREST client (through the gateway at /rest/v1, as supabase-py talks to it):
-as the caller with their own JWT, as anon, or as the service role.
-
-It runs on aiohttp rather than httpx: every webhook is one call here, and on this 2-core machine
-an httpx.AsyncClient call costs about 1.7 ms of CPU (its connection pool scans every connection
-per request, and anyio wraps every socket call) against 0.35 ms for aiohttp, which made the
-client, not the database, the webhook bottleneck (bench/webhooks.py)."""
+as the caller with their own JWT, as anon, or as the service role."""
 
 from __future__ import annotations
 
@@ -41,6 +36,7 @@ class Unreachable(Exception):
     """The gateway did not answer (connection refused, reset, timed out)."""
 
 
+# aiohttp rather than httpx: far less CPU per call on the webhook path (bench/webhooks.py).
 def session() -> aiohttp.ClientSession:
     """One per app (created inside its event loop, closed at shutdown)."""
     return aiohttp.ClientSession(

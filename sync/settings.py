@@ -1,17 +1,10 @@
 """The services' settings: one typed object, read once from the environment (and `.env` in the
-working directory), prefix MENTORSHIPS_.
-
-They are the services' own: the Supabase project they talk to (its URL, its anon key, its
-service-role key) and the payment providers' keys and addresses, given as they are, never
-derived from a local stack's ports or JWT secret. The same process runs against hosted Supabase
-(MENTORSHIPS_SUPABASE_URL=https://<ref>.supabase.co) or a local stack, whose manager renders
-these variables for the services it starts (mentorships.stack.Services).
+working directory), prefix MENTORSHIPS_. They are the services' own (the Supabase project's URL
+and keys, the payment providers' keys and addresses), never derived from a local stack's ports
+or JWT secret; a local stack renders them for the services it starts (mentorships.stack.Services).
+The local placeholder provider keys are defined here too, once.
 
     settings = load()        # ConfigError naming each variable that is missing or malformed
-    settings.rest_url        # https://<ref>.supabase.co/rest/v1
-
-Local placeholder keys (what a local stack fills in for the provider secrets nobody set) are
-defined here too, once: how they are made and how they are recognised.
 """
 
 from __future__ import annotations

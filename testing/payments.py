@@ -1,5 +1,5 @@
 """What the payment rule tests (tests/sql/rules/payments/) share: a fixed instant, provider
-events built as Stripe and PayPal send them (sync.signing), and the calls that deliver them and
+events built as Stripe and PayPal send them (testing.events), and the calls that deliver them and
 place orders."""
 
 from __future__ import annotations
@@ -8,33 +8,33 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sync import signing
+from testing import events
 from testing.api import Api, ok
 from testing.factories import Scenario
 
 NOW = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
 
 
-# --- provider events (sync.signing builds them as Stripe and PayPal do) -----------------------
+# --- provider events (testing.events builds them as Stripe and PayPal do) -----------------------
 
 
 def stripe_event(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
-    return signing.stripe_event(event_type, obj)
+    return events.stripe_event(event_type, obj)
 
 
 def stripe_paid(order: dict[str, Any], **over: Any) -> dict[str, Any]:
-    session = signing.stripe_checkout_session(
+    session = events.stripe_checkout_session(
         order_id=order["id"],
         amount_total=order["amount_cents"],
         currency=order["currency"],
         session_id=f"cs_test_{order['id'][:8]}",
         payment_intent=f"pi_{order['id'][:8]}",
     )
-    return signing.stripe_event("checkout.session.completed", session | over)
+    return events.stripe_event("checkout.session.completed", session | over)
 
 
 def stripe_expired(order: dict[str, Any]) -> dict[str, Any]:
-    session = signing.stripe_checkout_session(
+    session = events.stripe_checkout_session(
         order_id=order["id"],
         amount_total=order["amount_cents"],
         currency=order["currency"],
@@ -42,18 +42,18 @@ def stripe_expired(order: dict[str, Any]) -> dict[str, Any]:
         payment_status="unpaid",
         status="expired",
     )
-    return signing.stripe_event("checkout.session.expired", session)
+    return events.stripe_event("checkout.session.expired", session)
 
 
 def stripe_refunded(order: dict[str, Any], refunded: int) -> dict[str, Any]:
-    charge = signing.stripe_charge(
+    charge = events.stripe_charge(
         order_id=order["id"],
         amount=order["amount_cents"],
         amount_refunded=refunded,
         currency=order["currency"],
         payment_intent=f"pi_{order['id'][:8]}",
     )
-    return signing.stripe_event("charge.refunded", charge)
+    return events.stripe_event("charge.refunded", charge)
 
 
 def capture_id(order: dict[str, Any]) -> str:
@@ -61,7 +61,7 @@ def capture_id(order: dict[str, Any]) -> str:
 
 
 def paypal_captured(order: dict[str, Any], value: str, currency: str = "USD") -> dict[str, Any]:
-    capture = signing.paypal_capture(
+    capture = events.paypal_capture(
         order_id=order["id"],
         paypal_order_id=f"PP{order['id'][:8].upper()}",
         amount_cents=0,
@@ -69,13 +69,13 @@ def paypal_captured(order: dict[str, Any], value: str, currency: str = "USD") ->
         capture_id=capture_id(order),
     )
     capture["amount"] = {"currency_code": currency, "value": value}  # exactly as written
-    return signing.paypal_event(
+    return events.paypal_event(
         "PAYMENT.CAPTURE.COMPLETED", capture, resource_type="capture", summary="captured"
     )
 
 
 def paypal_refunded(order: dict[str, Any], value: str, total: str | None) -> dict[str, Any]:
-    refund = signing.paypal_refund(
+    refund = events.paypal_refund(
         order_id=order["id"], capture_id=capture_id(order), amount_cents=0, currency="USD"
     )
     refund["amount"] = {"currency_code": "USD", "value": value}
@@ -83,7 +83,7 @@ def paypal_refunded(order: dict[str, Any], value: str, total: str | None) -> dic
         del refund["seller_payable_breakdown"]
     else:
         refund["seller_payable_breakdown"]["total_refunded_amount"]["value"] = total
-    return signing.paypal_event(
+    return events.paypal_event(
         "PAYMENT.CAPTURE.REFUNDED", refund, resource_type="refund", summary="refunded"
     )
 

@@ -17,6 +17,7 @@ import httpx
 from mentorships.settings import Settings
 from mentorships.stack.common import _require_free, paths
 from mentorships.stack.gateway import Gateway
+from mentorships.stack.paypal_local import PayPalCert, PayPalSigner
 from mentorships.stack.postgres import Postgres
 from mentorships.stack.postgrest import PostgREST
 from mentorships.stack.services import LOCAL_PAYPAL_CERT_PATH, Services
@@ -26,6 +27,8 @@ __all__ = [
     "LOCAL_PAYPAL_CERT_PATH",
     "ComponentStatus",
     "Gateway",
+    "PayPalCert",
+    "PayPalSigner",
     "PostgREST",
     "Postgres",
     "Services",

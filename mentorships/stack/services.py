@@ -24,6 +24,7 @@ from mentorships.stack.common import (
     _write_file,
     paths,
 )
+from mentorships.stack.paypal_local import PayPalCert, PayPalSigner
 from sync.settings import (
     PLACEHOLDER_FIELDS,
     ProviderSettings,
@@ -31,10 +32,9 @@ from sync.settings import (
     new_placeholder,
     placeholder_providers,
 )
-from sync.signing import PayPalCert, PayPalSigner
 
 LOCAL_PAYPAL_CERT_PATH = "/v1/notifications/certs/CERT-local"
-# The local signer's certificate is valid a year (sync.signing.PayPalSigner.generate); it is
+# The local signer's certificate is valid a year (PayPalSigner.generate); it is
 # replaced when it has less than this left.
 LOCAL_PAYPAL_RENEW_BEFORE = dt.timedelta(days=30)
 

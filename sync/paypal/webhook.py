@@ -1,12 +1,6 @@
-"""POST /webhooks/paypal: verify PayPal's signature offline, as PayPal's SDKs do, then one RPC
-call.
-
-PayPal signs "<transmission id>|<transmission time>|<webhook id>|<CRC32 of the raw body as an
-unsigned decimal>" with SHA256withRSA; the certificate holding the public key is downloaded from
-PAYPAL-CERT-URL, which must be under /v1/notifications/certs/ on the configured PayPal API host
-(https, or http when that is how the API base is configured, as for a local fake). PayPal names
-its older host of the same environment there (api.sandbox.paypal.com for api-m.sandbox...), which
-is accepted too."""
+"""POST /webhooks/paypal: verify PayPal's signature offline, as PayPal's SDKs do (SHA256withRSA
+over sync.paypal.message, with the certificate from PAYPAL-CERT-URL on the configured PayPal API
+host: check_cert_url), then one RPC call."""
 
 from __future__ import annotations
 
@@ -28,9 +22,9 @@ from fastapi.responses import Response
 
 from sync import orders
 from sync.errors import printable, quoted
+from sync.paypal.message import paypal_message
 from sync.rest import Rest
 from sync.settings import ServiceSettings
-from sync.signing import paypal_message
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,5 @@
 """A strict fake HTTP API on 127.0.0.1 (a real server in a thread): a test declares the calls it
-expects (method, path, required headers, the exact query string, the exact form or JSON body) and
-their canned answers. Anything else is answered 400 and recorded as a failure: a call no one
-declared, a query string on a call declared without one, a body it cannot read (Content-Length
-or chunked, nothing else). A callable answer that raises is answered 500 and its exception
-recorded. `verify()` (run by the fixtures at teardown) re-raises the first such exception, and
-otherwise fails the test on any failure or on an expected call that never came.
+expects and their canned answers; anything else fails the test.
 
     fake.expect("POST", "/v1/checkout/sessions",
                 headers={"Idempotency-Key": f"order-{order_id}"},
@@ -112,6 +107,14 @@ class Expected:
 
 
 class StrictFake:
+    """Declared calls match on method, path, required headers, the exact query string and the
+    exact form or JSON body. Anything else is answered 400 and recorded as a failure: a call no
+    one declared, a query string on a call declared without one, a body it cannot read
+    (Content-Length or chunked, nothing else). A callable answer that raises is answered 500 and
+    its exception recorded. `verify()` (run by the fixtures at teardown) re-raises the first such
+    exception, and otherwise fails the test on any failure or on an expected call that never
+    came."""
+
     def __init__(self, name: str) -> None:
         self.name = name
         self.expected: list[Expected] = []

@@ -6,7 +6,7 @@ import base64
 import secrets
 from typing import Any
 
-from sync import signing
+from testing import events
 
 CERT_PATH = "/v1/notifications/certs/CERT-test"
 
@@ -61,7 +61,7 @@ def captured_order(
     api_base: str,
 ) -> dict[str, Any]:
     """POST /v2/checkout/orders/{id}/capture with Prefer: return=representation."""
-    capture = signing.paypal_capture(
+    capture = events.paypal_capture(
         order_id=order_id,
         paypal_order_id=paypal_order_id,
         amount_cents=amount_cents,

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 
 from sync.settings import ServiceSettings
-from sync.signing import stripe_checkout_session
+from testing.events import stripe_checkout_session
 from testing.fakes.http import Request, StrictFake
 from testing.services import STRIPE_SECRET_KEY, Shop
 

@@ -16,11 +16,10 @@ from fastapi.testclient import TestClient
 
 from mentorships import jwt
 from mentorships.settings import Settings
-from mentorships.stack import Stack
+from mentorships.stack import PayPalSigner, Stack
 from sync.app import create_app
 from sync.server import config
 from sync.settings import ServiceSettings
-from sync.signing import PayPalSigner
 from testing.factories import Scenario
 from testing.fakes import paypal as paypal_fake
 from testing.fakes.http import StrictFake

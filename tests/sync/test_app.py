@@ -17,7 +17,7 @@ from mentorships.settings import Settings
 from mentorships.stack import Services, Stack
 from sync.app import create_app
 from sync.settings import ConfigError, ServiceSettings
-from sync.signing import encode, sign_stripe, stripe_event
+from testing.events import encode, sign_stripe, stripe_event
 from testing.factories import Scenario
 from testing.services import changed
 

@@ -34,8 +34,8 @@ from hypothesis import strategies as st
 
 from mentorships import jwt
 from mentorships.settings import Settings
-from mentorships.stack import Stack
-from sync.signing import PayPalSigner, sign_stripe
+from mentorships.stack import PayPalSigner, Stack
+from testing.events import sign_stripe
 from testing.factories import Scenario
 from testing.fakes import paypal as paypal_fake
 from testing.fakes.http import StrictFake

@@ -1,5 +1,5 @@
 """sync/ is deployable on its own: none of its modules imports mentorships (the local stack and
-the CLI import sync, never the other way)."""
+the CLI import sync, never the other way) or testing (the test support, not installed)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import sync
 
 SYNC_DIR = Path(sync.__file__).resolve().parent
+OUTSIDE = ("mentorships", "testing")
 
 
 def _imported(path: Path) -> list[tuple[int, str]]:
@@ -24,30 +27,37 @@ def _imported(path: Path) -> list[tuple[int, str]]:
     return found
 
 
-def test_no_module_of_sync_imports_mentorships() -> None:
+@pytest.mark.parametrize("package", OUTSIDE)
+def test_no_module_of_sync_imports(package: str) -> None:
     files = sorted(SYNC_DIR.rglob("*.py"))
     assert len(files) > 10
     offending = [
         f"{path.relative_to(SYNC_DIR.parent)}:{line} imports {module}"
         for path in files
         for line, module in _imported(path)
-        if module == "mentorships" or module.startswith("mentorships.")
+        if module.split(".")[0] == package
     ]
     assert offending == []
 
 
-def test_importing_every_module_of_sync_loads_nothing_of_mentorships() -> None:
-    """At run time too (an import hidden from the walk above, through importlib, say)."""
+def test_importing_every_module_of_sync_loads_nothing_from_outside() -> None:
+    """At run time too (an import hidden from the walk above, through importlib, say). The
+    checkout is on the path, so an import of testing would succeed and show here."""
     script = (
         "import pkgutil, sys, sync\n"
         "for m in pkgutil.walk_packages(sync.__path__, 'sync.'):\n"
         "    if m.name != 'sync.__main__':\n"
         "        __import__(m.name)\n"
-        "loaded = sorted(n for n in sys.modules if n.split('.')[0] == 'mentorships')\n"
+        f"loaded = sorted(n for n in sys.modules if n.split('.')[0] in {OUTSIDE!r})\n"
         "print(len([n for n in sys.modules if n.startswith('sync.')]), loaded)\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=SYNC_DIR.parent,
     )
     count, loaded = proc.stdout.split(" ", 1)
     assert int(count) > 10

@@ -21,9 +21,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from mentorships.settings import PROJECT_DIR, Settings
-from mentorships.stack import LOCAL_PAYPAL_CERT_PATH, Gateway, Services, Stack, paths
+from mentorships.stack import LOCAL_PAYPAL_CERT_PATH, Gateway, PayPalSigner, Services, Stack, paths
 from sync import money
-from sync.signing import PayPalSigner, encode, paypal_capture, paypal_event
+from testing.events import encode, paypal_capture, paypal_event
 from testing.services import Shop, order_row, packs_of, place_order
 
 SANDBOX = "https://api-m.sandbox.paypal.com"

@@ -13,7 +13,7 @@ import psycopg
 from mentorships import jwt
 from mentorships.settings import Settings
 from sync.settings import ServiceSettings
-from sync.signing import encode, sign_stripe, stripe_checkout_session, stripe_event
+from testing.events import encode, sign_stripe, stripe_checkout_session, stripe_event
 from testing.fakes.http import StrictFake
 from testing.fakes.stripe import expect_create
 from testing.services import STRIPE_WEBHOOK_SECRET, Shop, order_row, packs_of

@@ -21,7 +21,7 @@ import pytest
 from mentorships import jwt
 from mentorships.settings import Settings
 from mentorships.stack import Stack
-from sync.signing import encode, sign_stripe, stripe_event
+from testing.events import encode, sign_stripe, stripe_event
 from testing.services import STRIPE_WEBHOOK_SECRET
 
 EXIT_CONFIG = 78

@@ -16,11 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mentorships.settings import Settings
+from mentorships.stack import PayPalSigner
 from sync.app import create_app
 from sync.paypal.webhook import SIGNATURE_HINT, Rejected, check_cert_url
 from sync.settings import ServiceSettings
-from sync.signing import (
-    PayPalSigner,
+from testing.events import (
     encode,
     paypal_capture,
     paypal_checkout_order,

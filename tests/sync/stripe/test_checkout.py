@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from mentorships import jwt
 from mentorships.settings import Settings
 from sync.settings import ServiceSettings
-from sync.signing import stripe_checkout_session
+from testing.events import stripe_checkout_session
 from testing.fakes.http import StrictFake
 from testing.fakes.stripe import expect_create, session_form
 from testing.services import STRIPE_SECRET_KEY, Shop, order_row, place_order

@@ -18,14 +18,8 @@ from fastapi.testclient import TestClient
 from mentorships.settings import Settings
 from sync.app import create_app
 from sync.settings import ServiceSettings
-from sync.signing import (
-    encode,
-    sign_stripe,
-    stripe_charge,
-    stripe_checkout_session,
-    stripe_event,
-)
 from sync.stripe.webhook import BODY_HINT, SIGNATURE_HINT
+from testing.events import encode, sign_stripe, stripe_charge, stripe_checkout_session, stripe_event
 from testing.fakes.http import StrictFake
 from testing.services import (
     STRIPE_WEBHOOK_SECRET,

@@ -1,38 +1,39 @@
 """Provider events built and signed exactly as Stripe and PayPal build and sign them, for tests,
-the demo seed and benchmarks that post webhooks to the services.
+benchmarks and the demo seed that post webhooks to the services:
 
     body = encode(stripe_event("checkout.session.completed", stripe_checkout_session(...)))
     headers = {"Stripe-Signature": sign_stripe(body, secret), "Content-Type": "application/json"}
 
-    signer = PayPalSigner.generate()          # an RSA key and a self-signed certificate
-    body = encode(paypal_event("PAYMENT.CAPTURE.COMPLETED", paypal_capture(...)))
-    headers = signer.headers(body, webhook_id=..., cert_url=f"{paypal_api_base}/v1/notifications/certs/CERT-test")
-
-A PayPal event only verifies when the service can download the signer's certificate from
-cert_url (the configured PayPal API host): serve `signer.cert_pem` there. A local stack does that
-itself (mentorships.stack.Services.local_paypal_signer() gives its signer and cert_url).
+PayPal events are signed with a mentorships.stack.PayPalSigner,
+whose certificate the services must be able to download from cert_url on their PayPal API host:
+    headers = signer.headers(encode(paypal_event(...)), webhook_id=..., cert_url=...)
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import hmac
 import json
 import secrets
 import time
-import uuid
-import zlib
-from dataclasses import dataclass
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
-
 from sync import money
+
+__all__ = [
+    "STRIPE_API_VERSION",
+    "encode",
+    "paypal_capture",
+    "paypal_checkout_order",
+    "paypal_event",
+    "paypal_refund",
+    "paypal_transmission_time",
+    "sign_stripe",
+    "stripe_charge",
+    "stripe_checkout_session",
+    "stripe_event",
+]
 
 # The API version the installed stripe library speaks (events arrive in the endpoint's version).
 STRIPE_API_VERSION = "2026-10-28.endive"
@@ -158,102 +159,6 @@ def paypal_transmission_time(at: dt.datetime | None = None) -> str:
     near the tolerance leaves a margin."""
     moment = at or dt.datetime.now(dt.UTC)
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def paypal_message(
-    transmission_id: str, transmission_time: str, webhook_id: str, body: bytes
-) -> bytes:
-    """What PayPal signs: <transmission id>|<transmission time>|<webhook id>|<CRC32 of the body,
-    unsigned decimal>."""
-    crc = zlib.crc32(body) & 0xFFFFFFFF
-    return f"{transmission_id}|{transmission_time}|{webhook_id}|{crc}".encode()
-
-
-@dataclass(frozen=True)
-class PayPalSigner:
-    """An RSA key with a self-signed certificate, standing in for PayPal's signing certificate."""
-
-    private_key: rsa.RSAPrivateKey
-    cert_pem: bytes
-
-    @classmethod
-    def generate(
-        cls, common_name: str = "messageverificationcerts.sandbox.paypal.com"
-    ) -> PayPalSigner:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-        now = dt.datetime.now(dt.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=365))
-            .sign(key, hashes.SHA256())
-        )
-        return cls(key, cert.public_bytes(serialization.Encoding.PEM))
-
-    @classmethod
-    def from_pem(cls, key_pem: bytes, cert_pem: bytes) -> PayPalSigner:
-        """A signer saved with `key_pem` and `cert_pem`. ValueError when either does not parse
-        or the certificate is not the key's."""
-        key = serialization.load_pem_private_key(key_pem, password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise ValueError("the PayPal signer's key is not an RSA key")
-        cert = x509.load_pem_x509_certificate(cert_pem)
-        if cert.public_key() != key.public_key():
-            raise ValueError("the PayPal signer's certificate does not hold its key")
-        return cls(key, cert_pem)
-
-    @property
-    def key_pem(self) -> bytes:
-        """The private key as unencrypted PKCS#8 PEM (keep it private: mode 0600)."""
-        return self.private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-
-    @property
-    def not_valid_after(self) -> dt.datetime:
-        return x509.load_pem_x509_certificate(self.cert_pem).not_valid_after_utc
-
-    def sign(self, message: bytes) -> str:
-        signature = self.private_key.sign(message, padding.PKCS1v15(), hashes.SHA256())
-        return base64.b64encode(signature).decode()
-
-    def headers(
-        self,
-        body: bytes,
-        *,
-        webhook_id: str,
-        cert_url: str,
-        transmission_id: str | None = None,
-        transmission_time: str | None = None,
-        auth_algo: str = "SHA256withRSA",
-    ) -> dict[str, str]:
-        """The headers PayPal sends with a webhook (and Content-Type)."""
-        tid = transmission_id or str(uuid.uuid4())
-        ttime = transmission_time or paypal_transmission_time()
-        return {
-            "Content-Type": "application/json",
-            "PAYPAL-TRANSMISSION-ID": tid,
-            "PAYPAL-TRANSMISSION-TIME": ttime,
-            "PAYPAL-TRANSMISSION-SIG": self.sign(paypal_message(tid, ttime, webhook_id, body)),
-            "PAYPAL-CERT-URL": cert_url,
-            "PAYPAL-AUTH-ALGO": auth_algo,
-        }
-
-
-@dataclass(frozen=True)
-class PayPalCert:
-    """A PayPal signer and where the services download its certificate: a URL under
-    /v1/notifications/certs/ on the services' PayPal API host (sync.paypal.webhook)."""
-
-    signer: PayPalSigner
-    cert_url: str
 
 
 def paypal_event(
