@@ -62,7 +62,7 @@ class Stage:
         self.blocked_bot: uuid.UUID | None = None  # a student whose Discord messages fail
         self._marker = paths(settings).state / "seed-in-progress.json"
         self._shared = True
-        self._paused: list[str] = []
+        self._saved: dict[str, Any] = {}
         self.recovered = False
 
     # the run: lock, pause the jobs, put everything back -------------------------------------
@@ -74,16 +74,21 @@ class Stage:
             if not self.one("select pg_try_advisory_lock(%s)", (_LOCK,)):
                 raise StackError("another `mentorships seed` is running on this stack; wait for it")
             self._recover()
-            jobs = [
-                r[0]
-                for r in self.conn.execute(
-                    "select jobname from cron.job where active and database = current_database()"
-                )
-            ]
+            self._saved = {
+                "clock": self.one("select frozen_at::text from private.clock"),
+                "paused_jobs": [
+                    r[0]
+                    for r in self.conn.execute(
+                        "select jobname from cron.job where active and database = current_database()"
+                    )
+                ],
+            }
             self._marker.parent.mkdir(parents=True, exist_ok=True)
-            self._marker.write_text(json.dumps({"paused_jobs": jobs}))
-            self.conn.execute("update cron.job set active = false where jobname = any(%s)", (jobs,))
-            self._paused = jobs
+            self._marker.write_text(json.dumps(self._saved))  # before anything changes
+            self.conn.execute(
+                "update cron.job set active = false where jobname = any(%s)",
+                (self._saved["paused_jobs"],),
+            )
             self.conn.execute("set synchronous_commit = off")  # a replayable run, not payments
         except BaseException:
             self.close()
@@ -94,27 +99,28 @@ class Stage:
         self.close()
 
     def close(self) -> None:
+        """The clock as it was (normally running) and the jobs active again."""
         try:
-            if not self.conn.closed:
-                self.conn.execute("update private.clock set frozen_at = null")
-                self.conn.execute(
-                    "update cron.job set active = true where jobname = any(%s)", (self._paused,)
-                )
-                self._marker.unlink(missing_ok=True)
+            if self._saved and not self.conn.closed:
+                self._put_back(self._saved)
         finally:
             self.http.close()
             self.conn.close()
 
-    def _recover(self) -> None:
-        try:
-            left = json.loads(self._marker.read_text())
-        except (FileNotFoundError, ValueError):
-            return
-        self.conn.execute("update private.clock set frozen_at = null")
+    def _put_back(self, saved: dict[str, Any]) -> None:
+        self.conn.execute("update private.clock set frozen_at = %s::timestamptz", (saved.get("clock"),))
         self.conn.execute(
             "update cron.job set active = true where jobname = any(%s)",
-            (list(left.get("paused_jobs", [])),),
+            (list(saved.get("paused_jobs", [])),),
         )
+        self._marker.unlink(missing_ok=True)
+
+    def _recover(self) -> None:
+        """Puts back what a run that was killed left frozen and paused."""
+        try:
+            self._put_back(json.loads(self._marker.read_text()))
+        except (FileNotFoundError, ValueError):
+            return
         self.recovered = True
 
     # the clock --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ student, the mentor or the admin, and the job functions as the clock moves."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -16,7 +17,7 @@ from demo import play
 from mentorships.errors import StackError
 from mentorships.info import info_text
 from mentorships.settings import Settings
-from mentorships.stack import Gateway, Services, Stack
+from mentorships.stack import Gateway, Services, Stack, paths
 from testing.world import World
 
 DEMO = "(select id from public.profiles where email like '%%@demo.mentorships.test')"
@@ -474,3 +475,24 @@ def test_the_history_was_made_by_the_people_in_it(
         )
         == 0
     )
+
+
+def test_seed_puts_back_what_a_killed_seed_left(
+    running: Settings, stack: Stack, conn: psycopg.Connection, world: World
+) -> None:
+    """A seed killed outright leaves the clock frozen and the jobs paused, and its marker says
+    how they were: the next seed puts them back before it starts, and says so."""
+    active = "select jobname from cron.job where active order by 1"
+    before = _values(conn, active)  # the test stack keeps its jobs paused
+    marker = paths(running).state / "seed-in-progress.json"
+    marker.write_text(json.dumps({"clock": None, "paused_jobs": ["expire-packs"]}))
+    conn.execute("update private.clock set frozen_at = '2026-01-01 00:00+00'")
+    said: list[str] = []
+    try:
+        play.run(running, scale=1, random_seed=7, progress=said.append)
+        assert any("an earlier seed was killed" in line for line in said), said
+        assert _count(conn, "select count(*) from private.clock where frozen_at is not null") == 0
+        assert _values(conn, active) == before | {"expire-packs"}
+        assert not marker.exists()
+    finally:
+        conn.execute("update cron.job set active = false where jobname = 'expire-packs'")
