@@ -173,7 +173,9 @@ def _play(
             at = at or next(steps)
         except StopIteration:
             return
-        heapq.heappush(queue, (at, next(seq), label, steps))
+        # the history ends now: what a storyline would do later (a payment minutes after a
+        # checkout of a moment ago) happens now
+        heapq.heappush(queue, (min(at, now), next(seq), label, steps))
 
     p = Play(stage, c, now, signing.providers, lambda label, steps: push(label, steps))
     push("admin", cast_.admin_story(stage, c))

@@ -108,7 +108,9 @@ class Stage:
             self.conn.close()
 
     def _put_back(self, saved: dict[str, Any]) -> None:
-        self.conn.execute("update private.clock set frozen_at = %s::timestamptz", (saved.get("clock"),))
+        self.conn.execute(
+            "update private.clock set frozen_at = %s::timestamptz", (saved.get("clock"),)
+        )
         self.conn.execute(
             "update cron.job set active = true where jobname = any(%s)",
             (list(saved.get("paused_jobs", [])),),

@@ -496,3 +496,49 @@ def test_seed_puts_back_what_a_killed_seed_left(
         assert not marker.exists()
     finally:
         conn.execute("update cron.job set active = false where jobname = 'expire-packs'")
+
+
+def test_every_row_carries_the_instant_the_rules_wrote_it(
+    running: Settings, conn: psycopg.Connection, world: World
+) -> None:
+    """Nothing is re-dated: the rules stamped each row with the storyline's clock, so the
+    history spans months and each row's times agree with the others'."""
+    _seed(running)
+    for table, who in (
+        ("public.sessions", "student_id"),
+        ("public.session_credit_ledger", "student_id"),
+        ("public.session_packs", "student_id"),
+        ("public.payments", "student_id"),
+        ("public.notifications", "recipient_id"),
+    ):
+        span = conn.execute(
+            f"select min(created_at) < now() - interval '90 days', max(created_at) <= now(),"
+            f" count(distinct created_at::date) from {table} where {who} in {DEMO}"
+        ).fetchone()
+        assert span is not None and span[0] and span[1] and span[2] >= 15, (table, span)
+    sessions = f"public.sessions s where s.student_id in {DEMO}"
+    # booked before they start; closed after; the booking's ledger entry at the booking's instant
+    assert _count(conn, f"select count(*) from {sessions} and s.created_at >= s.starts_at") == 0
+    assert _count(conn, f"select count(*) from {sessions} and s.completed_at < s.starts_at") == 0
+    assert (
+        _count(
+            conn,
+            f"""select count(*) from {sessions} and not exists (
+                 select from public.session_credit_ledger l where l.session_id = s.id
+                    and l.kind = 'session_booked' and l.created_at = s.created_at)""",
+        )
+        == 0
+    )
+    # a pack was bought when its payment came: the payment's and the webhook's instant
+    assert (
+        _count(
+            conn,
+            f"""select count(*) from public.session_packs p join public.payments pay
+                  on pay.order_id = p.order_id
+                where p.student_id in {DEMO} and (p.created_at <> p.purchased_at
+                   or pay.created_at <> p.purchased_at or not exists (
+                     select from private.webhook_events w where w.order_id = p.order_id
+                        and w.outcome = 'fulfilled' and w.received_at = p.purchased_at))""",
+        )
+        == 0
+    )
