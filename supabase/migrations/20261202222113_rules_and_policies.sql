@@ -288,7 +288,9 @@ grant execute on function public.record_payment_event(text, text, text, jsonb) t
 
 -- >>> sql/rules/audit.sql
 -- Every state change of packs, seats, sessions, orders and payments lands in the audit log, with who did it
--- (the JWT's sub; null for workers and cron jobs). Trigger arguments name the watched columns.
+-- (the JWT's sub; null for workers, cron jobs and the service role), and so does every admin action the
+-- rules do not log themselves: roles, mentors listed or not, prices, products retired, promotion codes,
+-- platform settings. Trigger arguments name the watched columns.
 create or replace function private.tg__audit_changes()
 returns trigger
 language plpgsql
@@ -320,7 +322,7 @@ begin
       when tg_op = 'INSERT' then '.created'
       when after ? 'status' then '.' || (new_row ->> 'status')
       else '.changed' end,
-    tg_table_name, (new_row ->> 'id')::uuid,
+    tg_table_name, case when jsonb_typeof(new_row -> 'id') = 'string' then (new_row ->> 'id')::uuid end,
     case when tg_op = 'UPDATE' then before end, after);
   return null;
 end
@@ -338,7 +340,15 @@ begin
                                  ('seat_reservations', array['status', 'grace_ends_at']),
                                  ('sessions', array['status', 'starts_at']),
                                  ('orders', array['status']),
-                                 ('payments', array['status', 'refunded_cents'])) v (name, cols)
+                                 ('payments', array['status', 'refunded_cents']),
+                                 ('profiles', array['role']),
+                                 ('mentors', array['is_active', 'accepting_students', 'seat_capacity']),
+                                 ('mentorship_products', array['is_active', 'price_cents']),
+                                 ('promotion_codes', array['code', 'is_active', 'valid_until', 'max_redemptions']),
+                                 ('platform_settings', array['seat_hold_minutes', 'grace_period_hours',
+                                   'grace_warning_hours', 'cancel_notice_hours', 'video_join_early_minutes',
+                                   'video_join_late_minutes', 'default_sessions_per_pack',
+                                   'default_pack_validity_days', 'default_currency'])) v (name, cols)
   loop
     args := (select string_agg(quote_literal(c), ', ') from unnest(t.cols) c);
     execute format('drop trigger if exists _300_audit on public.%I', t.name);  -- its former name
