@@ -47,26 +47,28 @@ declare
   t record;
   args text;
 begin
-  for t in select * from (values ('session_packs', array['status']),
-                                 ('seat_reservations', array['status', 'grace_ends_at']),
-                                 ('sessions', array['status', 'starts_at']),
-                                 ('orders', array['status']),
-                                 ('payments', array['status', 'refunded_cents']),
-                                 ('profiles', array['role']),
-                                 ('mentors', array['is_active', 'accepting_students', 'seat_capacity']),
-                                 ('mentorship_products', array['is_active', 'price_cents']),
-                                 ('promotion_codes', array['code', 'is_active', 'valid_until', 'max_redemptions']),
+  for t in select * from (values ('session_packs', array['status'], true),
+                                 ('seat_reservations', array['status', 'grace_ends_at'], true),
+                                 ('sessions', array['status', 'starts_at'], true),
+                                 ('orders', array['status'], true),
+                                 ('payments', array['status', 'refunded_cents'], true),
+                                 ('profiles', array['role'], false),
+                                 ('mentors', array['is_active', 'accepting_students', 'seat_capacity'], true),
+                                 ('mentorship_products', array['is_active', 'price_cents'], true),
+                                 ('promotion_codes', array['code', 'is_active', 'valid_until', 'max_redemptions'], true),
                                  ('platform_settings', array['seat_hold_minutes', 'grace_period_hours',
                                    'grace_warning_hours', 'cancel_notice_hours', 'video_join_early_minutes',
                                    'video_join_late_minutes', 'default_sessions_per_pack',
-                                   'default_pack_validity_days', 'default_currency'])) v (name, cols)
+                                   'default_pack_validity_days', 'default_currency'], true)) v (name, cols, on_insert)
   loop
     args := (select string_agg(quote_literal(c), ', ') from unnest(t.cols) c);
     execute format('drop trigger if exists _300_audit on public.%I', t.name);  -- its former name
     execute format('drop trigger if exists _300_audit_insert on public.%I', t.name);
     execute format('drop trigger if exists _301_audit_update on public.%I', t.name);
-    execute format('create trigger _300_audit_insert after insert on public.%I for each row'
-                   ' execute function private.tg__audit_changes(%s)', t.name, args);
+    if t.on_insert then  -- a sign-up is no admin action: profiles are audited on change only
+      execute format('create trigger _300_audit_insert after insert on public.%I for each row'
+                     ' execute function private.tg__audit_changes(%s)', t.name, args);
+    end if;
     -- the WHEN clause spares updates that change none of the columns the trigger's cost
     execute format('create trigger _301_audit_update after update on public.%I for each row when (%s)'
                    ' execute function private.tg__audit_changes(%s)', t.name,

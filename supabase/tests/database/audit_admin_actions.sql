@@ -4,11 +4,15 @@
 -- null). Changes of columns nobody audits write nothing.
 begin;
 set search_path = public, extensions;
-select plan(9);
+select plan(10);
 
 select tests.create_user('audit_admin', 'admin');
 select tests.create_user('audit_mentor', 'student');
 select tests.freeze_clock('2026-05-04 10:00+00');
+select is((select count(*)::integer from public.audit_log where table_name = 'profiles'
+             and row_id in (tests.get_user('audit_admin'), tests.get_user('audit_mentor'))
+             and action = 'profiles.created'),
+          0, 'a sign-up is no admin action: no audit row');
 
 -- the back office (service role) makes a student a mentor and lists them
 select tests.authenticate_as_service_role();
