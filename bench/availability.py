@@ -11,14 +11,10 @@ round and as medians. Exits 1 on any answer other than 200 or a socket error.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import urllib.parse
 import uuid
 import zoneinfo
@@ -30,14 +26,13 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from booking import cpu_seconds  # bench/booking.py
+import wrk  # bench/wrk.py
 
-from mentorships import db, jwt
 from mentorships.settings import Settings
 from mentorships.stack import Stack
 from testing.api import Api, ok
 from testing.factories import Scenario
-from testing.stacks import bench_settings
+from testing.stacks import running_bench_stack
 
 LUA = Path(__file__).resolve().parent / "get.lua"
 ZONE = "America/New_York"
@@ -157,41 +152,9 @@ def check(settings: Settings, world: World) -> int:
 
 def run(stack: Stack, name: str, paths: list[str], seconds: int, connections: int) -> Result:
     """wrk with one connection per client, cycling through the paths."""
-    settings = stack.settings
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        f.write("".join(f"/rest/v1{p}\n" for p in paths))
-    threads = 2
-    cpu_before = cpu_seconds(stack)
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t",
-            str(threads),
-            "-c",
-            str(connections),
-            "-d",
-            f"{seconds}s",
-            "--timeout",
-            "30s",
-            "-s",
-            str(LUA),
-            settings.gateway_url,
-            "--",
-            f.name,
-            str(threads),
-            jwt.anon_key(settings),
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    cpu_after = cpu_seconds(stack)
-    Path(f.name).unlink()
-    if out.returncode != 0:
-        raise SystemExit(f"wrk failed: {out.stderr or out.stdout}")
-    line = next(x for x in out.stdout.splitlines() if x.startswith("WRK_RESULT "))
-    data = json.loads(line.removeprefix("WRK_RESULT "))
-    result = Result(
+    measured = wrk.measure(stack, LUA, [f"/rest/v1{p}" for p in paths], seconds, connections)
+    data = measured.data
+    return Result(
         name,
         seconds=float(data["seconds"]),
         requests=int(data["requests"]),
@@ -200,12 +163,8 @@ def run(stack: Stack, name: str, paths: list[str], seconds: int, connections: in
         p95_ms=data["p95_us"] / 1000,
         socket_errors=int(data["socket_errors"]),
         statuses=Counter({int(k): int(v) for k, v in data["statuses"].items()}),
+        cpu_s=measured.cpu_s,
     )
-    for (group, pid), used in cpu_after.items():
-        result.cpu_s[group] = (
-            result.cpu_s.get(group, 0.0) + used - cpu_before.get((group, pid), 0.0)
-        )
-    return result
 
 
 def figures(r: Result, trivial: Result) -> dict[str, float]:
@@ -223,32 +182,15 @@ def figures(r: Result, trivial: Result) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    args = wrk.options(
+        __doc__, clients_help="concurrent clients [32]", seconds_help="duration of each case [10]"
     )
-    parser.add_argument("--clients", type=int, default=32, help="concurrent clients [32]")
-    parser.add_argument("--seconds", type=int, default=10, help="duration of each case [10]")
-    parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are reported [3]")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--keep", action="store_true", help="leave the bench stack running")
-    args = parser.parse_args()
-    if not 1 <= args.clients <= 200 or not 1 <= args.seconds <= 600 or not 1 <= args.repeat <= 15:
-        parser.error("--clients takes 1-200, --seconds 1-600, --repeat 1-15")
-    if shutil.which("wrk") is None:
-        parser.error("wrk is not installed: run `make setup` (or apt-get install wrk)")
-
-    settings = bench_settings(postgrest_db_pool=20)  # as bench/booking.py: the same bench stack
-    stack = Stack(settings)
+    stack = wrk.bench_stack()
+    settings = stack.settings
     print(f"bench stack on {settings.rest_url} (Postgres {settings.db_port})", file=sys.stderr)
     rounds: list[dict[str, dict[str, float]]] = []
     failures = 0
-    try:
-        stack.postgres.start()
-        db.reset(settings)
-        db.apply(settings)
-        db.psql(settings, "-c", "update cron.job set active = false", what="pausing pg_cron")
-        stack.postgrest.start()
-        stack.gateway.start()
+    with running_bench_stack(stack, keep=args.keep):
         world = prepare(settings)
         slots = check(settings, world)
         print(f"one mentor, {slots} slots in four weeks", file=sys.stderr)
@@ -280,10 +222,6 @@ def main() -> int:
                         f"  {name}: {dict(r.statuses)}, {r.socket_errors} socket errors",
                         file=sys.stderr,
                     )
-    finally:
-        if not args.keep:
-            for _ in stack.stop():
-                pass
 
     medians = {
         name: {k: statistics.median(r[name][k] for r in rounds) for k in rounds[0][name]}

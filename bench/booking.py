@@ -11,16 +11,12 @@ pgbench's TPS. Exits 1 when any request got a 5xx.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
-import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,11 +26,13 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mentorships import db, jwt
+import wrk  # bench/wrk.py
+
+from mentorships import jwt
 from mentorships.settings import Settings
 from mentorships.stack import Stack
 from testing.factories import Scenario
-from testing.stacks import bench_settings
+from testing.stacks import running_bench_stack
 
 LUA = Path(__file__).resolve().parent / "book.lua"
 T0 = dt.datetime(2027, 1, 4, 0, 0, tzinfo=dt.UTC)  # a Monday; the clock is frozen here
@@ -173,27 +171,6 @@ def prepare(settings: Settings, clients: int) -> tuple[list[Client], list[Client
     return spread, hot
 
 
-def cpu_seconds(stack: Stack) -> dict[tuple[str, int], float]:
-    """CPU seconds (user + system) so far of the stack's Postgres processes (the postmaster's
-    children: backends, autovacuum, WAL writer, ...) and of PostgREST, by (group, pid)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    postmaster = int((stack.postgres.p.pgdata / "postmaster.pid").read_text().split()[0])
-    postgrest = stack.postgrest.pid()
-    out = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # gone meanwhile
-        pid, ppid = int(entry), int(fields[1])
-        group = "postgres" if ppid == postmaster else "postgrest" if pid == postgrest else None
-        if group:
-            out[(group, pid)] = (int(fields[11]) + int(fields[12])) / tick
-    return out
-
-
 def wal_lsn(settings: Settings) -> int:
     """Bytes of write-ahead log written so far (the insert position)."""
     with psycopg.connect(settings.dsn(), autocommit=True) as conn:
@@ -203,57 +180,21 @@ def wal_lsn(settings: Settings) -> int:
 
 
 def run(stack: Stack, name: str, clients: list[Client], seconds: int, connections: int) -> Result:
-    """wrk (a C load generator, like pgbench a client that costs little CPU) with one connection per
-    client, cycling through every client's bookings in turn."""
+    """wrk with one connection per client, cycling through every client's bookings in turn."""
     settings = stack.settings
     rows = []
     for i in range(max(len(c.slots) for c in clients)):
         for c in clients:
             if i < len(c.slots):
                 rows.append(f"{c.token}|{c.packs[i // 52]}|{c.slots[i].isoformat()}")
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        f.write("\n".join(rows) + "\n")
-    threads = 2
     wal_before = wal_lsn(settings)
-    cpu_before = cpu_seconds(stack)
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t",
-            str(threads),
-            "-c",
-            str(connections),
-            "-d",
-            f"{seconds}s",
-            "--timeout",
-            "30s",
-            "-s",
-            str(LUA),
-            settings.gateway_url,
-            "--",
-            f.name,
-            str(threads),
-            jwt.anon_key(settings),
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    cpu_after = cpu_seconds(stack)
-    wal_bytes = wal_lsn(settings) - wal_before
-    Path(f.name).unlink()
-    if out.returncode != 0:
-        raise SystemExit(f"wrk failed: {out.stderr or out.stdout}")
-    line = next(x for x in out.stdout.splitlines() if x.startswith("WRK_RESULT "))
-    data = json.loads(line.removeprefix("WRK_RESULT "))
+    measured = wrk.measure(stack, LUA, rows, seconds, connections)
+    data = measured.data
     result = Result(name, float(data["seconds"]))
     result.statuses = Counter({int(k): int(v) for k, v in data["statuses"].items()})
     result.p50_ms, result.p95_ms = data["p50_us"] / 1000, data["p95_us"] / 1000
-    result.wal_bytes = wal_bytes
-    for (group, pid), used in cpu_after.items():
-        result.cpu_s[group] = (
-            result.cpu_s.get(group, 0.0) + used - cpu_before.get((group, pid), 0.0)
-        )
+    result.wal_bytes = wal_lsn(settings) - wal_before
+    result.cpu_s = measured.cpu_s
     return result
 
 
@@ -297,32 +238,15 @@ def pgbench(settings: Settings, clients: int, seconds: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    args = wrk.options(
+        __doc__,
+        clients_help="concurrent clients (20-50 in the issue) [32]",
+        seconds_help="duration of each measurement [10]",
     )
-    parser.add_argument(
-        "--clients", type=int, default=32, help="concurrent clients (20-50 in the issue) [32]"
-    )
-    parser.add_argument("--seconds", type=int, default=10, help="duration of each measurement [10]")
-    parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are reported [3]")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--keep", action="store_true", help="leave the bench stack running")
-    args = parser.parse_args()
-    if not 1 <= args.clients <= 200 or not 1 <= args.seconds <= 600 or not 1 <= args.repeat <= 15:
-        parser.error("--clients takes 1-200, --seconds 1-600, --repeat 1-15")
-    if shutil.which("wrk") is None:
-        parser.error("wrk is not installed: run `make setup` (or apt-get install wrk)")
-
-    settings = bench_settings(postgrest_db_pool=20)
-    stack = Stack(settings)
+    stack = wrk.bench_stack()
+    settings = stack.settings
     print(f"bench stack on {settings.rest_url} (Postgres {settings.db_port})", file=sys.stderr)
-    try:
-        stack.postgres.start()
-        db.reset(settings)
-        db.apply(settings)
-        db.psql(settings, "-c", "update cron.job set active = false", what="pausing pg_cron")
-        stack.postgrest.start()
-        stack.gateway.start()
+    with running_bench_stack(stack, keep=args.keep):
         print(
             f"loading {2 * args.clients} students and {args.clients + 1} mentors ...",
             file=sys.stderr,
@@ -345,10 +269,6 @@ def main() -> int:
                 stack, "hot", [c.share(n, args.repeat) for c in hot], args.seconds, args.clients
             )
             rounds.append((r_spread, r_hot, pgbench(settings, args.clients, args.seconds)))
-    finally:
-        if not args.keep:
-            for _ in stack.stop():
-                pass
 
     # the round whose ratio is the median stands for the run; every round's ratio is listed too
     by_spread = sorted(rounds, key=lambda r: r[0].booked_per_s / r[2])

@@ -12,6 +12,7 @@ outcomes and the ratio to /ping. Exits 1 on any 5xx, non-200 or exactly-once fai
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import http.server
 import json
@@ -30,7 +31,6 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mentorships import db
 from mentorships.settings import Settings
 from mentorships.stack import PayPalSigner, Stack
 from testing.events import (
@@ -44,7 +44,7 @@ from testing.events import (
     stripe_event,
 )
 from testing.factories import Scenario
-from testing.stacks import bench_settings
+from testing.stacks import bench_settings, running_bench_stack
 
 ALL_WEEK = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 8)]
 CERT_PATH = "/v1/notifications/certs/CERT-bench"
@@ -375,13 +375,7 @@ def main() -> int:
     print(f"bench stack: services on {settings.services_url}", file=sys.stderr)
     rounds: list[tuple[Result, Result, Counter[str]]] = []
     problems: list[str] = []
-    try:
-        stack.postgres.start()
-        db.reset(settings)
-        db.apply(settings)
-        db.psql(settings, "-c", "update cron.job set active = false", what="pausing pg_cron")
-        stack.postgrest.start()
-        stack.gateway.start()
+    with contextlib.closing(certs), running_bench_stack(stack, keep=args.keep):
         stack.services.start()
         with psycopg.connect(settings.dsn(), autocommit=True) as conn:
             for n in range(args.repeat):
@@ -416,11 +410,6 @@ def main() -> int:
                 bad = {s: c for s, c in hooks.statuses.items() if s != 200}
                 if bad:
                     problems.append(f"round {n + 1}: non-200 answers {bad}")
-    finally:
-        certs.close()
-        if not args.keep:
-            for _ in stack.stop():
-                pass
 
     ratios = [h.rate / pg.rate for h, pg, _ in rounds]
     median_round = sorted(rounds, key=lambda r: r[0].rate / r[1].rate)[len(rounds) // 2]

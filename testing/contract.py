@@ -16,7 +16,7 @@ import psycopg
 from hypothesis import strategies as st
 
 from testing.api import Api
-from testing.factories import Scenario
+from testing.factories import Scenario, booked_session
 
 NOW = dt.datetime(2027, 3, 1, 13, 0, tzinfo=dt.UTC)  # a Monday
 INJECTION = "E2E\r\nX-Injected: promo\r\nSet-Cookie: e2e=1"
@@ -135,25 +135,8 @@ def build_cast(s: Scenario) -> Cast:
     admin = s.person("admin")
     product = s.product(mentor)
     pack = s.pack(mentor, student, purchased_at=NOW - dt.timedelta(days=1))
-    session = uuid.uuid4()
-    starts = NOW + dt.timedelta(days=3)
-    conn.execute(
-        "insert into public.sessions (id, pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)"
-        " values (%s, %s, %s, %s, %s, %s, %s)",
-        (
-            session,
-            pack,
-            mentor,
-            student,
-            starts,
-            starts + dt.timedelta(hours=1),
-            starts + dt.timedelta(minutes=75),
-        ),
-    )
-    conn.execute(
-        "insert into public.session_credit_ledger (pack_id, mentor_id, student_id, session_id, kind, delta)"
-        " values (%s, %s, %s, %s, 'session_booked', -1)",
-        (pack, mentor, student, session),
+    session = booked_session(
+        conn, pack=pack, mentor=mentor, student=student, starts=NOW + dt.timedelta(days=3)
     )
     order = conn.execute(
         "insert into public.orders (student_id, mentor_id, product_id, provider, amount_cents, currency,"

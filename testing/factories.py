@@ -1,6 +1,6 @@
 """Builds isolated people, mentors, products, packs and shops for tests and benchmarks (fresh ids
 each time, so tests do not see each other's rows); Scenario.api is the gateway as one of them
-(testing/api.py)."""
+(testing/api.py). booked_session writes a session with its ledger row, for any caller's ids."""
 
 from __future__ import annotations
 
@@ -18,6 +18,39 @@ from testing.services import Shop
 
 UTC = dt.UTC
 WEEKDAYS_9_TO_5 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)]
+
+
+def booked_session(
+    conn: psycopg.Connection,
+    *,
+    pack: uuid.UUID,
+    mentor: uuid.UUID,
+    student: uuid.UUID,
+    starts: dt.datetime,
+    session: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """A one-hour session (busy until 15 minutes after) and its session_booked ledger row, written
+    directly rather than through the booking RPC."""
+    session = session or uuid.uuid4()
+    conn.execute(
+        "insert into public.sessions (id, pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)"
+        " values (%s, %s, %s, %s, %s, %s, %s)",
+        (
+            session,
+            pack,
+            mentor,
+            student,
+            starts,
+            starts + dt.timedelta(hours=1),
+            starts + dt.timedelta(minutes=75),
+        ),
+    )
+    conn.execute(
+        "insert into public.session_credit_ledger (pack_id, mentor_id, student_id, session_id, kind, delta)"
+        " values (%s, %s, %s, %s, 'session_booked', -1)",
+        (pack, mentor, student, session),
+    )
+    return session
 
 
 class Scenario:

@@ -1,5 +1,6 @@
-"""The services under test (sync/): the providers' test credentials they are given, a shop to buy
-from, and the orders and packs a purchase leaves."""
+"""The services under test (sync/): the providers' test credentials they are given, their
+settings against a fake database API, a shop to buy from, and the orders and packs a purchase
+leaves."""
 
 from __future__ import annotations
 
@@ -14,17 +15,37 @@ from psycopg.rows import dict_row
 from mentorships import jwt
 from mentorships.settings import Settings
 from sync.settings import ServiceSettings
+from testing.fakes.http import StrictFake
 
 STRIPE_SECRET_KEY = "sk_test_fake_51TestKeyForTheStrictFake"
 STRIPE_WEBHOOK_SECRET = "whsec_test_5f1c0dd3b7a04d4fa0c2e1a7f0d9c3b2"
 PAYPAL_CLIENT_ID = "test-client-id"
 PAYPAL_CLIENT_SECRET = "test-client-secret"
 PAYPAL_WEBHOOK_ID = "1TEST23WEBHOOK45"
+# Keys given to services whose database API is a fake: not the stack's, so a request that
+# carries them shows they are sent as given, never minted.
+ANON_KEY_AS_GIVEN = "anon-key-as-given"
+SERVICE_ROLE_KEY_AS_GIVEN = "service-role-key-as-given"
 
 
 def changed(settings: ServiceSettings, **values: Any) -> ServiceSettings:
     """The settings with some values replaced, validated as when read."""
     return ServiceSettings.model_validate({**settings.model_dump(), **values})
+
+
+def with_fake_gateway(settings: ServiceSettings) -> tuple[ServiceSettings, StrictFake]:
+    """The settings with their database API replaced by a strict fake gateway (the caller closes
+    it), and the keys as given above."""
+    gateway = StrictFake("gateway")
+    return (
+        changed(
+            settings,
+            supabase_url=gateway.url,
+            supabase_anon_key=ANON_KEY_AS_GIVEN,
+            supabase_service_role_key=SERVICE_ROLE_KEY_AS_GIVEN,
+        ),
+        gateway,
+    )
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,16 @@ demo's. Settings given in code alone, so no MENTORSHIPS_* variable or .env chang
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
+from mentorships import db
 from mentorships.settings import Settings
+from mentorships.stack import Stack
 
 TEST_PORT_BASE = 25320
 
@@ -64,3 +68,23 @@ def bench_settings(**overrides: Any) -> Settings:
             **overrides,
         }
     )
+
+
+@contextlib.contextmanager
+def running_bench_stack(stack: Stack, *, keep: bool = False) -> Iterator[Stack]:
+    """The bench stack started on an empty database: Postgres, the schema and rules applied,
+    pg_cron paused (the benchmarks freeze the clock and run no jobs), PostgREST and the gateway;
+    stopped afterwards, also on failure, unless `keep`."""
+    settings = stack.settings
+    try:
+        stack.postgres.start()
+        db.reset(settings)
+        db.apply(settings)
+        db.psql(settings, "-c", "update cron.job set active = false", what="pausing pg_cron")
+        stack.postgrest.start()
+        stack.gateway.start()
+        yield stack
+    finally:
+        if not keep:
+            for _ in stack.stop():
+                pass

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.types.json import Jsonb
 
+from testing.factories import booked_session
+
 NS = uuid.UUID("6f1c7a52-5d0e-4c8e-9a51-3b8f0f2f7a10")
 DOMAIN = "world.mentorships.test"
 # Far enough ahead that no rule's "now" reaches it.
@@ -154,23 +156,13 @@ def create(conn: psycopg.Connection) -> World:
                 ),
             )
             starts = SESSION_DAY + (dt.timedelta(hours=2) if s == "b" else dt.timedelta())
-            conn.execute(
-                "insert into public.sessions (id, pack_id, mentor_id, student_id, starts_at, ends_at, blocked_until)"
-                " values (%s, %s, %s, %s, %s, %s, %s)",
-                (
-                    wid(f"session_{s}"),
-                    wid(f"pack_{s}"),
-                    mentor,
-                    student,
-                    starts,
-                    starts + dt.timedelta(hours=1),
-                    starts + dt.timedelta(minutes=75),
-                ),
-            )
-            conn.execute(
-                "insert into public.session_credit_ledger (pack_id, mentor_id, student_id, session_id, kind, delta)"
-                " values (%s, %s, %s, %s, 'session_booked', -1)",
-                (wid(f"pack_{s}"), mentor, student, wid(f"session_{s}")),
+            booked_session(
+                conn,
+                pack=wid(f"pack_{s}"),
+                mentor=mentor,
+                student=student,
+                starts=starts,
+                session=wid(f"session_{s}"),
             )
             for recipient in (f"student_{s}", f"mentor_{s}"):
                 conn.execute(

@@ -32,11 +32,12 @@ from testing.fakes import paypal as fake
 from testing.fakes.http import StrictFake
 from testing.services import (
     PAYPAL_WEBHOOK_ID,
+    SERVICE_ROLE_KEY_AS_GIVEN,
     Shop,
-    changed,
     order_row,
     packs_of,
     place_order,
+    with_fake_gateway,
 )
 
 
@@ -337,18 +338,12 @@ def test_a_verified_event_is_one_rpc_call_as_the_service_role(
     stripe_api: StrictFake,
     paypal_api: StrictFake,
 ) -> None:
-    gateway = StrictFake("gateway")
-    settings = changed(
-        service_settings,
-        supabase_url=gateway.url,
-        supabase_anon_key="anon-key-as-given",
-        supabase_service_role_key="service-role-key-as-given",
-    )
+    settings, gateway = with_fake_gateway(service_settings)
     event = capture_completed(
         {"id": "6f1c0dd3-0000-4000-8000-000000000003", "amount_cents": 1500, "currency": "jpy"},
         paypal_api,
     )
-    key = "service-role-key-as-given"  # sent as given, never minted
+    key = SERVICE_ROLE_KEY_AS_GIVEN  # sent as given, never minted
     gateway.expect(
         "POST",
         "/rest/v1/rpc/record_payment_event",

@@ -22,12 +22,14 @@ from sync.stripe.webhook import BODY_HINT, SIGNATURE_HINT
 from testing.events import encode, sign_stripe, stripe_charge, stripe_checkout_session, stripe_event
 from testing.fakes.http import StrictFake
 from testing.services import (
+    SERVICE_ROLE_KEY_AS_GIVEN,
     STRIPE_WEBHOOK_SECRET,
     Shop,
     changed,
     order_row,
     packs_of,
     place_order,
+    with_fake_gateway,
 )
 
 
@@ -161,13 +163,7 @@ def fake_rest(
     service_settings: ServiceSettings, stripe_api: StrictFake, paypal_api: StrictFake
 ) -> Any:
     """The app with its database API replaced by a strict fake gateway, and keys of its own."""
-    gateway = StrictFake("gateway")
-    settings = changed(
-        service_settings,
-        supabase_url=gateway.url,
-        supabase_anon_key="anon-key-as-given",
-        supabase_service_role_key="service-role-key-as-given",
-    )
+    settings, gateway = with_fake_gateway(service_settings)
     with TestClient(create_app(settings)) as client:
         yield client, gateway, settings
     gateway.verify()
@@ -184,7 +180,7 @@ def test_a_verified_event_is_one_rpc_call_as_the_service_role_with_the_whole_eve
             order_id="9b3c2f4e-0000-4000-8000-000000000001", amount_total=24000, currency="usd"
         ),
     )
-    service_key = "service-role-key-as-given"  # sent as given, never minted
+    service_key = SERVICE_ROLE_KEY_AS_GIVEN  # sent as given, never minted
     gateway.expect(
         "POST",
         "/rest/v1/rpc/record_payment_event",
