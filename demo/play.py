@@ -182,7 +182,8 @@ def _play(
     for m in c.mentors:
         push(m.person.handle, cast_.mentor_story(stage, c, m))
     firsts: dict[uuid.UUID, dt.datetime] = {}
-    for st, kind in _deck(c, scale):
+    deck = _deck(c, scale)
+    for st, kind in deck:
         story = Story(p, st, kind)
         steps = STORIES[kind](story)
         first = next(steps)
@@ -196,7 +197,9 @@ def _play(
             cast_.join(stage, st)
 
         push(f"{st.handle} (joins)", joins())
-    stage.blocked_bot = c.rng.choice([st.id for st in c.students if st.discord])
+    # one student with a pack (so with messages) has blocked the bot: their Discord DMs fail
+    with_messages = [st.id for st, kind in deck if st.discord and kind.startswith("active")]
+    stage.blocked_bot = c.rng.choice(with_messages or [st.id for st in c.students if st.discord])
     next_tick = min(firsts.values()).replace(minute=0) + dt.timedelta(hours=1)
     started, steps_done = time.monotonic(), 0
     while queue:
