@@ -22,7 +22,6 @@ from mentorships import jwt as jwt_
 from mentorships.errors import StackError
 from mentorships.settings import Settings
 from mentorships.stack import PayPalCert, paths
-from sync import money
 from testing import events
 
 _LOCK = 0x5EED_DE30  # one demo run at a time per database
@@ -47,6 +46,16 @@ class Signing:
     paypal: PayPalCert | None
     paypal_webhook_id: str | None
     paypal_api_base: str
+
+
+# PayPal's resource type and summary line of each event the demo sends
+_PAYPAL_SUMMARIES = {
+    "PAYMENT.CAPTURE.COMPLETED": ("capture", "Payment completed for {value} {currency_code}"),
+    "PAYMENT.CAPTURE.REFUNDED": (
+        "refund",
+        "A {value} {currency_code} capture payment was refunded",
+    ),
+}
 
 
 def _hex(key: uuid.UUID, what: str, length: int) -> str:
@@ -298,21 +307,16 @@ class Stage:
         )
 
     def _paypal(
-        self,
-        event_type: str,
-        resource: dict[str, Any],
-        kind: str,
-        summary: str,
-        key: uuid.UUID,
-        expect: str,
+        self, event_type: str, resource: dict[str, Any], key: uuid.UUID, expect: str
     ) -> dict[str, Any]:
         pp = self.signing.paypal
         assert pp is not None and self.signing.paypal_webhook_id is not None
+        kind, summary = _PAYPAL_SUMMARIES[event_type]
         event = events.paypal_event(
             event_type,
             resource,
             resource_type=kind,
-            summary=summary,
+            summary=summary.format(**resource["amount"]),
             event_id=f"WH-{_hex(key, event_type, 16).upper()}-{_hex(key, 'wh', 16).upper()}",
             create_time=events.paypal_transmission_time(self.now),
             api_base=self.signing.paypal_api_base,
@@ -327,11 +331,8 @@ class Stage:
         self, order: dict[str, Any], amount: int | None = None, expect: str = "fulfilled"
     ) -> dict[str, Any]:
         """The provider's "payment completed" for the order, for its amount unless told."""
-        key, cents = (
-            uuid.UUID(order["id"]),
-            int(order["amount_cents"]) if amount is None else amount,
-        )
-        currency = str(order["currency"])
+        key, currency = uuid.UUID(order["id"]), str(order["currency"])
+        cents = int(order["amount_cents"]) if amount is None else amount
         if order["provider"] == "stripe":
             session = events.stripe_checkout_session(
                 order_id=order["id"],
@@ -350,15 +351,7 @@ class Stage:
             capture_id=_hex(key, "capture", 17).upper(),
             api_base=self.signing.paypal_api_base,
         )
-        value = money.to_decimal_string(cents, currency)
-        return self._paypal(
-            "PAYMENT.CAPTURE.COMPLETED",
-            capture,
-            "capture",
-            f"Payment completed for {value} {currency.upper()}",
-            key,
-            expect,
-        )
+        return self._paypal("PAYMENT.CAPTURE.COMPLETED", capture, key, expect)
 
     def refunded(
         self, order: dict[str, Any], cents: int, total: int, expect: str
@@ -385,15 +378,7 @@ class Stage:
             refund_id=_hex(event_key, "refund", 17).upper(),
             api_base=self.signing.paypal_api_base,
         )
-        value = money.to_decimal_string(cents, currency)
-        return self._paypal(
-            "PAYMENT.CAPTURE.REFUNDED",
-            refund,
-            "refund",
-            f"A {value} {currency.upper()} capture payment was refunded",
-            event_key,
-            expect,
-        )
+        return self._paypal("PAYMENT.CAPTURE.REFUNDED", refund, event_key, expect)
 
     def checkout_expired(self, order: dict[str, Any]) -> None:
         """Stripe's checkout.session.expired (a PayPal checkout has none: the hold job ends it)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -23,31 +23,21 @@ MINUTE = dt.timedelta(minutes=1)
 RETRY = ("PT409", "PT422")  # slot taken, the student busy then, the pack running out first
 
 
+@dataclass(eq=False)
 class Play:
-    """What the storylines share: the stage, the cast, who already has which mentor, the codes
-    used, the prices raised and what every storyline expects."""
+    """What the storylines share: the stage, the cast, who already has which mentor, what was
+    done once (targets told, codes used, prices raised) and what every storyline expects."""
 
-    def __init__(
-        self,
-        stage: Stage,
-        cast: Cast,
-        now: dt.datetime,
-        providers: tuple[str, ...],
-        spawn: Callable[[str, Steps[None]], None],
-    ) -> None:
-        self.stage, self.cast, self.now, self.providers, self.spawn = (
-            stage,
-            cast,
-            now,
-            providers,
-            spawn,
-        )
-        self.rng = cast.rng
-        self.expected: list[tuple[str, str, uuid.UUID, str]] = []  # (story, table, id, status)
-        self.done: set[object] = set()  # targets told, codes used, prices raised
-        self.mentors_of: dict[uuid.UUID, set[uuid.UUID]] = {}
-        self.turn = 0
-        self.counters: dict[str, int] = {}
+    stage: Stage
+    cast: Cast
+    now: dt.datetime  # where the history ends
+    providers: tuple[str, ...]
+    spawn: Callable[[str, Steps[None]], None]  # another storyline, played beside
+    expected: list[tuple[str, str, uuid.UUID, str]] = field(default_factory=list)
+    done: set[object] = field(default_factory=set)
+    mentors_of: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    turn: int = 0
 
 
 class Story:
@@ -55,7 +45,7 @@ class Story:
 
     def __init__(self, play: Play, student: Person, kind: str) -> None:
         self.p, self.st, self.label = play, student, f"{student.handle} ({kind})"
-        self.stage, self.cast, self.rng = play.stage, play.cast, play.rng
+        self.stage, self.cast, self.rng = play.stage, play.cast, play.cast.rng
         self.n = play.counters[kind] = play.counters.get(kind, -1) + 1  # nth of its kind
 
     @property
@@ -108,11 +98,7 @@ class Story:
         return pick
 
     def order(
-        self,
-        mentors: list[Mentor],
-        pick: Pick,
-        promo: str | None = None,
-        provider: str | None = None,
+        self, mentors: list[Mentor], pick: Pick, promo: str | None = None
     ) -> tuple[Mentor, Product, dict[str, Any]] | None:
         """create_order with the first of `mentors` who has a seat for the student (the rules
         say), skipping mentors the student already has unless only one is named (a renewal)."""
@@ -123,7 +109,7 @@ class Story:
                 continue
             try:
                 order = self.stage.create_order(
-                    self.st.id, self.st.email, product.id, provider or self.provider(), promo
+                    self.st.id, self.st.email, product.id, self.provider(), promo
                 )
             except Refused as e:
                 if e.code != "PT409":
