@@ -254,7 +254,9 @@ def db_checksums(mode: str, accept_edited: tuple[str, ...]) -> None:
 )
 @click.pass_obj
 def seed(settings: Settings, scale: int, random_seed: int) -> None:
-    """Load demo data (replaces earlier demo data; other users are kept)."""
+    """Load demo data: a history played through the real rules at a frozen clock (orders
+    through the gateway, signed webhooks to the services, bookings as their students); needs
+    `mentorships up`. Replaces earlier demo data; other users are kept."""
     _checkout_on_path()
     from demo.play import run
 
