@@ -76,10 +76,12 @@ update public.platform_settings set grace_period_hours = grace_period_hours - 1;
 select tests.clear_authentication();
 select is(
   (select count(*)::integer from public.audit_log where table_name = 'platform_settings'
-     and action = 'platform_settings.changed' and row_id is null),
+     and action = 'platform_settings.changed' and row_id is null
+     and created_at = '2026-05-04 10:00+00'),  -- this file's (other tests change settings too)
   2, 'platform settings: each change audited, row_id null');
 select is(
-  (select new_values - 'grace_period_hours' from public.audit_log where table_name = 'platform_settings' limit 1),
+  (select new_values - 'grace_period_hours' from public.audit_log where table_name = 'platform_settings'
+     and created_at = '2026-05-04 10:00+00' limit 1),
   '{}'::jsonb, 'platform settings: only the changed setting is recorded');
 
 -- a student's own profile changes (name, zone) are theirs, not admin actions: not audited
