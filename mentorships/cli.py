@@ -83,6 +83,12 @@ def up(settings: Settings) -> None:
             f"webhooks signed with the local secrets\n        in {secrets_file} verify "
             "(`mentorships keys` shows them)."
         )
+    if stack.services.local_agora():
+        click.echo(
+            "  note: Agora runs on local placeholder keys: POST /video/token mints tokens that "
+            "Agora's servers refuse until\n        MENTORSHIPS_AGORA_APP_ID and "
+            "MENTORSHIPS_AGORA_APP_CERTIFICATE are the project's own."
+        )
     paypal = stack.services.local_paypal_signer()
     if paypal is not None:
         key_file = stack.services.p.paypal_key.relative_to(PROJECT_DIR)

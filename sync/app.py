@@ -1,4 +1,5 @@
-"""The services' ASGI app: health, checkout and webhooks for each enabled payment provider.
+"""The services' ASGI app: health, checkout and webhooks for each enabled payment provider, and
+video call tokens.
 
 app = create_app(settings)   # refuses (ConfigError) when a required setting is missing
 
@@ -18,13 +19,20 @@ import stripe
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
-from sync import bodies, handlers, orders, rest
+from sync import bodies, handlers, orders, rest, video
 from sync.errors import ApiError, ErrorBody
 from sync.paypal import webhook as paypal_webhook
 from sync.paypal.checkout import PayPalCheckout
 from sync.paypal.client import PayPal
 from sync.rest import Rest
-from sync.settings import API_KEYS, Provider, ServiceSettings, env_name, placeholder_providers
+from sync.settings import (
+    API_KEYS,
+    Provider,
+    ServiceSettings,
+    agora_is_placeholder,
+    env_name,
+    placeholder_providers,
+)
 from sync.stripe import checkout as stripe_checkout
 from sync.stripe import webhook as stripe_webhook
 
@@ -66,6 +74,12 @@ def _warn_about_local_keys(settings: ServiceSettings) -> None:
             "are set; signed webhooks are verified with the local secrets",
             extra={"provider": provider},
         )
+    if agora_is_placeholder(settings):
+        log.warning(
+            "placeholder Agora keys: video tokens are minted but Agora's servers refuse them until "
+            "the project's App ID and App Certificate are set",
+            extra={"provider": "agora"},
+        )
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
@@ -99,7 +113,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     app = FastAPI(
         title="Mentorships services",
-        description="Checkout and payment webhooks for the Mentorships platform.",
+        description="Checkout, payment webhooks and video call tokens for the Mentorships platform.",
         lifespan=lifespan,
         # A redirect to the path with(out) its slash would put the caller's Host and path into a
         # Location header; a 404 says where the endpoints are instead.
@@ -120,6 +134,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         app.include_router(_stripe_routes())
     if "paypal" in providers:
         app.include_router(_paypal_routes())
+    app.include_router(_video_routes())
     return app
 
 
@@ -130,14 +145,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _checkout_route(model: type[bodies.JsonBody]) -> dict[str, Any]:
+def _json_route(model: type[bodies.JsonBody]) -> dict[str, Any]:
     return {"openapi_extra": bodies.openapi(model), "responses": ERRORS}
 
 
 def _stripe_routes() -> APIRouter:
     router = APIRouter(tags=["stripe"])
 
-    @router.post("/checkout/stripe", **_checkout_route(orders.CheckoutRequest))
+    @router.post("/checkout/stripe", **_json_route(orders.CheckoutRequest))
     async def checkout(request: Request) -> dict[str, Any]:
         s = state(request)
         assert s.stripe is not None
@@ -159,7 +174,7 @@ def _stripe_routes() -> APIRouter:
 def _paypal_routes() -> APIRouter:
     router = APIRouter(tags=["paypal"])
 
-    @router.post("/checkout/paypal", **_checkout_route(orders.CheckoutRequest))
+    @router.post("/checkout/paypal", **_json_route(orders.CheckoutRequest))
     async def checkout(request: Request) -> dict[str, Any]:
         s = state(request)
         assert s.paypal is not None
@@ -168,7 +183,7 @@ def _paypal_routes() -> APIRouter:
         refuse_checkout_on_placeholder_keys(s.settings, "paypal")
         return await s.paypal.start(token, body)
 
-    @router.post("/checkout/paypal/capture", **_checkout_route(orders.CaptureRequest))
+    @router.post("/checkout/paypal/capture", **_json_route(orders.CaptureRequest))
     async def capture(request: Request) -> dict[str, Any]:
         s = state(request)
         assert s.paypal is not None
@@ -183,5 +198,18 @@ def _paypal_routes() -> APIRouter:
         return await paypal_webhook.handle(
             s.paypal_verifier, s.rest, await request.body(), request.headers
         )
+
+    return router
+
+
+def _video_routes() -> APIRouter:
+    router = APIRouter(tags=["video"])
+
+    @router.post("/video/token", **_json_route(video.VideoTokenRequest))
+    async def token(request: Request) -> dict[str, Any]:
+        s = state(request)
+        bearer = orders.bearer_token(request)
+        body = await bodies.read(request, video.VideoTokenRequest)
+        return await video.token(s.settings, s.rest, bearer, body)
 
     return router

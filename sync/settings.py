@@ -36,6 +36,12 @@ API_KEYS: dict[Provider, tuple[str, ...]] = {
     "paypal": ("paypal_client_id", "paypal_client_secret"),
 }
 
+# Agora (video calls): what POST /video/token signs with; the services refuse to start without it.
+AGORA_SECRETS = ("agora_app_id", "agora_app_certificate")
+# Agora's app ids and certificates are 32 characters (hex); a token carries the app id at a fixed
+# width of 32, so one of another length would mint tokens nobody can read.
+_AGORA_KEY = re.compile(r"^[0-9A-Za-z_]{32}$")
+
 # What the services cannot run without, and what each one is (said when it is missing).
 REQUIRED: dict[str, str] = {
     "supabase_url": (
@@ -102,6 +108,10 @@ class ProviderSettings(BaseSettings):
     # Where the provider sends the buyer back; {order_id} is replaced by the order's id.
     checkout_success_url: str = "http://localhost:8501/?checkout=success&order_id={order_id}"
     checkout_cancel_url: str = "http://localhost:8501/?checkout=canceled&order_id={order_id}"
+    # Agora (video calls): the project's App ID and its primary App Certificate (Agora Console,
+    # Project Management), both 32 characters.
+    agora_app_id: str | None = None
+    agora_app_certificate: SecretStr | None = None
 
     @field_validator("payment_providers", mode="before")
     @classmethod
@@ -122,6 +132,18 @@ class ProviderSettings(BaseSettings):
     def _empty_is_unset(cls, value: Any) -> Any:
         return _unset_if_blank(value)
 
+    @field_validator(*AGORA_SECRETS, mode="before")
+    @classmethod
+    def _agora_key(cls, value: Any) -> Any:
+        value = _unset_if_blank(value)
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str) and not _AGORA_KEY.match(text.strip()):
+            raise ValueError(
+                "expected the 32 characters Agora Console shows (letters and digits), such as "
+                '"0123456789abcdef0123456789abcdef"'
+            )
+        return text.strip() if isinstance(text, str) else value
+
     def missing_provider_settings(self) -> list[str]:
         """One message per setting an enabled provider needs and does not have."""
         return [
@@ -129,6 +151,15 @@ class ProviderSettings(BaseSettings):
             f"from {env_name('payment_providers')})"
             for provider in self.payment_providers
             for field in PROVIDER_SECRETS[provider]
+            if getattr(self, field) is None
+        ]
+
+    def missing_agora_settings(self) -> list[str]:
+        """One message per Agora setting that is not set (video tokens need both)."""
+        return [
+            f"{env_name(field)} is not set (Agora: video calls need the project's App ID and "
+            "App Certificate)"
+            for field in AGORA_SECRETS
             if getattr(self, field) is None
         ]
 
@@ -205,11 +236,15 @@ class ServiceSettings(ProviderSettings):
 
     def problems(self) -> list[str]:
         """One message per variable the services need and do not have."""
-        return [
-            f"{env_name(field)} is not set ({what})"
-            for field, what in REQUIRED.items()
-            if getattr(self, field) is None
-        ] + self.missing_provider_settings()
+        return (
+            [
+                f"{env_name(field)} is not set ({what})"
+                for field, what in REQUIRED.items()
+                if getattr(self, field) is None
+            ]
+            + self.missing_provider_settings()
+            + self.missing_agora_settings()
+        )
 
     def check(self) -> None:
         problems = self.problems()
@@ -257,6 +292,7 @@ def _problem(error: ErrorDetails) -> str:
 # A local stack (mentorships.stack.Services) fills each provider secret nobody set with a value
 # of this form, made once; webhooks signed with those verify, but the placeholder API keys cannot
 # reach Stripe or PayPal, so the services refuse a checkout on them (503) and say so at start.
+# Placeholder Agora keys mint well-formed video tokens that Agora's servers refuse (said at start).
 LOCAL_KEY_PREFIX = "local_"
 _PLACEHOLDER_FORMS: dict[str, tuple[str, int]] = {
     "stripe_secret_key": (f"sk_test_{LOCAL_KEY_PREFIX}", 16),
@@ -264,6 +300,9 @@ _PLACEHOLDER_FORMS: dict[str, tuple[str, int]] = {
     "paypal_client_id": (LOCAL_KEY_PREFIX, 12),
     "paypal_client_secret": (LOCAL_KEY_PREFIX, 24),
     "paypal_webhook_id": ("LOCAL", 8),  # upper case, as PayPal's ids are
+    # 32 characters, as Agora's are: "local_" and 26 hex digits.
+    "agora_app_id": (LOCAL_KEY_PREFIX, 13),
+    "agora_app_certificate": (LOCAL_KEY_PREFIX, 13),
 }
 PLACEHOLDER_FIELDS = tuple(_PLACEHOLDER_FORMS)
 
@@ -288,3 +327,8 @@ def placeholder_providers(settings: ProviderSettings) -> list[Provider]:
         for provider in settings.payment_providers
         if any(is_placeholder(field, getattr(settings, field)) for field in API_KEYS[provider])
     ]
+
+
+def agora_is_placeholder(settings: ProviderSettings) -> bool:
+    """Whether the Agora keys are local placeholders: tokens are minted, Agora refuses them."""
+    return any(is_placeholder(field, getattr(settings, field)) for field in AGORA_SECRETS)

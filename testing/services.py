@@ -22,6 +22,10 @@ STRIPE_WEBHOOK_SECRET = "whsec_test_5f1c0dd3b7a04d4fa0c2e1a7f0d9c3b2"
 PAYPAL_CLIENT_ID = "test-client-id"
 PAYPAL_CLIENT_SECRET = "test-client-secret"
 PAYPAL_WEBHOOK_ID = "1TEST23WEBHOOK45"
+# Agora's App ID and App Certificate take this form (32 hex digits); tokens minted with them are
+# read back offline (tests/sync/test_video.py).
+AGORA_APP_ID = "a6f1c0de5b2e4c1f9d3a7b8c0e1f2a3b"
+AGORA_APP_CERTIFICATE = "5c2e9f0a1b3d4e6f8a0b2c4d6e8f0a1c"
 # Keys given to services whose database API is a fake: not the stack's, so a request that
 # carries them shows they are sent as given, never minted.
 ANON_KEY_AS_GIVEN = "anon-key-as-given"

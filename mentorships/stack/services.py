@@ -29,6 +29,7 @@ from sync.settings import (
     PLACEHOLDER_FIELDS,
     ProviderSettings,
     ServiceSettings,
+    agora_is_placeholder,
     new_placeholder,
     placeholder_providers,
 )
@@ -55,7 +56,8 @@ class Services:
     generated once (provider-secrets.json in the stack's state folder, mode 0600), as the JWT
     secret does, so the services start and signed webhooks verify. Those placeholder API keys
     (sync.settings.new_placeholder) do not reach Stripe or PayPal; real test keys
-    (MENTORSHIPS_STRIPE_SECRET_KEY, ...) do.
+    (MENTORSHIPS_STRIPE_SECRET_KEY, ...) do. Placeholder Agora keys mint video tokens Agora's
+    servers refuse; the project's real App ID and App Certificate (MENTORSHIPS_AGORA_*) work.
 
     PayPal on placeholder keys runs in local mode (local_paypal): the services verify PayPal
     webhooks with a certificate they download from their PayPal API host, so the stack plays that
@@ -139,6 +141,12 @@ class Services:
         return list(
             placeholder_providers(Settings.model_validate({**self.s.model_dump(), **unset}))
         )
+
+    def local_agora(self) -> bool:
+        """Whether the services mint video tokens with local placeholder Agora keys (Agora's
+        servers refuse those tokens). Asking creates no file, as local_providers."""
+        unset = {field: new_placeholder(field) for field in self.placeholders()}
+        return agora_is_placeholder(Settings.model_validate({**self.s.model_dump(), **unset}))
 
     def local_paypal(self) -> bool:
         """Whether the stack plays PayPal's certificate host: PayPal is enabled on placeholder

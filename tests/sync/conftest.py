@@ -24,6 +24,8 @@ from testing.factories import Scenario
 from testing.fakes import paypal as paypal_fake
 from testing.fakes.http import StrictFake
 from testing.services import (
+    AGORA_APP_CERTIFICATE,
+    AGORA_APP_ID,
     PAYPAL_CLIENT_ID,
     PAYPAL_CLIENT_SECRET,
     PAYPAL_WEBHOOK_ID,
@@ -95,6 +97,8 @@ def service_settings(
             "paypal_webhook_id": PAYPAL_WEBHOOK_ID,
             "checkout_success_url": "https://app.example/checkout/done?order={order_id}",
             "checkout_cancel_url": "https://app.example/checkout/canceled?order={order_id}",
+            "agora_app_id": AGORA_APP_ID,
+            "agora_app_certificate": AGORA_APP_CERTIFICATE,
         }
     )
 

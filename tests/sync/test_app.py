@@ -16,7 +16,11 @@ from mentorships import jwt
 from mentorships.settings import Settings
 from mentorships.stack import Services, Stack
 from sync.app import create_app
-from sync.settings import ConfigError, ServiceSettings
+from sync.settings import ConfigError, ServiceSettings, is_placeholder
+from testing import agora
+from testing.api import ok
+from testing.booking import booked_world, ny
+from testing.clock import Clock
 from testing.events import encode, sign_stripe, stripe_event
 from testing.factories import Scenario
 from testing.services import changed
@@ -120,6 +124,45 @@ def test_the_stack_runs_the_services_with_local_provider_secrets(
     assert any(e["msg"] == "webhook recorded" and e.get("event_id") == event["id"] for e in entries)
 
 
+def test_the_stack_runs_the_services_with_local_agora_keys_that_mint_tokens(
+    services: Services, settings: Settings, scenario: Scenario, clock: Clock
+) -> None:
+    local = json.loads(services.p.provider_secrets.read_text())
+    assert is_placeholder("agora_app_id", local["agora_app_id"])
+    assert is_placeholder("agora_app_certificate", local["agora_app_certificate"])
+    assert services.local_agora()
+    log = services.p.services_log.read_text().splitlines()
+    assert any(
+        json.loads(line)["msg"].startswith("placeholder Agora keys")
+        for line in log
+        if line.startswith("{")
+    )
+
+    # The running process mints a token for a participant, signed with the local certificate.
+    world = booked_world(scenario, clock)
+    session = ok(
+        scenario.api(world["student"]).rpc(
+            "book_session", pack_id=world["pack"], starts_at=ny(3, 9)
+        )
+    )
+    clock.freeze(ny(3, 9, 30))
+    token = jwt.user_token(settings, world["mentor"], "mentor@video.test")
+    response = httpx.post(
+        f"{settings.services_url}/video/token",
+        json={"session_id": session["id"]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["app_id"] == local["agora_app_id"]
+    assert agora.verifies(
+        answer["token"],
+        certificate=local["agora_app_certificate"],
+        channel=session["video_channel"],
+        uid=answer["uid"],
+    )
+
+
 def test_the_stack_renders_the_services_own_variables_and_none_of_its_own(
     services: Services, settings: Settings
 ) -> None:
@@ -188,6 +231,20 @@ def test_real_keys_from_the_environment_win_over_local_ones(settings: Settings) 
     assert effective.stripe_webhook_secret is not None
     assert effective.stripe_webhook_secret.get_secret_value() == "whsec_real"
     assert services.local_providers() == ["paypal"]
+    assert services.local_agora()
+    with_agora = Services(
+        Settings.model_validate(
+            {
+                **real.model_dump(),
+                "agora_app_id": "0123456789abcdef0123456789abcdef",
+                "agora_app_certificate": "fedcba9876543210fedcba9876543210",
+            }
+        )
+    )
+    assert not with_agora.local_agora()
+    assert with_agora.environment()["MENTORSHIPS_AGORA_APP_ID"] == (
+        "0123456789abcdef0123456789abcdef"
+    )
     env = services.environment()
     assert env["MENTORSHIPS_STRIPE_SECRET_KEY"] == "sk_test_real"
     assert env["MENTORSHIPS_SERVICES_PORT"] == str(settings.services_port)

@@ -22,7 +22,7 @@ from mentorships import jwt
 from mentorships.settings import Settings
 from mentorships.stack import Stack
 from testing.events import encode, sign_stripe, stripe_event
-from testing.services import STRIPE_WEBHOOK_SECRET
+from testing.services import AGORA_APP_CERTIFICATE, AGORA_APP_ID, STRIPE_WEBHOOK_SECRET
 
 EXIT_CONFIG = 78
 
@@ -56,6 +56,8 @@ def complete(settings: Settings) -> dict[str, str]:
         "MENTORSHIPS_PAYPAL_CLIENT_ID": "client",
         "MENTORSHIPS_PAYPAL_CLIENT_SECRET": "secret",
         "MENTORSHIPS_PAYPAL_WEBHOOK_ID": "WEBHOOK1",
+        "MENTORSHIPS_AGORA_APP_ID": AGORA_APP_ID,
+        "MENTORSHIPS_AGORA_APP_CERTIFICATE": AGORA_APP_CERTIFICATE,
     }
 
 
@@ -95,6 +97,8 @@ def hosted_like(settings: Settings, stack: Stack, tmp_path: Path) -> Iterator[st
         MENTORSHIPS_PAYMENT_PROVIDERS="stripe",
         MENTORSHIPS_STRIPE_SECRET_KEY="sk_test_hosted_51NotUsedByAWebhook",
         MENTORSHIPS_STRIPE_WEBHOOK_SECRET=STRIPE_WEBHOOK_SECRET,
+        MENTORSHIPS_AGORA_APP_ID=AGORA_APP_ID,
+        MENTORSHIPS_AGORA_APP_CERTIFICATE=AGORA_APP_CERTIFICATE,
         MENTORSHIPS_HOST="192.0.2.1",
         MENTORSHIPS_GATEWAY_PORT="9",
         MENTORSHIPS_JWT_SECRET="not-this-stacks-secret-not-this-stacks-secret",
@@ -183,6 +187,8 @@ def test_a_checkout_goes_to_the_given_project_as_the_student(
         ("MENTORSHIPS_SUPABASE_URL", "the Supabase project URL, such as https://<ref>.supabase.co"),
         ("MENTORSHIPS_SUPABASE_ANON_KEY", "the project's anon (public) API key"),
         ("MENTORSHIPS_SUPABASE_SERVICE_ROLE_KEY", "the project's service_role API key"),
+        ("MENTORSHIPS_AGORA_APP_ID", "Agora: video calls need"),
+        ("MENTORSHIPS_AGORA_APP_CERTIFICATE", "Agora: video calls need"),
     ],
 )
 def test_without_the_project_url_or_a_key_it_refuses_to_start(
@@ -201,6 +207,8 @@ def test_every_missing_variable_is_named_at_once(tmp_path: Path) -> None:
         "MENTORSHIPS_SUPABASE_SERVICE_ROLE_KEY",
         "MENTORSHIPS_STRIPE_SECRET_KEY",
         "MENTORSHIPS_STRIPE_WEBHOOK_SECRET",
+        "MENTORSHIPS_AGORA_APP_ID",
+        "MENTORSHIPS_AGORA_APP_CERTIFICATE",
     ):
         assert f"{variable} is not set" in proc.stderr
     assert "PAYPAL" not in proc.stderr

@@ -14,6 +14,7 @@ from sync.settings import (
     PLACEHOLDER_FIELDS,
     ConfigError,
     ServiceSettings,
+    agora_is_placeholder,
     is_placeholder,
     load,
     new_placeholder,
@@ -27,6 +28,8 @@ HOSTED = {
     "MENTORSHIPS_PAYMENT_PROVIDERS": "stripe",
     "MENTORSHIPS_STRIPE_SECRET_KEY": "sk_test_51abc",
     "MENTORSHIPS_STRIPE_WEBHOOK_SECRET": "whsec_abc",
+    "MENTORSHIPS_AGORA_APP_ID": "0123456789abcdef0123456789abcdef",
+    "MENTORSHIPS_AGORA_APP_CERTIFICATE": "fedcba9876543210fedcba9876543210",
 }
 
 
@@ -74,6 +77,8 @@ def test_nothing_set_names_each_variable(environment: pytest.MonkeyPatch) -> Non
         "MENTORSHIPS_PAYPAL_CLIENT_ID",
         "MENTORSHIPS_PAYPAL_CLIENT_SECRET",
         "MENTORSHIPS_PAYPAL_WEBHOOK_ID",
+        "MENTORSHIPS_AGORA_APP_ID",
+        "MENTORSHIPS_AGORA_APP_CERTIFICATE",
     ]
 
 
@@ -144,6 +149,44 @@ def test_a_new_placeholder_is_recognised_and_fresh(field: str) -> None:
     assert is_placeholder(field, SecretStr(value))
     assert new_placeholder(field) != value
     assert not is_placeholder(field, None)
+
+
+def test_agora_placeholders_are_valid_keys_and_recognised() -> None:
+    settings = ServiceSettings.model_validate(
+        {field: new_placeholder(field) for field in ("agora_app_id", "agora_app_certificate")}
+    )
+    assert agora_is_placeholder(settings)
+    assert settings.agora_app_id is not None and len(settings.agora_app_id) == 32
+    real = ServiceSettings.model_validate(
+        {
+            "agora_app_id": "0123456789abcdef0123456789abcdef",
+            "agora_app_certificate": "fedcba9876543210fedcba9876543210",
+        }
+    )
+    assert not agora_is_placeholder(real)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("MENTORSHIPS_AGORA_APP_ID", "9f8e7d6c5b4a"),
+        ("MENTORSHIPS_AGORA_APP_CERTIFICATE", "fedcba9876543210fedcba9876543210ff"),
+        ("MENTORSHIPS_AGORA_APP_CERTIFICATE", "fedcba98-7654-3210-fedc-ba98765432"),
+    ],
+)
+def test_an_agora_key_of_another_form_is_refused_without_its_value(
+    environment: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    for name, given in HOSTED.items():
+        environment.setenv(name, given)
+    environment.setenv(variable, value)
+    with pytest.raises(ConfigError) as refused:
+        load()
+    assert refused.value.problems == [
+        f"{variable}: expected the 32 characters Agora Console shows (letters and digits), such "
+        'as "0123456789abcdef0123456789abcdef"'
+    ]
+    assert value not in str(refused.value)
 
 
 def test_placeholder_providers_are_those_whose_api_keys_are_placeholders() -> None:

@@ -1,0 +1,1 @@
+"""Agora (video calls): RTC tokens minted with Agora's own builder (agora-token-builder)."""
