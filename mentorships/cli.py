@@ -299,7 +299,7 @@ def token(settings: Settings, email: str, ttl: int | None) -> None:
 def keys(settings: Settings, as_json: bool) -> None:
     """The local API URL, anon and service-role keys, JWT secret, and what signs webhooks for
     the local services (Stripe webhook secret, PayPal webhook id; in local PayPal mode the
-    signer's key file and certificate URL)."""
+    signer's key file and certificate URL), and the Agora keys video tokens are minted with."""
     stack_services = Stack(settings).services
     services = stack_services.effective_settings()
     paypal = stack_services.local_paypal_signer()
@@ -319,6 +319,12 @@ def keys(settings: Settings, as_json: bool) -> None:
         "paypal_api_base": services.paypal_api_base,
         "paypal_signer_key": str(stack_services.p.paypal_key) if paypal else "",
         "paypal_cert_url": paypal.cert_url if paypal else "",
+        "agora_app_id": services.agora_app_id or "",
+        "agora_app_certificate": (
+            services.agora_app_certificate.get_secret_value()
+            if services.agora_app_certificate
+            else ""
+        ),
     }
     if as_json:
         click.echo(json.dumps(values, indent=2))

@@ -111,6 +111,10 @@ def test_keys_are_the_supabase_shaped_local_keys(settings: Settings) -> None:
     assert keys["paypal_api_base"] == local
     assert keys["paypal_cert_url"] == f"{local}/v1/notifications/certs/CERT-local"
     assert Path(keys["paypal_signer_key"]).name == "paypal-local-key.pem"
+    # placeholder Agora keys: the ones the services mint video tokens with
+    assert keys["agora_app_id"].startswith("local_") and len(keys["agora_app_id"]) == 32
+    assert keys["agora_app_certificate"].startswith("local_")
+    assert keys["agora_app_certificate"] != keys["agora_app_id"]
 
 
 def test_default_keys_match_the_supabase_cli_local_keys() -> None:
