@@ -288,10 +288,9 @@ def join(stage: Stage, p: Person) -> None:
         (p.id, p.email, meta, stage.now + 5 * dt.timedelta(minutes=1), stage.now, stage.now),
     )
     if p.discord:
-        stage.as_person(
-            p.id,
-            "update public.profiles set discord_user_id = %s where id = %s returning id",
-            (p.discord, p.id),
+        # As the platform: only the OAuth flow's link_discord (service role) sets it now.
+        stage.as_platform(
+            "update public.profiles set discord_user_id = %s where id = %s", (p.discord, p.id)
         )
 
 

@@ -1,5 +1,5 @@
-"""The services' ASGI app: health, checkout and webhooks for each enabled payment provider, and
-video call tokens.
+"""The services' ASGI app: health, checkout and webhooks for each enabled payment provider, video
+call tokens, and linking a Discord account (OAuth2).
 
 app = create_app(settings)   # refuses (ConfigError) when a required setting is missing
 
@@ -20,6 +20,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from sync import bodies, handlers, orders, rest, video
+from sync.discord import oauth as discord_oauth
 from sync.errors import ApiError, ErrorBody
 from sync.paypal import webhook as paypal_webhook
 from sync.paypal.checkout import PayPalCheckout
@@ -30,6 +31,7 @@ from sync.settings import (
     Provider,
     ServiceSettings,
     agora_is_placeholder,
+    discord_is_placeholder,
     env_name,
     placeholder_providers,
 )
@@ -46,6 +48,7 @@ class State:
     stripe: stripe_checkout.StripeCheckout | None = None
     paypal: PayPalCheckout | None = None
     paypal_verifier: paypal_webhook.PayPalVerifier | None = None
+    discord: discord_oauth.DiscordLink | None = None
 
 
 def state(request: Request) -> State:
@@ -80,6 +83,12 @@ def _warn_about_local_keys(settings: ServiceSettings) -> None:
             "the project's App ID and App Certificate are set",
             extra={"provider": "agora"},
         )
+    if discord_is_placeholder(settings):
+        log.warning(
+            "placeholder Discord keys: /oauth/discord/start answers 503 until the Discord "
+            "application's client id and secret are set",
+            extra={"provider": "discord"},
+        )
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
@@ -100,6 +109,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             if "paypal" in providers:
                 services.paypal = PayPalCheckout(settings, services.rest, PayPal(settings, http))
                 services.paypal_verifier = paypal_webhook.PayPalVerifier(settings, http)
+            services.discord = discord_oauth.DiscordLink(settings, services.rest, http)
             app.state.services = services
             log.info(
                 "services ready",
@@ -113,7 +123,10 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     app = FastAPI(
         title="Mentorships services",
-        description="Checkout, payment webhooks and video call tokens for the Mentorships platform.",
+        description=(
+            "Checkout, payment webhooks, video call tokens and Discord linking for the "
+            "Mentorships platform."
+        ),
         lifespan=lifespan,
         # A redirect to the path with(out) its slash would put the caller's Host and path into a
         # Location header; a 404 says where the endpoints are instead.
@@ -135,6 +148,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     if "paypal" in providers:
         app.include_router(_paypal_routes())
     app.include_router(_video_routes())
+    app.include_router(_discord_routes())
     return app
 
 
@@ -211,5 +225,29 @@ def _video_routes() -> APIRouter:
         bearer = orders.bearer_token(request)
         body = await bodies.read(request, video.VideoTokenRequest)
         return await video.token(s.settings, s.rest, bearer, body)
+
+    return router
+
+
+def _discord_routes() -> APIRouter:
+    router = APIRouter(tags=["discord"])
+
+    @router.get("/oauth/discord/start", responses=ERRORS)
+    async def start(request: Request) -> dict[str, Any]:
+        """Discord's authorize URL for the signed-in caller (`Authorization: Bearer <JWT>`):
+        answers `{url, expires_at}`; send the person's browser to `url`."""
+        s = state(request)
+        assert s.discord is not None
+        return await s.discord.start(orders.bearer_token(request))
+
+    @router.get(discord_oauth.CALLBACK_PATH, responses=ERRORS)
+    async def callback(request: Request) -> dict[str, Any]:
+        """Where Discord sends the person back (`?code=...&state=...`): links the account
+        Discord names to the person who started; answers `{user_id, discord_user_id,
+        discord_username}`."""
+        s = state(request)
+        assert s.discord is not None
+        q = request.query_params
+        return await s.discord.finish(q.get("code"), q.get("state"), q.get("error"))
 
     return router

@@ -133,10 +133,12 @@ class Rest:
         came (the webhook handlers decide what a 5xx means for them). Unreachable when none."""
         return await self.send("POST", f"/rpc/{name}", self._headers(None, service=True), body=body)
 
-    async def select(self, table: str, params: dict[str, str]) -> list[dict[str, Any]]:
-        """GET /TABLE?params as anon (what anyone may read)."""
+    async def select(
+        self, table: str, params: dict[str, str], *, token: str | None = None
+    ) -> list[dict[str, Any]]:
+        """GET /TABLE?params as anon (what anyone may read), or as the user holding `token`."""
         reply = await self._checked(
-            "GET", f"/{table}", self._headers(None, service=False), params=params
+            "GET", f"/{table}", self._headers(token, service=False), params=params
         )
         rows: list[dict[str, Any]] = reply.json()
         return rows

@@ -42,6 +42,22 @@ AGORA_SECRETS = ("agora_app_id", "agora_app_certificate")
 # width of 32, so one of another length would mint tokens nobody can read.
 _AGORA_KEY = re.compile(r"^[0-9A-Za-z_]{32}$")
 
+# Discord (linking a person's Discord account, OAuth2 `identify`): what /oauth/discord/* need; the
+# services refuse to start without them. The state secret signs the OAuth2 `state` (and derives
+# the PKCE verifier from it: sync/discord/oauth.py).
+DISCORD_SETTINGS = (
+    "discord_client_id",
+    "discord_client_secret",
+    "discord_redirect_uri",
+    "discord_state_secret",
+)
+# Of those, what Discord itself must know (placeholders cannot reach it: /oauth/discord/start
+# answers 503 on them).
+DISCORD_API_KEYS = ("discord_client_id", "discord_client_secret")
+# HMAC-SHA256 keys shorter than this are guessable.
+DISCORD_STATE_SECRET_MIN = 32
+_REDIRECT_URI = re.compile(r"^https?://[^/\s?#@]+/[^\s#]*$")
+
 # What the services cannot run without, and what each one is (said when it is missing).
 REQUIRED: dict[str, str] = {
     "supabase_url": (
@@ -112,6 +128,14 @@ class ProviderSettings(BaseSettings):
     # Project Management), both 32 characters.
     agora_app_id: str | None = None
     agora_app_certificate: SecretStr | None = None
+    # Discord's OAuth2 application (Developer Portal, OAuth2): its client id and secret, and the
+    # redirect URI registered there, which must be these services' /oauth/discord/callback.
+    discord_api_base: str = Field("https://discord.com", pattern=r"^https?://[^/]+$")
+    discord_client_id: str | None = None
+    discord_client_secret: SecretStr | None = None
+    discord_redirect_uri: str | None = None
+    # Signs the OAuth2 state (HMAC-SHA256): at least 32 characters, random, the services' own.
+    discord_state_secret: SecretStr | None = None
 
     @field_validator("payment_providers", mode="before")
     @classmethod
@@ -120,7 +144,7 @@ class ProviderSettings(BaseSettings):
             return tuple(dict.fromkeys(p.strip().lower() for p in value.split(",") if p.strip()))
         return value
 
-    @field_validator("stripe_api_base", "paypal_api_base", mode="before")
+    @field_validator("stripe_api_base", "paypal_api_base", "discord_api_base", mode="before")
     @classmethod
     def _no_trailing_slash(cls, value: Any) -> Any:
         return value.rstrip("/") if isinstance(value, str) else value
@@ -144,6 +168,32 @@ class ProviderSettings(BaseSettings):
             )
         return text.strip() if isinstance(text, str) else value
 
+    @field_validator(*DISCORD_SETTINGS, mode="before")
+    @classmethod
+    def _discord_blank_is_unset(cls, value: Any) -> Any:
+        value = _unset_if_blank(value)
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("discord_redirect_uri")
+    @classmethod
+    def _redirect_uri(cls, value: str | None) -> str | None:
+        if value is not None and not _REDIRECT_URI.match(value):
+            raise ValueError(
+                "expected the absolute URL registered with Discord, such as "
+                "https://services.example.com/oauth/discord/callback"
+            )
+        return value
+
+    @field_validator("discord_state_secret")
+    @classmethod
+    def _state_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < DISCORD_STATE_SECRET_MIN:
+            raise ValueError(
+                f"expected at least {DISCORD_STATE_SECRET_MIN} random characters, such as the "
+                "output of `openssl rand -hex 32`"
+            )
+        return value
+
     def missing_provider_settings(self) -> list[str]:
         """One message per setting an enabled provider needs and does not have."""
         return [
@@ -160,6 +210,15 @@ class ProviderSettings(BaseSettings):
             f"{env_name(field)} is not set (Agora: video calls need the project's App ID and "
             "App Certificate)"
             for field in AGORA_SECRETS
+            if getattr(self, field) is None
+        ]
+
+    def missing_discord_settings(self) -> list[str]:
+        """One message per Discord setting that is not set (linking Discord needs them all)."""
+        return [
+            f"{env_name(field)} is not set (Discord: linking a Discord account needs the OAuth2 "
+            "application's client id, secret and redirect URI, and a state secret)"
+            for field in DISCORD_SETTINGS
             if getattr(self, field) is None
         ]
 
@@ -244,6 +303,7 @@ class ServiceSettings(ProviderSettings):
             ]
             + self.missing_provider_settings()
             + self.missing_agora_settings()
+            + self.missing_discord_settings()
         )
 
     def check(self) -> None:
@@ -293,6 +353,8 @@ def _problem(error: ErrorDetails) -> str:
 # of this form, made once; webhooks signed with those verify, but the placeholder API keys cannot
 # reach Stripe or PayPal, so the services refuse a checkout on them (503) and say so at start.
 # Placeholder Agora keys mint well-formed video tokens that Agora's servers refuse (said at start).
+# Placeholder Discord client keys cannot reach Discord: /oauth/discord/start answers 503 on them;
+# the placeholder state secret is a real random secret (states signed with it verify).
 LOCAL_KEY_PREFIX = "local_"
 _PLACEHOLDER_FORMS: dict[str, tuple[str, int]] = {
     "stripe_secret_key": (f"sk_test_{LOCAL_KEY_PREFIX}", 16),
@@ -303,6 +365,12 @@ _PLACEHOLDER_FORMS: dict[str, tuple[str, int]] = {
     # 32 characters, as Agora's are: "local_" and 26 hex digits.
     "agora_app_id": (LOCAL_KEY_PREFIX, 13),
     "agora_app_certificate": (LOCAL_KEY_PREFIX, 13),
+    # Discord's client ids are digits; a placeholder one is marked as the others are.
+    "discord_client_id": (LOCAL_KEY_PREFIX, 9),
+    "discord_client_secret": (LOCAL_KEY_PREFIX, 16),
+    # A real random secret: states signed with it verify (only the client keys cannot reach
+    # Discord).
+    "discord_state_secret": (LOCAL_KEY_PREFIX, 32),
 }
 PLACEHOLDER_FIELDS = tuple(_PLACEHOLDER_FORMS)
 
@@ -327,6 +395,12 @@ def placeholder_providers(settings: ProviderSettings) -> list[Provider]:
         for provider in settings.payment_providers
         if any(is_placeholder(field, getattr(settings, field)) for field in API_KEYS[provider])
     ]
+
+
+def discord_is_placeholder(settings: ProviderSettings) -> bool:
+    """Whether Discord's client id or secret is a local placeholder: Discord would refuse them,
+    so /oauth/discord/start answers 503 instead of sending anyone there."""
+    return any(is_placeholder(field, getattr(settings, field)) for field in DISCORD_API_KEYS)
 
 
 def agora_is_placeholder(settings: ProviderSettings) -> bool:

@@ -11,12 +11,11 @@ import logging
 import uuid
 from typing import Any, ClassVar
 
-import jwt
 from pydantic import Field
 
 from sync.agora import tokens
 from sync.bodies import UUID_FORM, JsonBody
-from sync.errors import ApiError
+from sync.orders import token_subject
 from sync.rest import Rest
 from sync.settings import ServiceSettings
 
@@ -32,23 +31,6 @@ class VideoTokenRequest(JsonBody):
     example: ClassVar[str] = '{"session_id": "0b7e59a4-5f1c-4b4e-9b1a-3c2d1e0f9a8b"}'
 
 
-def _subject(token: str) -> uuid.UUID:
-    """The user id (`sub`) of a token PostgREST has just accepted. Read, not verified here: the
-    services hold no JWT secret, and PostgREST verified this very token for the RPC call that
-    let the caller in (video_session_access answers only for a signed-in participant)."""
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-        return uuid.UUID(str(claims["sub"]))
-    except (jwt.InvalidTokenError, KeyError, ValueError, TypeError) as e:
-        raise ApiError.message(
-            401,
-            "the access token names no user (its sub claim is not a user id)",
-            details="Authorization",
-            hint="Send the access token of your session as `Authorization: Bearer <token>`.",
-            headers={"WWW-Authenticate": "Bearer"},
-        ) from e
-
-
 async def token(
     settings: ServiceSettings, rest: Rest, bearer: str, body: VideoTokenRequest
 ) -> dict[str, Any]:
@@ -57,7 +39,7 @@ async def token(
     access: dict[str, Any] = await rest.rpc(
         "video_session_access", {"session_id": str(body.session_id)}, token=bearer
     )
-    user_id = _subject(bearer)
+    user_id = token_subject(bearer)
     expires_at = dt.datetime.fromisoformat(access["expires_at"])
     uid = tokens.uid_for(user_id)
     minted = tokens.mint(settings, channel=access["channel"], uid=uid, expires_at=expires_at)

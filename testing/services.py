@@ -26,6 +26,11 @@ PAYPAL_WEBHOOK_ID = "1TEST23WEBHOOK45"
 # read back offline (tests/sync/test_video.py).
 AGORA_APP_ID = "a6f1c0de5b2e4c1f9d3a7b8c0e1f2a3b"
 AGORA_APP_CERTIFICATE = "5c2e9f0a1b3d4e6f8a0b2c4d6e8f0a1c"
+# Discord's OAuth2 application, as the strict fake of Discord knows it.
+DISCORD_CLIENT_ID = "1234567890123456789"
+DISCORD_CLIENT_SECRET = "discord-client-secret-for-the-fake"
+DISCORD_REDIRECT_URI = "https://services.example/oauth/discord/callback"
+DISCORD_STATE_SECRET = "state-secret-of-the-tests-0123456789abcdef"
 # Keys given to services whose database API is a fake: not the stack's, so a request that
 # carries them shows they are sent as given, never minted.
 ANON_KEY_AS_GIVEN = "anon-key-as-given"

@@ -177,13 +177,6 @@ def test_instants_need_an_offset_and_a_sensible_year(
             "display_name must be 0 to 100 characters long (got 1000000)",
         ),
         (
-            "profiles",
-            "student",
-            {"discord_user_id": "abc"},
-            "discord_user_id",
-            'discord_user_id: "abc" is not a Discord user id',
-        ),
-        (
             "mentors",
             "mentor",
             {"working_hours": {"monday": "9-5"}},

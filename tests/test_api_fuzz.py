@@ -131,7 +131,6 @@ WRITES: list[tuple[str, str, str, dict[str, Any]]] = [
         {
             "display_name": "Sam",
             "time_zone": "Europe/Berlin",
-            "discord_user_id": "80351110224678912",
         },
     ),
     (

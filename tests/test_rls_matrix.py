@@ -544,6 +544,9 @@ def test_delete(
 FORBIDDEN_COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("student_a", "profiles", "student_a", {"role": "admin"}),
     ("student_a", "profiles", "student_a", {"email": "someone@else.test"}),
+    # only Discord's OAuth2 flow sets it (link_discord, service role)
+    ("student_a", "profiles", "student_a", {"discord_user_id": "80351110224678912"}),
+    ("admin", "profiles", "student_a", {"discord_user_id": "80351110224678912"}),
     ("mentor_a", "mentors", "mentor_a", {"seat_capacity": 50}),
     ("mentor_a", "mentors", "mentor_a", {"is_active": True}),
     ("mentor_a", "mentorship_products", "product_a", {"mentor_id": str(wid("mentor_b"))}),

@@ -25,6 +25,7 @@ from mentorships.stack.common import (
     paths,
 )
 from mentorships.stack.paypal_local import PayPalCert, PayPalSigner
+from sync.discord.oauth import CALLBACK_PATH as DISCORD_CALLBACK_PATH
 from sync.settings import (
     PLACEHOLDER_FIELDS,
     ProviderSettings,
@@ -58,6 +59,9 @@ class Services:
     (sync.settings.new_placeholder) do not reach Stripe or PayPal; real test keys
     (MENTORSHIPS_STRIPE_SECRET_KEY, ...) do. Placeholder Agora keys mint video tokens Agora's
     servers refuse; the project's real App ID and App Certificate (MENTORSHIPS_AGORA_*) work.
+    Placeholder Discord client keys cannot reach Discord: /oauth/discord/start answers 503 on them
+    (the state secret placeholder is a real random secret). Discord's redirect URI defaults to
+    these services' own /oauth/discord/callback.
 
     PayPal on placeholder keys runs in local mode (local_paypal): the services verify PayPal
     webhooks with a certificate they download from their PayPal API host, so the stack plays that
@@ -130,6 +134,9 @@ class Services:
                 "supabase_service_role_key": jwt.service_role_key(self.s),
                 "services_host": self.s.host,
                 "services_port": self.s.services_port,
+                # Discord sends the person back to these services (unless set otherwise).
+                "discord_redirect_uri": effective.discord_redirect_uri
+                or f"{self.address}{DISCORD_CALLBACK_PATH}",
             }
         )
 

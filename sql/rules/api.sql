@@ -225,6 +225,40 @@ Errors: 404 PT404 no such order; 409 PT409 the order has another checkout or is 
 revoke execute on function public.attach_order_checkout(text, text) from public, anon, authenticated;
 grant execute on function public.attach_order_checkout(text, text) to service_role;
 
+create or replace function public.link_discord(user_id text default null, discord_user_id text default null)
+returns public.profiles
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  return private.link_discord(private.uuid_arg(user_id, 'user_id'),
+    private.text_arg(discord_user_id, 'discord_user_id', 20, required => true));
+end
+$$;
+comment on function public.link_discord(text, text) is
+$$Service role (GET /oauth/discord/callback, after Discord's OAuth2 flow): links the Discord account Discord vouched for to user_id; Discord messages go there from then on. Returns the profile.
+Arguments: user_id (UUID), discord_user_id (the 17 to 20 digits of a Discord user id).
+Errors: 404 PT404 no such profile; 409 PT409 the Discord account is linked to another profile; 422 PT422 missing or malformed argument (details names it).$$;
+revoke execute on function public.link_discord(text, text) from public, anon, authenticated;
+grant execute on function public.link_discord(text, text) to service_role;
+
+create or replace function public.unlink_discord()
+returns public.profiles
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  return private.unlink_discord();
+end
+$$;
+comment on function public.unlink_discord() is
+$$Unlinks your Discord account: no more Discord messages until you link one again (GET /oauth/discord/start). Returns your profile.
+Errors: 404 PT404 you have no profile.$$;
+revoke execute on function public.unlink_discord() from public, anon;
+grant execute on function public.unlink_discord() to authenticated;
+
 create or replace function public.order_for_capture(order_id text default null)
 returns public.orders
 language plpgsql

@@ -174,7 +174,7 @@ begin
   if new.discord_user_id is not null and (tg_op = 'INSERT' or new.discord_user_id is distinct from old.discord_user_id)
      and new.discord_user_id !~ '^[0-9]{17,20}$' then
     perform private.refuse(422, format('discord_user_id: %s is not a Discord user id', private.quoted(new.discord_user_id)),
-      hint => 'Send discord_user_id as the 17 to 20 digits of your Discord user id (Discord: Settings, Advanced, Developer Mode, then Copy User ID), or null.',
+      hint => 'A Discord user id is 17 to 20 digits; it is set by linking Discord (GET /oauth/discord/start), never typed in.',
       details => 'discord_user_id');
   end if;
   return new;

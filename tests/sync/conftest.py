@@ -26,6 +26,10 @@ from testing.fakes.http import StrictFake
 from testing.services import (
     AGORA_APP_CERTIFICATE,
     AGORA_APP_ID,
+    DISCORD_CLIENT_ID,
+    DISCORD_CLIENT_SECRET,
+    DISCORD_REDIRECT_URI,
+    DISCORD_STATE_SECRET,
     PAYPAL_CLIENT_ID,
     PAYPAL_CLIENT_SECRET,
     PAYPAL_WEBHOOK_ID,
@@ -47,6 +51,21 @@ def paypal_server() -> Iterator[StrictFake]:
     fake = StrictFake("paypal")
     yield fake
     fake.close()
+
+
+@pytest.fixture(scope="session")
+def discord_server() -> Iterator[StrictFake]:
+    fake = StrictFake("discord")
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def discord_api(discord_server: StrictFake) -> Iterator[StrictFake]:
+    """Discord's OAuth2 endpoints, expecting nothing until the test says what."""
+    discord_server.reset()
+    yield discord_server
+    discord_server.verify()
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +98,10 @@ def paypal_api(paypal_server: StrictFake, paypal_signer: PayPalSigner) -> Iterat
 
 @pytest.fixture(scope="session")
 def service_settings(
-    settings: Settings, stripe_server: StrictFake, paypal_server: StrictFake
+    settings: Settings,
+    stripe_server: StrictFake,
+    paypal_server: StrictFake,
+    discord_server: StrictFake,
 ) -> ServiceSettings:
     """The services' own settings: the test stack's gateway and keys as given values."""
     return ServiceSettings.model_validate(
@@ -99,13 +121,22 @@ def service_settings(
             "checkout_cancel_url": "https://app.example/checkout/canceled?order={order_id}",
             "agora_app_id": AGORA_APP_ID,
             "agora_app_certificate": AGORA_APP_CERTIFICATE,
+            "discord_api_base": discord_server.url,
+            "discord_client_id": DISCORD_CLIENT_ID,
+            "discord_client_secret": DISCORD_CLIENT_SECRET,
+            "discord_redirect_uri": DISCORD_REDIRECT_URI,
+            "discord_state_secret": DISCORD_STATE_SECRET,
         }
     )
 
 
 @pytest.fixture
 def service(
-    service_settings: ServiceSettings, stack: Stack, stripe_api: StrictFake, paypal_api: StrictFake
+    service_settings: ServiceSettings,
+    stack: Stack,
+    stripe_api: StrictFake,
+    paypal_api: StrictFake,
+    discord_api: StrictFake,
 ) -> Iterator[TestClient]:
     """A fresh app per test (no token or certificate cached from another test)."""
     with TestClient(create_app(service_settings)) as client:
@@ -114,7 +145,11 @@ def service(
 
 @pytest.fixture
 def served(
-    service_settings: ServiceSettings, stack: Stack, stripe_api: StrictFake, paypal_api: StrictFake
+    service_settings: ServiceSettings,
+    stack: Stack,
+    stripe_api: StrictFake,
+    paypal_api: StrictFake,
+    discord_api: StrictFake,
 ) -> Iterator[str]:
     """The services app on 127.0.0.1 with an ephemeral port, served as `mentorships up` serves
     it (sync.server.config), its providers the strict fakes: its base URL."""

@@ -22,7 +22,22 @@ from mentorships import jwt
 from mentorships.settings import Settings
 from mentorships.stack import Stack
 from testing.events import encode, sign_stripe, stripe_event
-from testing.services import AGORA_APP_CERTIFICATE, AGORA_APP_ID, STRIPE_WEBHOOK_SECRET
+from testing.services import (
+    AGORA_APP_CERTIFICATE,
+    AGORA_APP_ID,
+    DISCORD_CLIENT_ID,
+    DISCORD_CLIENT_SECRET,
+    DISCORD_REDIRECT_URI,
+    DISCORD_STATE_SECRET,
+    STRIPE_WEBHOOK_SECRET,
+)
+
+DISCORD = {
+    "MENTORSHIPS_DISCORD_CLIENT_ID": DISCORD_CLIENT_ID,
+    "MENTORSHIPS_DISCORD_CLIENT_SECRET": DISCORD_CLIENT_SECRET,
+    "MENTORSHIPS_DISCORD_REDIRECT_URI": DISCORD_REDIRECT_URI,
+    "MENTORSHIPS_DISCORD_STATE_SECRET": DISCORD_STATE_SECRET,
+}
 
 EXIT_CONFIG = 78
 
@@ -58,6 +73,7 @@ def complete(settings: Settings) -> dict[str, str]:
         "MENTORSHIPS_PAYPAL_WEBHOOK_ID": "WEBHOOK1",
         "MENTORSHIPS_AGORA_APP_ID": AGORA_APP_ID,
         "MENTORSHIPS_AGORA_APP_CERTIFICATE": AGORA_APP_CERTIFICATE,
+        **DISCORD,
     }
 
 
@@ -99,6 +115,7 @@ def hosted_like(settings: Settings, stack: Stack, tmp_path: Path) -> Iterator[st
         MENTORSHIPS_STRIPE_WEBHOOK_SECRET=STRIPE_WEBHOOK_SECRET,
         MENTORSHIPS_AGORA_APP_ID=AGORA_APP_ID,
         MENTORSHIPS_AGORA_APP_CERTIFICATE=AGORA_APP_CERTIFICATE,
+        **DISCORD,
         MENTORSHIPS_HOST="192.0.2.1",
         MENTORSHIPS_GATEWAY_PORT="9",
         MENTORSHIPS_JWT_SECRET="not-this-stacks-secret-not-this-stacks-secret",
@@ -189,6 +206,8 @@ def test_a_checkout_goes_to_the_given_project_as_the_student(
         ("MENTORSHIPS_SUPABASE_SERVICE_ROLE_KEY", "the project's service_role API key"),
         ("MENTORSHIPS_AGORA_APP_ID", "Agora: video calls need"),
         ("MENTORSHIPS_AGORA_APP_CERTIFICATE", "Agora: video calls need"),
+        ("MENTORSHIPS_DISCORD_CLIENT_ID", "Discord: linking a Discord account needs"),
+        ("MENTORSHIPS_DISCORD_STATE_SECRET", "Discord: linking a Discord account needs"),
     ],
 )
 def test_without_the_project_url_or_a_key_it_refuses_to_start(
@@ -209,6 +228,7 @@ def test_every_missing_variable_is_named_at_once(tmp_path: Path) -> None:
         "MENTORSHIPS_STRIPE_WEBHOOK_SECRET",
         "MENTORSHIPS_AGORA_APP_ID",
         "MENTORSHIPS_AGORA_APP_CERTIFICATE",
+        *DISCORD,
     ):
         assert f"{variable} is not set" in proc.stderr
     assert "PAYPAL" not in proc.stderr

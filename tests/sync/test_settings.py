@@ -15,6 +15,7 @@ from sync.settings import (
     ConfigError,
     ServiceSettings,
     agora_is_placeholder,
+    discord_is_placeholder,
     is_placeholder,
     load,
     new_placeholder,
@@ -30,6 +31,10 @@ HOSTED = {
     "MENTORSHIPS_STRIPE_WEBHOOK_SECRET": "whsec_abc",
     "MENTORSHIPS_AGORA_APP_ID": "0123456789abcdef0123456789abcdef",
     "MENTORSHIPS_AGORA_APP_CERTIFICATE": "fedcba9876543210fedcba9876543210",
+    "MENTORSHIPS_DISCORD_CLIENT_ID": "1234567890123456789",
+    "MENTORSHIPS_DISCORD_CLIENT_SECRET": "discord-client-secret",
+    "MENTORSHIPS_DISCORD_REDIRECT_URI": "https://services.example.com/oauth/discord/callback",
+    "MENTORSHIPS_DISCORD_STATE_SECRET": "0123456789abcdef0123456789abcdef",
 }
 
 
@@ -54,6 +59,9 @@ def test_a_hosted_project_from_the_environment(environment: pytest.MonkeyPatch) 
     assert settings.payment_providers == ("stripe",)
     assert settings.address == "http://127.0.0.1:54330"
     assert placeholder_providers(settings) == []
+    assert settings.discord_api_base == "https://discord.com"
+    assert "discord-client-secret" not in repr(settings)
+    assert not discord_is_placeholder(settings)
 
 
 def test_what_it_renders_reads_back_the_same(environment: pytest.MonkeyPatch) -> None:
@@ -79,6 +87,10 @@ def test_nothing_set_names_each_variable(environment: pytest.MonkeyPatch) -> Non
         "MENTORSHIPS_PAYPAL_WEBHOOK_ID",
         "MENTORSHIPS_AGORA_APP_ID",
         "MENTORSHIPS_AGORA_APP_CERTIFICATE",
+        "MENTORSHIPS_DISCORD_CLIENT_ID",
+        "MENTORSHIPS_DISCORD_CLIENT_SECRET",
+        "MENTORSHIPS_DISCORD_REDIRECT_URI",
+        "MENTORSHIPS_DISCORD_STATE_SECRET",
     ]
 
 
@@ -206,3 +218,50 @@ def test_placeholder_providers_are_those_whose_api_keys_are_placeholders() -> No
     assert placeholder_providers(ServiceSettings.model_validate(local_paypal)) == ["paypal"]
     disabled = {**local_paypal, "payment_providers": "stripe"}
     assert placeholder_providers(ServiceSettings.model_validate(disabled)) == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        (
+            "MENTORSHIPS_DISCORD_REDIRECT_URI",
+            "relative/callback",
+            "MENTORSHIPS_DISCORD_REDIRECT_URI: expected the absolute URL registered with Discord",
+        ),
+        (
+            "MENTORSHIPS_DISCORD_STATE_SECRET",
+            "short-secret",
+            "MENTORSHIPS_DISCORD_STATE_SECRET: expected at least 32 random characters",
+        ),
+        (
+            "MENTORSHIPS_DISCORD_API_BASE",
+            "https://discord.com/api",
+            "MENTORSHIPS_DISCORD_API_BASE: ",
+        ),
+    ],
+)
+def test_a_discord_setting_of_another_form_is_refused_without_its_value(
+    environment: pytest.MonkeyPatch, variable: str, value: str, problem: str
+) -> None:
+    for name, given in HOSTED.items():
+        environment.setenv(name, given)
+    environment.setenv(variable, value)
+    with pytest.raises(ConfigError) as refused:
+        load()
+    assert len(refused.value.problems) == 1
+    assert refused.value.problems[0].startswith(problem)
+    assert value not in str(refused.value)
+
+
+def test_discord_placeholders_are_its_client_keys() -> None:
+    real = {
+        "discord_client_id": "1234567890123456789",
+        "discord_client_secret": "discord-client-secret",
+        "discord_state_secret": new_placeholder("discord_state_secret"),
+    }
+    # a placeholder state secret is a real random one: Discord is still reachable
+    assert not discord_is_placeholder(ServiceSettings.model_validate(real))
+    for field in ("discord_client_id", "discord_client_secret"):
+        local = {**real, field: new_placeholder(field)}
+        assert discord_is_placeholder(ServiceSettings.model_validate(local))
+    assert len(new_placeholder("discord_state_secret")) >= 32

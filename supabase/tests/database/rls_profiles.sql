@@ -17,7 +17,7 @@
 --   promotion codes 66666666-0000-0000-0000-000000000001 (platform-wide), ...-000000000002 (M1's)
 begin;
 set search_path = public, extensions;
-select plan(17);
+select plan(19);
 
 select tests.create_rls_world();
 
@@ -41,6 +41,10 @@ select throws_ok(
 select throws_ok(
   $$update public.profiles set email = 'other@example.test' where id = 'cccccccc-0000-0000-0000-00000000000a'$$,
   '42501', 'permission denied for table profiles', 'student A: profiles: cannot change her email there');
+select throws_ok(
+  $$update public.profiles set discord_user_id = '80351110224678912' where id = 'cccccccc-0000-0000-0000-00000000000a'$$,
+  '42501', 'permission denied for table profiles',
+  'student A: profiles: cannot set her Discord id (only the OAuth flow does, through link_discord)');
 select is(tests.refusal(
   $$update public.profiles set time_zone = 'Mars/Olympus' where id = 'cccccccc-0000-0000-0000-00000000000a'$$),
   'PT422: time_zone: "Mars/Olympus" is not an IANA time zone name such as "Europe/Berlin"',
@@ -96,6 +100,10 @@ select throws_ok(
   $$update public.profiles set role = 'mentor' where id = 'cccccccc-0000-0000-0000-00000000000b'$$,
   '42501', 'permission denied for table profiles',
   'admin: profiles: role changes go through an RPC, not a direct update (column grant)');
+select throws_ok(
+  $$update public.profiles set discord_user_id = null where id = 'cccccccc-0000-0000-0000-00000000000b'$$,
+  '42501', 'permission denied for table profiles',
+  'admin: profiles: nor does an admin write a Discord id (column grant)');
 select tests.clear_authentication();
 
 -- === superuser: what landed afterwards ===

@@ -1,0 +1,1 @@
+"""Discord: linking a person's Discord account through Discord's OAuth2 flow (oauth.py)."""
