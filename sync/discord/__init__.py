@@ -1,1 +1,2 @@
-"""Discord: linking a person's Discord account through Discord's OAuth2 flow (oauth.py)."""
+"""Discord: linking a person's Discord account through Discord's OAuth2 flow (oauth.py), and
+delivering messages to them as direct messages from the bot (dm.py)."""

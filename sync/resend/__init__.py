@@ -1,0 +1,1 @@
+"""Resend: delivering email (transport.py) and what its error answers mean (errors.py)."""
