@@ -5,9 +5,12 @@ every concurrent send, and a pause everyone honours when the provider says "wait
     await bucket.take()          # returns when this request may go
     bucket.pause(1.5)            # nobody goes for the next 1.5 s
 
-The bucket holds one token (no burst): each ``take`` reserves the next free slot, 1/rate after
-the one before, so any window of T seconds sees at most T * rate + 1 requests. Waiters are served
-in the order they asked.
+The bucket holds one token (no burst): callers take numbered tickets and go in their order,
+ticket n at ``anchor time + (n - anchor ticket) / rate``, so any window of T seconds sees at most
+T * rate + 1 requests. A pause moves the whole queue behind it in the same order: the first
+ticket still waiting goes when the pause ends, the others 1/rate apart after it; a caller that
+takes a ticket again after its 429 queues behind them, so one unlucky send cannot be the one
+that meets every 429 while the others wait.
 """
 
 from __future__ import annotations
@@ -22,22 +25,35 @@ class TokenBucket:
             raise ValueError(f"rate must be a positive number of requests a second, not {rate!r}")
         self.rate = rate
         self.interval = 1.0 / rate
-        # When the next request may go, and until when everyone waits (time.monotonic()).
-        self._next = 0.0
+        self._issued = 0  # tickets handed out
+        self._served = 0  # the first ticket that has not gone yet
+        # Ticket t goes at anchor_time + (t - anchor_ticket) * interval (time.monotonic()).
+        self._anchor_ticket = 0
+        self._anchor_time = 0.0
         self._paused_until = 0.0
 
+    def _slot(self, ticket: int) -> float:
+        return self._anchor_time + (ticket - self._anchor_ticket) * self.interval
+
     async def take(self) -> None:
-        """Waits for this request's slot (reserved at once, so concurrent callers queue); a
-        caller whose slot falls in a pause set while it waited takes a slot after the pause."""
+        """Waits for this request's turn."""
+        ticket = self._issued
+        self._issued += 1
+        now = time.monotonic()
+        if self._slot(ticket) < now:
+            # Nobody is queued before this ticket (the queue drained): it may go now.
+            self._anchor_ticket, self._anchor_time = ticket, max(now, self._paused_until)
         while True:
+            wake = max(self._slot(ticket), self._paused_until)
             now = time.monotonic()
-            slot = max(now, self._next, self._paused_until)
-            self._next = slot + self.interval
-            if slot > now:
-                await asyncio.sleep(slot - now)
-            if time.monotonic() >= self._paused_until:
-                return
+            if wake <= now:
+                break
+            await asyncio.sleep(wake - now)
+        self._served = max(self._served, ticket + 1)
 
     def pause(self, seconds: float) -> None:
-        """Nobody goes before ``seconds`` from now."""
-        self._paused_until = max(self._paused_until, time.monotonic() + max(seconds, 0.0))
+        """Nobody goes before ``seconds`` from now; the waiting queue resumes then, in order."""
+        until = time.monotonic() + max(seconds, 0.0)
+        if until > self._paused_until:
+            self._paused_until = until
+            self._anchor_ticket, self._anchor_time = self._served, until

@@ -18,8 +18,8 @@ outbox row needs its own key and its own verdict.
   replaced by ``sha256:<hex of the key>``, stable across attempts.
 - **Pace**: a token bucket at ``rate_per_second`` shared by every concurrent send. A 429
   rate_limit_exceeded pauses the bucket for everyone as long as Resend asked (``retry-after``,
-  else ``ratelimit-reset``) and the send tries again, up to RATE_LIMIT_RETRIES times and never
-  for a wait over MAX_WAIT_SECONDS; after that DeliveryFailed(retry_after=the wait).
+  else ``ratelimit-reset``) and the send tries again, up to RATE_LIMIT_RETRIES times and while
+  its waits add up to at most MAX_WAIT_SECONDS; after that DeliveryFailed(retry_after=the wait).
 - **Verdicts** (errors.py): the message's own faults are permanent; a bad key, sender or account
   is logged as an error and reported temporary, so a wrong setting fails no message for good.
 
@@ -54,9 +54,10 @@ from sync.resend.errors import QUOTA_TYPES, classify
 log = logging.getLogger("sync.resend")
 
 IDEMPOTENCY_KEY_MAX = 256
-# Times a send waits out a 429 and tries again before it reports the message temporary.
-RATE_LIMIT_RETRIES = 3
-# A 429 asking for a longer wait is reported at once (the rules retry it later).
+# A send waits out 429s and tries again up to this many times, and as long as its waits add up
+# to at most MAX_WAIT_SECONDS; past either it reports the message temporary with the last wait
+# (the rules retry it later).
+RATE_LIMIT_RETRIES = 10
 MAX_WAIT_SECONDS = 30.0
 # The wait when a 429 names none.
 DEFAULT_WAIT_SECONDS = 1.0
@@ -205,6 +206,7 @@ class ResendTransport:
             "idempotency_key": idempotency_key(message.dedupe_key)
         }
         token = _session.set(self._session())
+        waited = 0.0
         try:
             for attempt in range(RATE_LIMIT_RETRIES + 1):
                 await self.bucket.take()
@@ -214,7 +216,8 @@ class ResendTransport:
                     if str(e.code) == "429" and e.error_type not in QUOTA_TYPES:
                         wait = wait_of(e.headers) or DEFAULT_WAIT_SECONDS
                         self.bucket.pause(wait)
-                        if attempt < RATE_LIMIT_RETRIES and wait <= MAX_WAIT_SECONDS:
+                        waited += wait
+                        if attempt < RATE_LIMIT_RETRIES and waited <= MAX_WAIT_SECONDS:
                             log.info(
                                 "resend rate limited: waiting",
                                 extra={"notification_id": message.notification_id, "wait": wait},

@@ -32,6 +32,9 @@ from typing import Any
 from testing.fakes.http import Request
 from testing.fakes.server import Answer, FakeServer
 
+# What the tests' transports and fakes share.
+API_KEY = "re_test_transports_0123456789"
+SENDER = "Mentorships <sessions@example.org>"
 EMAILS_PATH = "/emails"
 REQUIRED = ("from", "to", "subject", "text", "html")
 OPTIONAL = ("headers", "attachments")
@@ -65,7 +68,7 @@ class ResendFake(FakeServer):
             self.deliveries: list[Delivery] = []
             self.per_key: Counter[str] = Counter()
             self.requests: list[float] = []  # arrival time of every request
-            self.rate_limited = 0
+            self.rate_limited_at: list[float] = []  # arrival time of every request answered 429
             self._remembered: dict[str, tuple[str, Answer]] = {}
             self._throttle: list[float] = []
             self._refusals: dict[str, Answer] = {}
@@ -77,6 +80,10 @@ class ResendFake(FakeServer):
     def refuse(self, address: str, status: int, name: str, message: str) -> None:
         with self.lock:
             self._refusals[address.lower()] = error(status, name, message)
+
+    @property
+    def rate_limited(self) -> int:
+        return len(self.rate_limited_at)
 
     def delivered(self, key: str) -> int:
         with self.lock:
@@ -106,7 +113,7 @@ class ResendFake(FakeServer):
                 return self.fail(f"{key}: {problem}")
             if self._throttle:
                 wait = self._throttle.pop(0)
-                self.rate_limited += 1
+                self.rate_limited_at.append(arrived)
                 return Answer(
                     429,
                     {
