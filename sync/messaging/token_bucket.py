@@ -6,8 +6,8 @@ every concurrent send, and a pause everyone honours when the provider says "wait
     bucket.pause(1.5)            # nobody goes for the next 1.5 s
 
 The bucket holds one token (no burst): callers take numbered tickets and go in their order,
-ticket n at ``anchor time + (n - anchor ticket) / rate``, so any window of T seconds sees at most
-T * rate + 1 requests. A pause moves the whole queue behind it in the same order: the first
+ticket n at ``anchor time + (n - anchor ticket) / rate`` (re-anchored on a ticket that went late),
+so requests go at least 1/rate apart and any window of T seconds sees at most T * rate + 1. A pause moves the whole queue behind it in the same order: the first
 ticket still waiting goes when the pause ends, the others 1/rate apart after it; a caller that
 takes a ticket again after its 429 queues behind them, so one unlucky send cannot be the one
 that meets every 429 while the others wait.
@@ -49,6 +49,9 @@ class TokenBucket:
             if wake <= now:
                 break
             await asyncio.sleep(wake - now)
+        if now > self._slot(ticket):
+            # Late (the loop was busy): the next one goes a full interval after this one.
+            self._anchor_ticket, self._anchor_time = ticket, now
         self._served = max(self._served, ticket + 1)
 
     def pause(self, seconds: float) -> None:

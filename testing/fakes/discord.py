@@ -98,6 +98,8 @@ def token_form(
 # --- The bot's REST API (direct messages) -------------------------------------------------------
 
 API = "/api/v10"
+# The bot token the tests' transports and fakes share.
+BOT_TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.bot-token-for-tests"
 BOT_ME_PATH = f"{API}/users/@me"
 DM_CHANNELS_PATH = f"{API}/users/@me/channels"
 MESSAGES_PATH = re.compile(rf"^{API}/channels/([0-9]+)/messages$")
