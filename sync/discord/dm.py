@@ -4,6 +4,7 @@ waiting: per-route buckets from the X-RateLimit-* headers, 429s with their retry
 global limit.
 
     transport = DiscordTransport(bot_token=..., api_base="https://discord.com/api/v10")
+    # api_base: MENTORSHIPS_DISCORD_API_BASE + API_PATH
     message_id = await transport.send(outgoing)    # or DeliveryFailed
     await transport.aclose()
 
@@ -47,6 +48,8 @@ from sync.messaging.transport import DeliveryFailed, Outgoing
 
 log = logging.getLogger("sync.discord")
 
+# The REST API's path under Discord's base URL (MENTORSHIPS_DISCORD_API_BASE).
+API_PATH = "/api/v10"
 NONCE_LENGTH = 25
 # discord.py waits out rate limits up to this long (its smallest allowed max_ratelimit_timeout);
 # a longer one is reported (DeliveryFailed(retry_after=...)) and the rules retry it later.
