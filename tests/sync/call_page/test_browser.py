@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 import uuid
 from typing import Any
 
@@ -15,6 +18,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from mentorships import jwt
 from mentorships.settings import Settings
+from mentorships.stack import Stack
 from sync.agora.tokens import uid_for
 from testing import agora
 from testing.booking import ny
@@ -230,3 +234,59 @@ def test_a_token_the_api_refuses_is_forgotten(
     assert page.evaluate("sessionStorage.getItem('mentorships.access_token')") is None
     assert recorded(page)["joins"] == []
     assert errors == []
+
+
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """`mentorships ...` on the test stack."""
+    env = {
+        **os.environ,
+        "MENTORSHIPS_STACK": settings.stack,
+        "MENTORSHIPS_GATEWAY_PORT": str(settings.gateway_port),
+        "MENTORSHIPS_DB_PORT": str(settings.db_port),
+        "MENTORSHIPS_POSTGREST_PORT": str(settings.postgrest_port),
+        "MENTORSHIPS_POSTGREST_ADMIN_PORT": str(settings.postgrest_admin_port),
+        "MENTORSHIPS_SERVICES_PORT": str(settings.services_port),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "mentorships.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_token_call_prints_a_url_that_joins_on_the_stacks_own_services(
+    context: BrowserContext, settings: Settings, stack: Stack, call: dict[str, Any], clock: Clock
+) -> None:
+    clock.freeze(OPENS)
+    stack.services.start()  # a no-op when running, as the stack fixture left it
+    email = f"{call['mentor']}@scenario.test"
+    out = _cli(settings, "token", email, "--call", "next")
+    assert out.returncode == 0, out.stderr
+    url = out.stdout.strip()
+    base, _, token = url.partition("#access_token=")
+    assert base == f"{settings.services_url}/video/{call['session']}"
+    assert jwt.decode(settings, token)["sub"] == str(call["mentor"])
+    assert _cli(settings, "token", email, "--call", call["session"]).stdout.startswith(base)
+
+    page, errors = _open(context, url, OPENS)
+    expect(page.locator("#status")).to_have_text("In the call")
+    app_id = stack.services.effective_settings().agora_app_id
+    [joined] = recorded(page)["joins"]
+    assert joined[:2] == [app_id, call["channel"]]
+    assert joined[3] == uid_for(call["mentor"])
+    assert errors == []
+
+
+def test_token_call_next_without_a_session_ahead_says_so(
+    settings: Settings, scenario: Scenario, call: dict[str, Any], clock: Clock
+) -> None:
+    clock.freeze(CLOSES + dt.timedelta(hours=1))
+    out = _cli(settings, "token", f"{call['student']}@scenario.test", "--call", "next")
+    assert out.returncode == 1
+    assert "has no scheduled session ahead" in out.stderr
+    bad = _cli(settings, "token", f"{call['student']}@scenario.test", "--call", "tomorrow")
+    assert bad.returncode == 2
+    assert "expected a session id (a UUID) or `next`" in bad.stderr
