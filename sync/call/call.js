@@ -35,9 +35,26 @@
     return (day === dayFormat.format(new Date()) ? time : day + ", " + time) + " " + zone;
   }
 
+  // Instants in a refusal's message (Postgres's "2026-11-03 13:50:00+00") in the viewer's zone.
+  const INSTANT = /(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}(?::?\d{2})?)/g;
+  function localized(text) {
+    return text.replace(INSTANT, (match, date, time, offset) => {
+      const zoneOffset = offset === "Z" ? "Z" : offset.slice(0, 3) + ":" + (offset.slice(3).replace(":", "") || "00");
+      const instant = new Date(date + "T" + time + zoneOffset);
+      return isNaN(instant.getTime()) ? match : when(instant.toISOString());
+    });
+  }
+
+  function sentence(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  // kind: working, joined, refused or left (the status line's look); the video tiles and the
+  // buttons show only while joining and in the call.
   function show(kind, status, hint) {
     statusLine.textContent = status;
     statusLine.dataset.kind = kind;
+    main.dataset.phase = kind;
     hintLine.textContent = hint || "";
     hintLine.hidden = !hint;
   }
@@ -96,7 +113,8 @@
       return null;
     }
     if (body && typeof body.message === "string") {
-      show("refused", body.message, typeof body.hint === "string" ? body.hint : "");
+      const hint = typeof body.hint === "string" ? localized(body.hint) : "";
+      show("refused", sentence(localized(body.message)), hint);
     } else {
       show("refused", "The server could not give access to this call (HTTP " + response.status + ").",
         "Try again in a minute.");
@@ -179,6 +197,7 @@
 
   async function join(access) {
     show("working", "Joining…");
+    main.dataset.phase = "joining";
     showAccess("Access until " + when(access.expires_at));
     window.AgoraRTC.setLogLevel(3);
     client = window.AgoraRTC.createClient({ mode: "rtc", codec: "vp8" });

@@ -144,11 +144,13 @@ def test_a_stranger_is_shown_the_rpcs_refusal_and_nothing_is_joined(
     url = f"{served}/video/{call['session']}#access_token={_token(settings, stranger)}"
     page, errors = _open(context, url, OPENS)
 
-    expect(page.locator("#status")).to_have_text(refusal["message"])
+    message = refusal["message"]  # shown as a sentence
+    expect(page.locator("#status")).to_have_text(message[0].upper() + message[1:])
     expect(page.locator("#status")).to_have_attribute("data-kind", "refused")
     expect(page.locator("#hint")).to_have_text(refusal["hint"] or "")
     assert recorded(page)["joins"] == []
     expect(page.locator("#leave")).to_be_disabled()
+    expect(page.locator(".tiles")).to_be_hidden()
     assert errors == []
 
 
@@ -164,10 +166,12 @@ def test_before_the_window_opens_the_participant_is_told_when(
     clock.freeze(early)
     refusal = _refusal(scenario, call["mentor"], call["session"])
     assert refusal["code"] == "PT409"
+    assert refusal["message"] == "the call opens at 2026-11-03 13:50:00+00"
     url = f"{served}/video/{call['session']}#access_token={_token(settings, call['mentor'])}"
     page, errors = _open(context, url, early)
 
-    expect(page.locator("#status")).to_have_text(refusal["message"])
+    # The RPC's message, its instant in the viewer's zone (08:50 in New York is 14:50 in Berlin).
+    expect(page.locator("#status")).to_have_text("The call opens at 14:50 Europe/Berlin")
     expect(page.locator("#hint")).to_have_text(refusal["hint"] or "")
     assert recorded(page)["joins"] == []
     assert errors == []
@@ -179,7 +183,7 @@ def test_a_refusal_is_shown_as_text_never_as_html(
     """The services never answer markup, but the page must not trust them to: the token call is
     answered here with a refusal full of it."""
     hostile = '<img src=x onerror="window.__pwned=1">'
-    message, hint = f"bad {hostile}", f"<b>{hostile}</b>"
+    message, hint = f"Bad {hostile}", f"<b>{hostile}</b>"
     body = {"code": "PT422", "message": message, "details": None, "hint": hint}
     context.route(
         f"{served}/video/token",
