@@ -133,7 +133,7 @@ class CallAssets:
         return self._sdk
 
     def sdk_problem(self) -> str | None:
-        """What is wrong when the SDK is missing (for the log, the page and status)."""
+        """What is wrong when the SDK is missing (for the log and the SDK URL's 503)."""
         if self.sdk() is not None:
             return None
         return f"the video call software (Agora's Web SDK) is not installed: no {self.sdk_dir / SDK_FILE}"
