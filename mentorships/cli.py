@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import click
+import psycopg
 
 from mentorships import db
 from mentorships import jwt as jwt_
@@ -278,19 +280,54 @@ def seed(settings: Settings, scale: int, random_seed: int) -> None:
     default=None,
     help="Seconds until it expires [default: MENTORSHIPS_JWT_EXPIRY_SECONDS, 3600].",
 )
+@click.option(
+    "--call",
+    "call",
+    metavar="SESSION_ID|next",
+    default=None,
+    help="Print the video call page's URL for this session (or the user's next scheduled one) "
+    "with the JWT in its fragment, as the dashboard opens it, instead of the JWT alone.",
+)
 @click.pass_obj
-def token(settings: Settings, email: str, ttl: int | None) -> None:
+def token(settings: Settings, email: str, ttl: int | None, call: str | None) -> None:
     """Mint a JWT for the local user EMAIL (Supabase's claim shape)."""
     with db.connect(settings) as conn:
         row = conn.execute(
             "select id, email from auth.users where lower(email) = lower(%s)", (email,)
         ).fetchone()
+        if row is None:
+            raise StackError(
+                f"no local user with email {email!r}; run `mentorships seed`, "
+                "or see `mentorships info` for demo users"
+            )
+        session = None if call is None else _call_session(conn, row[0], email, call)
+    token = jwt_.user_token(settings, row[0], row[1], ttl_seconds=ttl)
+    if session is None:
+        click.echo(token)
+    else:
+        click.echo(f"{settings.services_url}/video/{session}#access_token={token}")
+
+
+def _call_session(conn: psycopg.Connection, user: object, email: str, call: str) -> str:
+    """The session whose call page `token --call` opens: the one given, or the user's next
+    scheduled one that has not ended (by the database's clock)."""
+    if call != "next":
+        try:
+            return str(uuid.UUID(call))
+        except ValueError:
+            raise click.BadParameter(
+                "expected a session id (a UUID) or `next`", param_hint="--call"
+            ) from None
+    row = conn.execute(
+        "select id from public.sessions where %s in (student_id, mentor_id)"
+        " and status = 'scheduled' and ends_at > private.clock_now() order by starts_at limit 1",
+        (user,),
+    ).fetchone()
     if row is None:
         raise StackError(
-            f"no local user with email {email!r}; run `mentorships seed`, "
-            "or see `mentorships info` for demo users"
+            f"{email} has no scheduled session ahead; book one, or give --call SESSION_ID"
         )
-    click.echo(jwt_.user_token(settings, row[0], row[1], ttl_seconds=ttl))
+    return str(row[0])
 
 
 @cli.command()

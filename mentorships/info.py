@@ -68,6 +68,7 @@ def info_text(settings: Settings) -> str:
         f"  student  {student}",
         seeded,
         f"  token:   {cli} token {student}",
+        f"  call:    {cli} token {student} --call next   (the video call page's URL, JWT included)",
         "",
         "Try it (from the project directory):",
         "  # 1. the public catalog, as a visitor (anon key only)",

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 POSTGREST_VERSION="12.0.2-2"
 POSTGREST_SHA256="0af68afe747ce09964f29e7c872e77b038aec483a8f3923c20850e850447add5"
-APT_PACKAGES=(postgresql-15 postgresql-15-cron postgresql-15-pgtap postgresql-15-plpgsql-check postgresql-client-15 nginx wrk)
+# chromium: the call page's browser tests (Playwright drives Debian's build; it never downloads one).
+APT_PACKAGES=(postgresql-15 postgresql-15-cron postgresql-15-pgtap postgresql-15-plpgsql-check postgresql-client-15 nginx wrk chromium)
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
@@ -33,6 +34,7 @@ missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; else say "Debian packages present"; fi
@@ -57,7 +59,20 @@ else
   say "PostgREST $POSTGREST_VERSION present"
 fi
 
-# 3. Python virtualenv with the project and its dev tools.
+# 3. Agora's Web SDK for the video call page (sync/call/: package.json and package-lock.json pin
+# it; npm ci checks every file against the lock's integrity hashes). The services serve it from
+# sync/call/node_modules/ (git-ignored); a stamp of the lock file makes a second run a check.
+call_stamp=sync/call/node_modules/.installed-$(sha256sum sync/call/package-lock.json | cut -c1-16)
+if [ ! -f "$call_stamp" ] || [ ! -f sync/call/node_modules/agora-rtc-sdk-ng/AgoraRTC_N-production.js ]; then
+  say "npm ci in sync/call (Agora's Web SDK for the call page)"
+  (cd sync/call && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) \
+    || die "npm ci in sync/call failed (is the npm registry reachable?)"
+  touch "$call_stamp"
+else
+  say "Agora Web SDK present"
+fi
+
+# 4. Python virtualenv with the project and its dev tools.
 if [ ! -x .venv/bin/python ]; then
   say "creating .venv"
   python3 -m venv .venv

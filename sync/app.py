@@ -1,5 +1,5 @@
 """The services' ASGI app: health, checkout and webhooks for each enabled payment provider, video
-call tokens, and linking a Discord account (OAuth2).
+call tokens and the call page, and linking a Discord account (OAuth2).
 
 app = create_app(settings)   # refuses (ConfigError) when a required setting is missing
 
@@ -19,7 +19,7 @@ import stripe
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
-from sync import bodies, handlers, orders, rest, video
+from sync import bodies, call_page, handlers, orders, rest, video
 from sync.discord import oauth as discord_oauth
 from sync.errors import ApiError, ErrorBody
 from sync.paypal import webhook as paypal_webhook
@@ -70,6 +70,16 @@ def refuse_checkout_on_placeholder_keys(settings: ServiceSettings, provider: Pro
         )
 
 
+def _warn_about_a_missing_call_sdk(calls: call_page.CallAssets) -> None:
+    problem = calls.sdk_problem()
+    if problem is not None:
+        log.warning(
+            f"{problem}; GET /video/{{session_id}} says so (503) until it is. "
+            + call_page.INSTALL_HINT,
+            extra={"provider": "agora"},
+        )
+
+
 def _warn_about_local_keys(settings: ServiceSettings) -> None:
     for provider in placeholder_providers(settings):
         log.warning(
@@ -94,10 +104,12 @@ def _warn_about_local_keys(settings: ServiceSettings) -> None:
 def create_app(settings: ServiceSettings) -> FastAPI:
     settings.check()
     providers = settings.payment_providers
+    calls = call_page.CallAssets.load(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _warn_about_local_keys(settings)
+        _warn_about_a_missing_call_sdk(calls)
         async with rest.session() as db_http, httpx.AsyncClient(timeout=30) as http:
             services = State(settings, Rest(settings, db_http))
             stripe_http = None
@@ -148,6 +160,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     if "paypal" in providers:
         app.include_router(_paypal_routes())
     app.include_router(_video_routes())
+    app.include_router(call_page.routes(calls))
     app.include_router(_discord_routes())
     return app
 

@@ -14,6 +14,7 @@ import binascii
 import json
 import re
 import secrets
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -237,6 +238,15 @@ class ServiceSettings(ProviderSettings):
     # Where the services listen.
     services_host: str = "127.0.0.1"
     services_port: int = Field(54330, ge=1, le=65535)
+    # Where Agora's Web SDK for the call page is (the npm package agora-rtc-sdk-ng's folder);
+    # unset: sync/call/node_modules/agora-rtc-sdk-ng, where scripts/setup.sh puts it. Missing,
+    # the services still start and the call page says the call software is not installed.
+    call_sdk_dir: Path | None = None
+
+    @field_validator("call_sdk_dir", mode="before")
+    @classmethod
+    def _sdk_dir_blank_is_unset(cls, value: Any) -> Any:
+        return _unset_if_blank(value)
 
     @field_validator(*REQUIRED, mode="before")
     @classmethod

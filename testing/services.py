@@ -4,16 +4,23 @@ leaves."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import psycopg
+import uvicorn
+from fastapi import FastAPI
 from psycopg.rows import dict_row
 
 from mentorships import jwt
 from mentorships.settings import Settings
+from sync.server import config
 from sync.settings import ServiceSettings
 from testing.fakes.http import StrictFake
 
@@ -40,6 +47,26 @@ SERVICE_ROLE_KEY_AS_GIVEN = "service-role-key-as-given"
 def changed(settings: ServiceSettings, **values: Any) -> ServiceSettings:
     """The settings with some values replaced, validated as when read."""
     return ServiceSettings.model_validate({**settings.model_dump(), **values})
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """The app on 127.0.0.1 with an ephemeral port, served as `mentorships up` serves it
+    (sync.server.config): its base URL, until the block ends."""
+    server = uvicorn.Server(config(app, "127.0.0.1", 0))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        threading.Event().wait(0.05)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def with_fake_gateway(settings: ServiceSettings) -> tuple[ServiceSettings, StrictFake]:

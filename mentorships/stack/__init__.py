@@ -20,7 +20,7 @@ from mentorships.stack.gateway import Gateway
 from mentorships.stack.paypal_local import PayPalCert, PayPalSigner
 from mentorships.stack.postgres import Postgres
 from mentorships.stack.postgrest import PostgREST
-from mentorships.stack.services import LOCAL_PAYPAL_CERT_PATH, Services
+from mentorships.stack.services import LOCAL_PAYPAL_CERT_PATH, Services, call_sdk_missing
 
 # What other modules import from here (each component lives in a module of its own).
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Services",
     "Stack",
     "_require_free",
+    "call_sdk_missing",
     "paths",
 ]
 
@@ -60,6 +61,10 @@ class Stack:
         pgrst_pid = self.postgrest.pid()
         gw_pid = self.gateway.pid()
         svc_pid = self.services.pid()
+        svc_healthy = bool(svc_pid) and self.services.healthy()
+        svc_detail = f"pid {svc_pid}" if svc_pid else ""
+        if svc_healthy and call_sdk_missing(self.services.address):
+            svc_detail += "; the call page's SDK is not installed (run `make setup`)"
         return [
             ComponentStatus(
                 "postgres",
@@ -86,8 +91,8 @@ class Stack:
                 "services",
                 self.services.address + "/",
                 bool(svc_pid),
-                bool(svc_pid) and self.services.healthy(),
-                f"pid {svc_pid}" if svc_pid else "",
+                svc_healthy,
+                svc_detail,
             ),
             *self._paypal_status(bool(gw_pid)),
         ]

@@ -25,6 +25,8 @@ from mentorships.stack.common import (
     paths,
 )
 from mentorships.stack.paypal_local import PayPalCert, PayPalSigner
+from sync.call_page import ASSETS as CALL_ASSETS
+from sync.call_page import SDK_FILE as CALL_SDK_FILE
 from sync.discord.oauth import CALLBACK_PATH as DISCORD_CALLBACK_PATH
 from sync.settings import (
     PLACEHOLDER_FIELDS,
@@ -39,6 +41,16 @@ LOCAL_PAYPAL_CERT_PATH = "/v1/notifications/certs/CERT-local"
 # The local signer's certificate is valid a year (PayPalSigner.generate); it is
 # replaced when it has less than this left.
 LOCAL_PAYPAL_RENEW_BEFORE = dt.timedelta(days=30)
+
+
+def call_sdk_missing(services_url: str) -> bool:
+    """Whether the services at this address say the call page's SDK (Agora's Web SDK) is not
+    installed: HEAD of it answers 503. False when they do not answer at all."""
+    try:
+        r = httpx.head(f"{services_url}{CALL_ASSETS}/{CALL_SDK_FILE}", timeout=2)
+    except httpx.HTTPError:
+        return False
+    return r.status_code == 503
 
 
 def _is_paypal_host(api_base: str) -> bool:

@@ -5,20 +5,16 @@ a call it did not expect."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from mentorships import jwt
 from mentorships.settings import Settings
 from mentorships.stack import PayPalSigner, Stack
 from sync.app import create_app
-from sync.server import config
 from sync.settings import ServiceSettings
 from testing.factories import Scenario
 from testing.fakes import paypal as paypal_fake
@@ -36,6 +32,7 @@ from testing.services import (
     STRIPE_SECRET_KEY,
     STRIPE_WEBHOOK_SECRET,
     Shop,
+    serving,
 )
 
 
@@ -153,18 +150,8 @@ def served(
 ) -> Iterator[str]:
     """The services app on 127.0.0.1 with an ephemeral port, served as `mentorships up` serves
     it (sync.server.config), its providers the strict fakes: its base URL."""
-    server = uvicorn.Server(config(create_app(service_settings), "127.0.0.1", 0))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.05)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(service_settings)) as url:
+        yield url
 
 
 @pytest.fixture
