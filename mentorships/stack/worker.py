@@ -23,7 +23,7 @@ import psycopg
 from mentorships import jwt
 from mentorships.settings import PROJECT_DIR, Settings
 from mentorships.stack.common import _await_started, _pid_alive, _stop_recorded, paths
-from sync.messaging.settings import DeliverySettings, WorkerSettings
+from sync.messaging.settings import DEFAULT_MAIL_DIR, DeliverySettings, WorkerSettings
 from sync.messaging.worker import status_of
 
 # The health file is stale (the loop hangs) after this many poll intervals, plus a margin.
@@ -79,14 +79,14 @@ class Worker:
     @property
     def mail_dir(self) -> Path:
         delivery = self.delivery()
-        if "mail_dir" in delivery.model_fields_set:
+        if delivery.mail_dir != DEFAULT_MAIL_DIR:
             return delivery.mail_dir
         return self.p.state / "mail"
 
     def worker_settings(self) -> WorkerSettings:
         delivery = self.delivery()
         values = {field: getattr(delivery, field) for field in DeliverySettings.model_fields}
-        if "call_page_url" not in delivery.model_fields_set:
+        if "call_page_url" not in delivery.model_fields_set:  # the stack's own services
             values["call_page_url"] = self.s.services_url
         return WorkerSettings.model_validate(
             {

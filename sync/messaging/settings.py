@@ -22,6 +22,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sync.settings import ENV_PREFIX, ConfigError, _jwt_role, _problem, _unset_if_blank, env_name
 
+# Local mode's folder when none is given (a local stack gives its own, .local/<stack>/mail).
+DEFAULT_MAIL_DIR = Path(".local/demo/mail")
 _BASE_URL = re.compile(r"^https?://[^/\s?#@]+(/[^\s?#]*)?$")
 _API_BASE = re.compile(r"^https?://[^/\s?#@]+$")
 
@@ -55,12 +57,17 @@ class DeliverySettings(BaseSettings):
     dashboard_url: str = "http://localhost:8501"
     call_page_url: str = "http://127.0.0.1:54330"
     # Local mode: where the file transport writes (one .eml per email, one .json per DM).
-    mail_dir: Path = Path(".local/demo/mail")
+    mail_dir: Path = DEFAULT_MAIL_DIR
 
     @field_validator("resend_api_key", "discord_bot_token", mode="before")
     @classmethod
     def _blank_key_is_unset(cls, value: Any) -> Any:
         return _unset_if_blank(value)
+
+    @field_validator("mail_dir", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: Any) -> Any:
+        return DEFAULT_MAIL_DIR if _unset_if_blank(value) is None else value
 
     @field_validator("resend_api_base", "discord_api_base")
     @classmethod
@@ -127,7 +134,13 @@ class WorkerSettings(DeliverySettings):
     # The health file the worker rewrites each loop (JSON; `mentorships status` reads it).
     messages_status_file: Path | None = None
 
-    @field_validator(*REQUIRED, "messages_database_url", mode="before")
+    @field_validator(
+        *REQUIRED,
+        "messages_database_url",
+        "messages_worker_name",
+        "messages_status_file",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         value = _unset_if_blank(value)

@@ -150,7 +150,7 @@ def test_two_workers_draining_in_parallel_deliver_each_message_once(
     for p in procs:
         assert p.stop() == 0
     delivered_once(mail, keys, channels)
-    by = dict(
+    by: dict[str, int] = dict(
         conn.execute(
             "select claimed_by, count(*) from public.notifications where recipient_id = %s"
             " and attempts = 1 group by 1",
