@@ -2,4 +2,5 @@
 
 from sync.messaging.worker import main
 
-main()
+if __name__ == "__main__":
+    main()
