@@ -75,6 +75,21 @@ def up(settings: Settings) -> None:
     _done(t, stack.gateway.start())
     t = _step(f"services on {stack.services.address}/")
     _done(t, stack.services.start())
+    if stack.worker.enabled:
+        t = _step("outbox dispatcher")
+        _done(t, stack.worker.start())
+        for channel, where in stack.worker.transports().items():
+            is_file = where.startswith("file")
+            click.echo(
+                f"  {channel} messages go to {where}"
+                + (
+                    " (no provider key set: local mode; `mentorships mail` lists them)"
+                    if is_file
+                    else ""
+                )
+            )
+    else:
+        click.echo("  outbox dispatcher: off (MENTORSHIPS_MESSAGES_WORKER=false)")
     local = stack.services.local_providers()
     if local:
         secrets_file = stack.services.p.provider_secrets.relative_to(PROJECT_DIR)
@@ -369,6 +384,48 @@ def keys(settings: Settings, as_json: bool) -> None:
     width = max(len(k) for k in values)
     for k, v in values.items():
         click.echo(f"{k:<{width}} {v}")
+
+
+@cli.command()
+@click.option(
+    "--show",
+    "show",
+    metavar="N|KEY",
+    help="Print one message whole: its number in the list (1 = newest) or its file name.",
+)
+@click.option(
+    "--channel", type=click.Choice(["email", "discord"]), help="Only this channel's messages."
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 10000),
+    default=20,
+    show_default=True,
+    help="How many to list.",
+)
+@click.option(
+    "--tz",
+    "tz",
+    metavar="ZONE",
+    default=None,
+    help="Show times in this IANA zone [default: the local zone].",
+)
+@click.pass_obj
+def mail(
+    settings: Settings, show: str | None, channel: str | None, limit: int, tz: str | None
+) -> None:
+    """What the local stack delivered in local mode (no provider key set): the emails (.eml)
+    and Discord messages (.json) the outbox dispatcher wrote to the mail folder
+    (.local/<stack>/mail, or MENTORSHIPS_MAIL_DIR), newest first: when (in your zone, named),
+    channel, recipient, subject or first line."""
+    from mentorships.mail import listing, one_message, zone_of
+
+    folder = Stack(settings).worker.mail_dir
+    zone = zone_of(tz)
+    if show is not None:
+        click.echo(one_message(folder, show, zone, channel))
+        return
+    click.echo(listing(folder, zone, channel, limit))
 
 
 @cli.command()

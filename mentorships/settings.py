@@ -53,6 +53,9 @@ class Settings(ProviderSettings):
     allow_tx_rollback: bool = False
     # Faster, crash-unsafe Postgres settings (fsync off). Test stack only.
     ephemeral: bool = False
+    # Whether `up` starts the outbox dispatcher (sync/messaging/) next to the services. The test
+    # stack leaves it out: its tests run dispatchers of their own.
+    messages_worker: bool = True
 
     # Local stacks whose PayPal keys are placeholders play PayPal's certificate host themselves
     # (mentorships.stack.Services.local_paypal_signer): the gateway serves the local signer's

@@ -51,6 +51,7 @@ def settings_for_tests() -> Settings:
         paypal_local_port=base + 7,
         allow_tx_rollback=True,
         ephemeral=True,
+        messages_worker=False,
     )
 
 

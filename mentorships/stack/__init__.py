@@ -1,6 +1,6 @@
 """The local Supabase-compatible stack: a Postgres cluster of the project's own, PostgREST behind
 nginx at /rest/v1/ (as hosted Supabase serves it), and the Python services (sync/). Each
-component starts, stops and reports health; a second `up` is a no-op for what already runs.
+component starts, stops and reports health (the outbox dispatcher too, mentorships.stack.worker); a second `up` is a no-op for what already runs.
 
 With placeholder PayPal keys the stack also plays PayPal's certificate host (nginx serves a local
 signer's certificate, see Services.local_paypal_signer), so PayPal webhooks signed locally
@@ -21,6 +21,7 @@ from mentorships.stack.paypal_local import PayPalCert, PayPalSigner
 from mentorships.stack.postgres import Postgres
 from mentorships.stack.postgrest import PostgREST
 from mentorships.stack.services import LOCAL_PAYPAL_CERT_PATH, Services, call_sdk_missing
+from mentorships.stack.worker import Worker
 
 # What other modules import from here (each component lives in a module of its own).
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "Postgres",
     "Services",
     "Stack",
+    "Worker",
     "_require_free",
     "call_sdk_missing",
     "paths",
@@ -55,6 +57,7 @@ class Stack:
         self.postgrest = PostgREST(settings)
         self.gateway = Gateway(settings)
         self.services = Services(settings)
+        self.worker = Worker(settings)
 
     def status(self) -> list[ComponentStatus]:
         pg_running = self.postgres.running()
@@ -94,7 +97,35 @@ class Stack:
                 svc_healthy,
                 svc_detail,
             ),
+            *self._worker_status(),
             *self._paypal_status(bool(gw_pid)),
+        ]
+
+    def _worker_status(self) -> list[ComponentStatus]:
+        """The outbox dispatcher, when this stack runs one: healthy when its health file is fresh;
+        the queue (messages due now, the oldest's wait) and where each channel goes."""
+        if not self.worker.enabled:
+            return []
+        pid = self.worker.pid()
+        queue = self.worker.queue()
+        routes = ", ".join(f"{c} to {t}" for c, t in self.worker.transports().items())
+        detail = "; ".join(
+            part
+            for part in (
+                f"pid {pid}" if pid else "",
+                queue.describe() if queue else "queue: unknown (database down)",
+                routes,
+            )
+            if part
+        )
+        return [
+            ComponentStatus(
+                "worker",
+                "outbox dispatcher",
+                bool(pid),
+                bool(pid) and self.worker.healthy(),
+                detail,
+            )
         ]
 
     def _paypal_status(self, gateway_running: bool) -> list[ComponentStatus]:
@@ -119,6 +150,7 @@ class Stack:
         ]
 
     def stop(self) -> Iterator[tuple[str, bool]]:
+        yield "worker", self.worker.stop()
         yield "services", self.services.stop()
         yield "gateway", self.gateway.stop()
         yield "postgrest", self.postgrest.stop()

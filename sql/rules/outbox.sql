@@ -82,6 +82,7 @@ declare
   asked integer;
   picked bigint[];
   claimed integer;
+  voided integer;
   expired record;
 begin
   -- Leases that ran out (their worker died or hung): back to pending, or failed when that was
@@ -124,6 +125,13 @@ begin
          select from public.sessions s
           where s.id = x.session_id and s.status = 'scheduled'
             and (not x.payload ? 'starts_at' or s.starts_at = (x.payload ->> 'starts_at')::timestamptz));
+    -- How many this transaction's claims voided, for claim_messages to report.
+    get diagnostics voided = row_count;
+    if voided > 0 then
+      perform pg_catalog.set_config('mentorships.claim_voided',
+        (coalesce(nullif(pg_catalog.current_setting('mentorships.claim_voided', true), ''), '0')::integer + voided)::text,
+        true);
+    end if;
     return query
       with c as (
         update public.notifications x

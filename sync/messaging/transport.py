@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from sync.messaging.context import Channel
@@ -26,7 +27,9 @@ class Outgoing:
       Idempotency-Key; Discord's nonce is derived from it), so a message claimed again after a
       crash is not delivered twice;
     - ``to``: an email address, or a Discord user id (a snowflake, as text);
-    - ``headers``: extra email headers (List-Unsubscribe, List-Unsubscribe-Post); none for Discord.
+    - ``headers``: extra email headers (List-Unsubscribe, List-Unsubscribe-Post); none for Discord;
+    - ``queued_at``: when the message was queued (the file transport's Date, so a message
+      delivered again is the same file).
     """
 
     notification_id: int
@@ -37,6 +40,7 @@ class Outgoing:
     to_name: str
     rendered: Rendered
     headers: Mapping[str, str] = field(default_factory=dict)
+    queued_at: datetime | None = None
 
 
 class DeliveryFailed(Exception):

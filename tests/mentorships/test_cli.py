@@ -32,6 +32,7 @@ def run(
         "MENTORSHIPS_SERVICES_PORT": str(settings.services_port),
         "MENTORSHIPS_ALLOW_TX_ROLLBACK": "true",
         "MENTORSHIPS_EPHEMERAL": "true",
+        "MENTORSHIPS_MESSAGES_WORKER": "false",
     }
     return subprocess.run(
         [sys.executable, "-m", "mentorships.cli", *args],
