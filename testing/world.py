@@ -192,7 +192,11 @@ def _load_serial_ids(conn: psycopg.Connection, w: World) -> World:
         "product_x",
         "code_global",
         "code_mentor_a",
-        *(f"{t}_{s}" for t in ("seat", "order", "payment", "pack", "session", "pref") for s in "ab"),
+        *(
+            f"{t}_{s}"
+            for t in ("seat", "order", "payment", "pack", "session", "pref")
+            for s in "ab"
+        ),
     ):
         w.ids[label] = wid(label)
     for s in "ab":
