@@ -20,6 +20,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
 
 from sync.errors import ApiError, ErrorBody
 from sync.messaging import unsubscribe
@@ -42,6 +43,7 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
 }
+OTHER_METHODS = ["PUT", "PATCH", "DELETE", "OPTIONS"]
 RESPONSES: dict[int | str, dict[str, Any]] = {
     "4XX": {"model": ErrorBody, "description": "Refused: SV400 a bad token, or the RPC's own"},
     "5XX": {"model": ErrorBody, "description": "Failed: SV500, SV502"},
@@ -117,22 +119,28 @@ async def apply(
 def routes() -> APIRouter:
     router = APIRouter(tags=["messages"])
 
-    # One route for both methods, so that a 405 names both in Allow.
-    @router.api_route(unsubscribe.PATH, methods=["GET", "POST"], responses=RESPONSES)
-    async def unsubscribe_link(request: Request) -> Any:
-        """An email's unsubscribe link. GET: a page with a button that POSTs here (a GET changes
-        nothing). POST (one click, RFC 8058): turns the kind off on the channel the token names;
+    @router.get(unsubscribe.PATH, response_class=HTMLResponse, responses=RESPONSES)
+    async def confirm(request: Request) -> Response:
+        """The page an unsubscribe link opens: a button that POSTs here (a GET changes
+        nothing)."""
+        settings = request.app.state.services.settings
+        return confirm_page(request.query_params.get("token"), settings.unsubscribe_secrets())
+
+    @router.post(unsubscribe.PATH, responses=RESPONSES)
+    async def one_click(request: Request) -> Any:
+        """One-click unsubscribe (RFC 8058): turns the kind off on the channel the token names;
         answers `{user_id, kind, channel, enabled: false}`, again on a second click."""
         services = request.app.state.services
-        token = request.query_params.get("token")
-        secrets = services.settings.unsubscribe_secrets()
-        if request.method == "GET":
-            return confirm_page(token, secrets)
         return await apply(
             services.rest,
-            token,
-            secrets,
+            request.query_params.get("token"),
+            services.settings.unsubscribe_secrets(),
             wants_html="text/html" in request.headers.get("accept", ""),
         )
+
+    # Starlette's 405 would name only the first route's method; this one names both.
+    @router.api_route(unsubscribe.PATH, methods=OTHER_METHODS, include_in_schema=False)
+    async def other(request: Request) -> None:
+        raise HTTPException(405, headers={"Allow": "GET, POST"})
 
     return router
