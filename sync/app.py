@@ -1,5 +1,6 @@
 """The services' ASGI app: health, checkout and webhooks for each enabled payment provider, video
-call tokens and the call page, and linking a Discord account (OAuth2).
+call tokens and the call page, linking a Discord account (OAuth2), and the emails' unsubscribe
+links.
 
 app = create_app(settings)   # refuses (ConfigError) when a required setting is missing
 
@@ -19,7 +20,7 @@ import stripe
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
-from sync import bodies, call_page, handlers, orders, rest, video
+from sync import bodies, call_page, handlers, orders, preferences, rest, video
 from sync.discord import oauth as discord_oauth
 from sync.errors import ApiError, ErrorBody
 from sync.paypal import webhook as paypal_webhook
@@ -136,8 +137,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app = FastAPI(
         title="Mentorships services",
         description=(
-            "Checkout, payment webhooks, video call tokens and Discord linking for the "
-            "Mentorships platform."
+            "Checkout, payment webhooks, video call tokens, Discord linking and unsubscribe "
+            "links for the Mentorships platform."
         ),
         lifespan=lifespan,
         # A redirect to the path with(out) its slash would put the caller's Host and path into a
@@ -162,6 +163,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app.include_router(_video_routes())
     app.include_router(call_page.routes(calls))
     app.include_router(_discord_routes())
+    app.include_router(preferences.routes())
     return app
 
 

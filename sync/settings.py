@@ -59,6 +59,12 @@ DISCORD_API_KEYS = ("discord_client_id", "discord_client_secret")
 DISCORD_STATE_SECRET_MIN = 32
 _REDIRECT_URI = re.compile(r"^https?://[^/\s?#@]+/[^\s#]*$")
 
+# The unsubscribe links in emails (sync/messaging/unsubscribe.py) are signed with this secret; the
+# services verify them (POST /messages/unsubscribe) and the dispatcher signs them, so both read it.
+# The previous secret, while set, still verifies the links in mails sent before a rotation.
+UNSUBSCRIBE_SECRETS = ("unsubscribe_secret", "unsubscribe_previous_secret")
+UNSUBSCRIBE_SECRET_MIN = 32
+
 # What the services cannot run without, and what each one is (said when it is missing).
 REQUIRED: dict[str, str] = {
     "supabase_url": (
@@ -137,6 +143,10 @@ class ProviderSettings(BaseSettings):
     discord_redirect_uri: str | None = None
     # Signs the OAuth2 state (HMAC-SHA256): at least 32 characters, random, the services' own.
     discord_state_secret: SecretStr | None = None
+    # Signs the emails' unsubscribe links (HMAC-SHA256): at least 32 random characters, shared by
+    # the services and the dispatcher; the previous one is optional (a rotation's old links).
+    unsubscribe_secret: SecretStr | None = None
+    unsubscribe_previous_secret: SecretStr | None = None
 
     @field_validator("payment_providers", mode="before")
     @classmethod
@@ -194,6 +204,30 @@ class ProviderSettings(BaseSettings):
                 "output of `openssl rand -hex 32`"
             )
         return value
+
+    @field_validator(*UNSUBSCRIBE_SECRETS, mode="before")
+    @classmethod
+    def _unsubscribe_blank_is_unset(cls, value: Any) -> Any:
+        return _unset_if_blank(value)
+
+    @field_validator(*UNSUBSCRIBE_SECRETS)
+    @classmethod
+    def _unsubscribe_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < UNSUBSCRIBE_SECRET_MIN:
+            raise ValueError(
+                f"expected at least {UNSUBSCRIBE_SECRET_MIN} random characters, such as the "
+                "output of `openssl rand -hex 32`"
+            )
+        return value
+
+    def unsubscribe_secrets(self) -> list[bytes]:
+        """The secrets unsubscribe links verify with: the current one (which signs), then the
+        previous one when set."""
+        return [
+            value.get_secret_value().encode()
+            for field in UNSUBSCRIBE_SECRETS
+            if (value := getattr(self, field)) is not None
+        ]
 
     def missing_provider_settings(self) -> list[str]:
         """One message per setting an enabled provider needs and does not have."""
@@ -314,6 +348,14 @@ class ServiceSettings(ProviderSettings):
             + self.missing_provider_settings()
             + self.missing_agora_settings()
             + self.missing_discord_settings()
+            + (
+                [
+                    f"{env_name('unsubscribe_secret')} is not set (it signs the unsubscribe links "
+                    "in emails; the services and the dispatcher need the same one)"
+                ]
+                if self.unsubscribe_secret is None
+                else []
+            )
         )
 
     def check(self) -> None:
@@ -381,6 +423,8 @@ _PLACEHOLDER_FORMS: dict[str, tuple[str, int]] = {
     # A real random secret: states signed with it verify (only the client keys cannot reach
     # Discord).
     "discord_state_secret": (LOCAL_KEY_PREFIX, 32),
+    # A real random secret too: a local stack's unsubscribe links verify.
+    "unsubscribe_secret": (LOCAL_KEY_PREFIX, 32),
 }
 PLACEHOLDER_FIELDS = tuple(_PLACEHOLDER_FORMS)
 

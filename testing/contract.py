@@ -61,6 +61,7 @@ COUNTED = (
     "public.payments",
     "public.mentorship_products",
     "public.promotion_codes",
+    "public.notification_preferences",
     "private.webhook_events",
 )
 
@@ -126,6 +127,7 @@ class Cast:
     session: uuid.UUID
     order: uuid.UUID
     promo: uuid.UUID
+    preference: uuid.UUID
 
 
 def build_cast(s: Scenario) -> Cast:
@@ -151,7 +153,13 @@ def build_cast(s: Scenario) -> Cast:
         (f"FUZZ-{mentor.hex[:8].upper()}", mentor),
     ).fetchone()
     assert promo is not None
-    return Cast(mentor, student, admin, product, pack, session, order[0], promo[0])
+    preference = conn.execute(
+        "insert into public.notification_preferences (user_id, kind, channel, enabled)"
+        " values (%s, 'one_session_left', 'discord', false) returning id",
+        (student,),
+    ).fetchone()
+    assert preference is not None
+    return Cast(mentor, student, admin, product, pack, session, order[0], promo[0], preference[0])
 
 
 def fingerprint(conn: psycopg.Connection, c: Cast) -> dict[str, Any]:
@@ -171,6 +179,7 @@ def fingerprint(conn: psycopg.Connection, c: Cast) -> dict[str, Any]:
             ("public.mentorship_products", "mentor_id", c.mentor),
             ("public.promotion_codes", "mentor_id", c.mentor),
             ("public.profiles", "id", c.student),
+            ("public.notification_preferences", "user_id", c.student),
             ("public.platform_settings", "id", True),
         ]
     }

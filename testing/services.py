@@ -38,6 +38,8 @@ DISCORD_CLIENT_ID = "1234567890123456789"
 DISCORD_CLIENT_SECRET = "discord-client-secret-for-the-fake"
 DISCORD_REDIRECT_URI = "https://services.example/oauth/discord/callback"
 DISCORD_STATE_SECRET = "state-secret-of-the-tests-0123456789abcdef"
+# Signs the emails' unsubscribe links (the services verify them; the dispatcher makes them).
+UNSUBSCRIBE_SECRET = "unsubscribe-secret-of-the-tests-0123456789abcdef"
 # Keys given to services whose database API is a fake: not the stack's, so a request that
 # carries them shows they are sent as given, never minted.
 ANON_KEY_AS_GIVEN = "anon-key-as-given"

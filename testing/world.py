@@ -164,6 +164,12 @@ def create(conn: psycopg.Connection) -> World:
                 starts=starts,
                 session=wid(f"session_{s}"),
             )
+            # each student turned renewal reminders off on Discord
+            conn.execute(
+                "insert into public.notification_preferences (id, user_id, kind, channel, enabled)"
+                " values (%s, %s, 'renewal_reminder', 'discord', false)",
+                (wid(f"pref_{s}"), student),
+            )
             for recipient in (f"student_{s}", f"mentor_{s}"):
                 conn.execute(
                     "insert into public.notifications (recipient_id, kind, channel, dedupe_key, session_id)"
@@ -186,7 +192,11 @@ def _load_serial_ids(conn: psycopg.Connection, w: World) -> World:
         "product_x",
         "code_global",
         "code_mentor_a",
-        *(f"{t}_{s}" for t in ("seat", "order", "payment", "pack", "session") for s in "ab"),
+        *(
+            f"{t}_{s}"
+            for t in ("seat", "order", "payment", "pack", "session", "pref")
+            for s in "ab"
+        ),
     ):
         w.ids[label] = wid(label)
     for s in "ab":

@@ -205,6 +205,13 @@ def test_instants_need_an_offset_and_a_sensible_year(
             "price_cents",
             "price_cents must be a whole number from 0 to 100000000 (got -1)",
         ),
+        (
+            "notification_preferences",
+            "student",
+            {"kind": "refund_processed", "enabled": False},
+            "kind",
+            "kind: refund_processed messages may not be turned off",
+        ),
     ],
 )
 def test_direct_writes_name_the_column_and_the_form(
@@ -217,7 +224,12 @@ def test_direct_writes_name_the_column_and_the_form(
     message: str,
 ) -> None:
     c, s = cast
-    row = {"profiles": c.student, "mentors": c.mentor, "mentorship_products": c.product}[table]
+    row = {
+        "profiles": c.student,
+        "mentors": c.mentor,
+        "mentorship_products": c.product,
+        "notification_preferences": c.preference,
+    }[table]
     before = fingerprint(conn, c)
     response = s.api(getattr(c, who)).http.patch(f"/{table}?id=eq.{row}", json=body)
     assert response.status_code == 422, response.text

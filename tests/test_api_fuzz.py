@@ -195,6 +195,18 @@ WRITES: list[tuple[str, str, str, dict[str, Any]]] = [
         {"valid_until": "2027-06-01T00:00:00Z", "max_redemptions": 5, "is_active": False},
     ),
     (
+        "POST",
+        "notification_preferences",
+        "student",
+        {"kind": "session_reminder_24h", "channel": "email", "enabled": False},
+    ),
+    (
+        "PATCH",
+        "notification_preferences",
+        "student",
+        {"kind": "renewal_reminder", "channel": "email", "enabled": True},
+    ),
+    (
         "PATCH",
         "platform_settings",
         "admin",
@@ -214,6 +226,13 @@ RESTORE = {
     "mentorship_products": ("id", "product"),
     "promotion_codes": ("id", "promo"),
     "platform_settings": ("id", None),
+    "notification_preferences": ("id", "preference"),
+}
+# Who a new row belongs to: (column, the cast member).
+OWNER = {
+    "mentorship_products": ("mentor_id", "mentor"),
+    "promotion_codes": ("mentor_id", "mentor"),
+    "notification_preferences": ("user_id", "student"),
 }
 
 
@@ -242,7 +261,8 @@ def test_fuzzed_direct_writes_get_a_clean_4xx_and_write_nothing(
             elif choice == "nasty":
                 body[name] = data.draw(NASTY)
         if method == "POST":
-            body["mentor_id"] = str(c.mentor)
+            column, member = OWNER[table]
+            body[column] = str(getattr(c, member))
             if table == "promotion_codes" and "code" in body and body["code"] == "FUZZ-NEW":
                 body["code"] = f"FUZZ-{uuid.uuid4().hex[:8].upper()}"
         if not body:

@@ -115,6 +115,7 @@ LABELS: dict[str, frozenset[str]] = {
         "notification_mentor_b",
     ),
     "audit_log": rows("audit_1"),
+    "notification_preferences": rows("pref_a", "pref_b"),
 }
 
 SELECT: dict[str, dict[str, Expect]] = {
@@ -170,6 +171,16 @@ SELECT: dict[str, dict[str, Expect]] = {
             "service": rows("audit_1"),
         }
     ),
+    # a person's own switches; admins read everyone's, mentors not even their students'
+    "notification_preferences": {
+        "anon": DENIED,
+        "student_a": rows("pref_a"),
+        "student_b": rows("pref_b"),
+        "mentor_a": NONE,
+        "mentor_b": NONE,
+        "admin": LABELS["notification_preferences"],
+        "service": LABELS["notification_preferences"],
+    },
 }
 
 # insert: one plausible new row per table (on the A side) ---------------------------------------
@@ -309,6 +320,22 @@ INSERT: dict[str, tuple[Row, dict[str, Expect]]] = {
         lambda w: {"action": "matrix.test", "table_name": "sessions", "row_id": str(uuid.uuid4())},
         only({"service": rows("new")}),
     ),
+    # only the person themself (and the service role, for the unsubscribe link)
+    "notification_preferences": (
+        lambda w: {
+            "user_id": str(w["student_a"]),
+            "kind": "session_reminder_24h",
+            "channel": "email",
+            "enabled": False,
+        },
+        only(
+            {
+                **{a: RLS for a in EVERYONE_SIGNED_IN},
+                "student_a": rows("new"),
+                "service": rows("new"),
+            }
+        ),
+    ),
 }
 
 # update: one harmless column (not one a trigger sets, as updated_at: the value written must come
@@ -371,6 +398,16 @@ UPDATE: dict[str, tuple[dict[str, Any], dict[str, Expect]]] = {
     "session_credit_ledger": ({"reason": "edited"}, only({})),
     "notifications": ({"attempts": 1}, only({"service": LABELS["notifications"]})),
     "audit_log": ({"reason": "edited"}, only({})),
+    "notification_preferences": (
+        {"enabled": True},
+        {
+            "anon": DENIED,
+            **{a: NONE for a in EVERYONE_SIGNED_IN},
+            "student_a": rows("pref_a"),
+            "student_b": rows("pref_b"),
+            "service": LABELS["notification_preferences"],
+        },
+    ),
 }
 
 # delete: aimed at every world row; 409 where a foreign key (on delete restrict) stops it -------
@@ -388,6 +425,13 @@ DELETE: dict[str, dict[str, Expect]] = {
     "session_credit_ledger": only({}),
     "notifications": only({"service": LABELS["notifications"]}),
     "audit_log": only({}),
+    "notification_preferences": {
+        "anon": DENIED,
+        **{a: NONE for a in EVERYONE_SIGNED_IN},
+        "student_a": rows("pref_a"),
+        "student_b": rows("pref_b"),
+        "service": LABELS["notification_preferences"],
+    },
 }
 
 
@@ -552,6 +596,7 @@ FORBIDDEN_COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("mentor_a", "mentorship_products", "product_a", {"mentor_id": str(wid("mentor_b"))}),
     ("admin", "promotion_codes", "code_global", {"code": "FREE100"}),
     ("student_a", "session_packs", "pack_a", {"remaining_sessions": 99}),
+    ("student_a", "notification_preferences", "pref_a", {"created_at": "2031-01-01T00:00:00Z"}),
 ]
 
 
@@ -606,6 +651,27 @@ def test_invalid_working_hours_are_refused_naming_the_column_and_the_form(
     assert body["details"] == "working_hours"
     assert body["message"].startswith("working_hours must be a list of")
     assert '"start": "HH:MM"' in body["hint"]
+
+
+def test_a_kind_that_may_not_be_turned_off_is_refused_naming_the_column(
+    actors: dict[str, Api], world: World, conn: psycopg.Connection[Any]
+) -> None:
+    with _persists_nothing(conn, "student_a PATCH notification_preferences"):
+        response = actors["student_a"].request(
+            "PATCH",
+            f"/notification_preferences?id=eq.{world['pref_a']}",
+            rollback=True,
+            json={"kind": "session_booked"},
+        )
+    assert response.status_code == 422
+    assert response.reason_phrase == "Unprocessable Entity"
+    assert response.json() == {
+        "code": "PT422",
+        "message": "kind: session_booked messages may not be turned off",
+        "details": "kind",
+        "hint": "Only these kinds may be turned off: session_reminder_24h, session_reminder_1h,"
+        " renewal_reminder, one_session_left.",
+    }
 
 
 def test_rolled_back_writes_left_nothing(

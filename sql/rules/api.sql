@@ -259,6 +259,52 @@ Errors: 404 PT404 you have no profile.$$;
 revoke execute on function public.unlink_discord() from public, anon;
 grant execute on function public.unlink_discord() to authenticated;
 
+create or replace function public.unsubscribe(user_id text default null, kind text default null,
+                                              channel text default null)
+returns public.notification_preferences
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  k text := private.text_arg(kind, 'kind', 64, required => true);
+  c text := private.text_arg(channel, 'channel', 64, required => true);
+begin
+  if not k = any (pg_catalog.enum_range(null::public.notification_kind)::text[]) then
+    perform private.refuse(422, format('kind: %s is not a kind of message', private.quoted(k)),
+      hint => format('Send kind as one of the kinds that may be turned off: %s.',
+                     pg_catalog.array_to_string(private.optional_message_kinds(), ', ')),
+      details => 'kind');
+  end if;
+  if not c = any (pg_catalog.enum_range(null::public.notification_channel)::text[]) then
+    perform private.refuse(422, format('channel: %s is not email or discord', private.quoted(c)),
+      hint => 'Send channel as "email" or "discord".', details => 'channel');
+  end if;
+  return private.unsubscribe(private.uuid_arg(user_id, 'user_id'), k::public.notification_kind,
+                             c::public.notification_channel);
+end
+$$;
+comment on function public.unsubscribe(text, text, text) is
+$$Service role (POST /messages/unsubscribe, after the services verified the link's signed token): turns one kind of message off for user_id on one channel; calling it again changes nothing. Returns the preference.
+Arguments: user_id (UUID), kind (one that may be turned off: session_reminder_24h, session_reminder_1h, renewal_reminder, one_session_left), channel ("email" or "discord").
+Errors: 404 PT404 no such profile; 422 PT422 missing or malformed argument, or a kind that may not be turned off (details names it).$$;
+revoke execute on function public.unsubscribe(text, text, text) from public, anon, authenticated;
+grant execute on function public.unsubscribe(text, text, text) to service_role;
+
+create or replace function public.my_notification_preferences()
+returns table (kind public.notification_kind, channel public.notification_channel, enabled boolean,
+               updated_at timestamptz)
+language sql
+stable
+set search_path = ''
+as $$
+  select * from private.my_notification_preferences()
+$$;
+comment on function public.my_notification_preferences() is
+$$Your message switches: every kind of message that may be turned off (session_reminder_24h, session_reminder_1h, renewal_reminder, one_session_left) on every channel (email, discord), with enabled (true unless you turned it off) and when you last changed it. Change one with POST /rest/v1/notification_preferences?on_conflict=user_id,kind,channel (Prefer: resolution=merge-duplicates) and {"kind", "channel", "enabled"}. Other messages (purchases, bookings, changes, cancellations, refunds, your seat's grace period) are always sent.$$;
+revoke execute on function public.my_notification_preferences() from public, anon;
+grant execute on function public.my_notification_preferences() to authenticated;
+
 create or replace function public.order_for_capture(order_id text default null)
 returns public.orders
 language plpgsql

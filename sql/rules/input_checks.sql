@@ -369,3 +369,27 @@ drop trigger if exists _050_check_input on public.platform_settings;
 create trigger _050_check_input
   before insert or update on public.platform_settings
   for each row execute function private.tg_platform_settings__check_input();
+
+-- --- notification_preferences ---------------------------------------------------------------
+
+create or replace function private.tg_notification_preferences__check_input()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  -- private.message_kind_optional (sql/rules/preferences.sql) says which kinds may be turned off
+  if tg_op = 'INSERT' or new.kind is distinct from old.kind then
+    perform private.check_optional_kind(new.kind, 'kind');
+  end if;
+  return new;
+end
+$$;
+comment on function private.tg_notification_preferences__check_input() is
+  'Refuses (422 naming kind, listing the kinds that may be) a preference for a kind of message that may not be turned off.';
+revoke execute on function private.tg_notification_preferences__check_input() from public, anon;
+
+drop trigger if exists _050_check_input on public.notification_preferences;
+create trigger _050_check_input
+  before insert or update of kind on public.notification_preferences
+  for each row execute function private.tg_notification_preferences__check_input();

@@ -1,6 +1,8 @@
 -- The outbox: every message is queued in the same transaction as the change that causes it,
--- one row per channel (email always; Discord when the person linked an account), deduplicated
--- by event key so that a retried change queues nothing twice.
+-- one row per channel (email always; Discord when the person linked an account) unless the
+-- person turned that kind off on that channel (public.notification_preferences, only for kinds
+-- private.message_kind_optional allows: sql/rules/preferences.sql), deduplicated by event key so
+-- that a retried change queues nothing twice.
 -- (The single-recipient version it replaced.)
 drop function if exists private.notify(uuid, public.notification_kind, text, jsonb, timestamptz, uuid, uuid);
 
@@ -50,13 +52,19 @@ begin
    cross join rows from (pg_catalog.unnest(notify_many.kinds), pg_catalog.unnest(notify_many.event_keys),
                          pg_catalog.unnest(notify_many.send_afters)) msg (kind, event_key, send_after)
    where c.rank <= k.channels
+     -- the person turned this kind off on this channel (a kind that is no longer optional is
+     -- sent whatever an old preference says)
+     and not (private.message_kind_optional(msg.kind)
+              and exists (select from public.notification_preferences np
+                           where np.user_id = r.id and np.kind = msg.kind and np.channel = c.channel
+                             and not np.enabled))
   on conflict (dedupe_key) do nothing;
   get diagnostics queued = row_count;
   return queued;
 end
 $$;
 comment on function private.notify_many(uuid[], public.notification_kind[], text[], timestamptz[], jsonb, uuid, uuid) is
-  'Queues messages (kinds, event_keys, send_afters: one entry each) to every recipient on every channel they have, in one insert; event keys make it idempotent.';
+  'Queues messages (kinds, event_keys, send_afters: one entry each) to every recipient on every channel they have and did not turn that kind off on, in one insert; event keys make it idempotent.';
 revoke execute on function private.notify_many(uuid[], public.notification_kind[], text[], timestamptz[], jsonb, uuid, uuid)
   from public, anon, authenticated;
 
@@ -81,7 +89,7 @@ begin
 end
 $$;
 comment on function private.notify(uuid[], public.notification_kind, text, jsonb, timestamptz, uuid, uuid) is
-  'Queues one message per recipient and channel; the event key makes it idempotent.';
+  'Queues one message per recipient and channel (skipping the channels where they turned this kind off); the event key makes it idempotent.';
 revoke execute on function private.notify(uuid[], public.notification_kind, text, jsonb, timestamptz, uuid, uuid)
   from public, anon, authenticated;
 

@@ -31,6 +31,7 @@ from testing.services import (
     PAYPAL_WEBHOOK_ID,
     STRIPE_SECRET_KEY,
     STRIPE_WEBHOOK_SECRET,
+    UNSUBSCRIBE_SECRET,
     Shop,
     serving,
 )
@@ -123,6 +124,7 @@ def service_settings(
             "discord_client_secret": DISCORD_CLIENT_SECRET,
             "discord_redirect_uri": DISCORD_REDIRECT_URI,
             "discord_state_secret": DISCORD_STATE_SECRET,
+            "unsubscribe_secret": UNSUBSCRIBE_SECRET,
         }
     )
 

@@ -30,6 +30,7 @@ from testing.services import (
     DISCORD_REDIRECT_URI,
     DISCORD_STATE_SECRET,
     STRIPE_WEBHOOK_SECRET,
+    UNSUBSCRIBE_SECRET,
 )
 
 DISCORD = {
@@ -74,6 +75,7 @@ def complete(settings: Settings) -> dict[str, str]:
         "MENTORSHIPS_AGORA_APP_ID": AGORA_APP_ID,
         "MENTORSHIPS_AGORA_APP_CERTIFICATE": AGORA_APP_CERTIFICATE,
         **DISCORD,
+        "MENTORSHIPS_UNSUBSCRIBE_SECRET": UNSUBSCRIBE_SECRET,
     }
 
 
@@ -116,6 +118,7 @@ def hosted_like(settings: Settings, stack: Stack, tmp_path: Path) -> Iterator[st
         MENTORSHIPS_AGORA_APP_ID=AGORA_APP_ID,
         MENTORSHIPS_AGORA_APP_CERTIFICATE=AGORA_APP_CERTIFICATE,
         **DISCORD,
+        MENTORSHIPS_UNSUBSCRIBE_SECRET=UNSUBSCRIBE_SECRET,
         MENTORSHIPS_HOST="192.0.2.1",
         MENTORSHIPS_GATEWAY_PORT="9",
         MENTORSHIPS_JWT_SECRET="not-this-stacks-secret-not-this-stacks-secret",
@@ -208,6 +211,7 @@ def test_a_checkout_goes_to_the_given_project_as_the_student(
         ("MENTORSHIPS_AGORA_APP_CERTIFICATE", "Agora: video calls need"),
         ("MENTORSHIPS_DISCORD_CLIENT_ID", "Discord: linking a Discord account needs"),
         ("MENTORSHIPS_DISCORD_STATE_SECRET", "Discord: linking a Discord account needs"),
+        ("MENTORSHIPS_UNSUBSCRIBE_SECRET", "it signs the unsubscribe links in emails"),
     ],
 )
 def test_without_the_project_url_or_a_key_it_refuses_to_start(
@@ -229,6 +233,7 @@ def test_every_missing_variable_is_named_at_once(tmp_path: Path) -> None:
         "MENTORSHIPS_AGORA_APP_ID",
         "MENTORSHIPS_AGORA_APP_CERTIFICATE",
         *DISCORD,
+        "MENTORSHIPS_UNSUBSCRIBE_SECRET",
     ):
         assert f"{variable} is not set" in proc.stderr
     assert "PAYPAL" not in proc.stderr

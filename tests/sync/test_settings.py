@@ -35,6 +35,7 @@ HOSTED = {
     "MENTORSHIPS_DISCORD_CLIENT_SECRET": "discord-client-secret",
     "MENTORSHIPS_DISCORD_REDIRECT_URI": "https://services.example.com/oauth/discord/callback",
     "MENTORSHIPS_DISCORD_STATE_SECRET": "0123456789abcdef0123456789abcdef",
+    "MENTORSHIPS_UNSUBSCRIBE_SECRET": "fedcba9876543210fedcba9876543210",
 }
 
 
@@ -91,6 +92,7 @@ def test_nothing_set_names_each_variable(environment: pytest.MonkeyPatch) -> Non
         "MENTORSHIPS_DISCORD_CLIENT_SECRET",
         "MENTORSHIPS_DISCORD_REDIRECT_URI",
         "MENTORSHIPS_DISCORD_STATE_SECRET",
+        "MENTORSHIPS_UNSUBSCRIBE_SECRET",
     ]
 
 
@@ -237,6 +239,16 @@ def test_placeholder_providers_are_those_whose_api_keys_are_placeholders() -> No
             "MENTORSHIPS_DISCORD_API_BASE",
             "https://discord.com/api",
             "MENTORSHIPS_DISCORD_API_BASE: ",
+        ),
+        (
+            "MENTORSHIPS_UNSUBSCRIBE_SECRET",
+            "short-secret",
+            "MENTORSHIPS_UNSUBSCRIBE_SECRET: expected at least 32 random characters",
+        ),
+        (
+            "MENTORSHIPS_UNSUBSCRIBE_PREVIOUS_SECRET",
+            "short-secret",
+            "MENTORSHIPS_UNSUBSCRIBE_PREVIOUS_SECRET: expected at least 32 random characters",
         ),
     ],
 )

@@ -278,6 +278,52 @@ Errors: 404 PT404 you have no profile.$$;
 revoke execute on function public.unlink_discord() from public, anon;
 grant execute on function public.unlink_discord() to authenticated;
 
+create or replace function public.unsubscribe(user_id text default null, kind text default null,
+                                              channel text default null)
+returns public.notification_preferences
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  k text := private.text_arg(kind, 'kind', 64, required => true);
+  c text := private.text_arg(channel, 'channel', 64, required => true);
+begin
+  if not k = any (pg_catalog.enum_range(null::public.notification_kind)::text[]) then
+    perform private.refuse(422, format('kind: %s is not a kind of message', private.quoted(k)),
+      hint => format('Send kind as one of the kinds that may be turned off: %s.',
+                     pg_catalog.array_to_string(private.optional_message_kinds(), ', ')),
+      details => 'kind');
+  end if;
+  if not c = any (pg_catalog.enum_range(null::public.notification_channel)::text[]) then
+    perform private.refuse(422, format('channel: %s is not email or discord', private.quoted(c)),
+      hint => 'Send channel as "email" or "discord".', details => 'channel');
+  end if;
+  return private.unsubscribe(private.uuid_arg(user_id, 'user_id'), k::public.notification_kind,
+                             c::public.notification_channel);
+end
+$$;
+comment on function public.unsubscribe(text, text, text) is
+$$Service role (POST /messages/unsubscribe, after the services verified the link's signed token): turns one kind of message off for user_id on one channel; calling it again changes nothing. Returns the preference.
+Arguments: user_id (UUID), kind (one that may be turned off: session_reminder_24h, session_reminder_1h, renewal_reminder, one_session_left), channel ("email" or "discord").
+Errors: 404 PT404 no such profile; 422 PT422 missing or malformed argument, or a kind that may not be turned off (details names it).$$;
+revoke execute on function public.unsubscribe(text, text, text) from public, anon, authenticated;
+grant execute on function public.unsubscribe(text, text, text) to service_role;
+
+create or replace function public.my_notification_preferences()
+returns table (kind public.notification_kind, channel public.notification_channel, enabled boolean,
+               updated_at timestamptz)
+language sql
+stable
+set search_path = ''
+as $$
+  select * from private.my_notification_preferences()
+$$;
+comment on function public.my_notification_preferences() is
+$$Your message switches: every kind of message that may be turned off (session_reminder_24h, session_reminder_1h, renewal_reminder, one_session_left) on every channel (email, discord), with enabled (true unless you turned it off) and when you last changed it. Change one with POST /rest/v1/notification_preferences?on_conflict=user_id,kind,channel (Prefer: resolution=merge-duplicates) and {"kind", "channel", "enabled"}. Other messages (purchases, bookings, changes, cancellations, refunds, your seat's grace period) are always sent.$$;
+revoke execute on function public.my_notification_preferences() from public, anon;
+grant execute on function public.my_notification_preferences() to authenticated;
+
 create or replace function public.order_for_capture(order_id text default null)
 returns public.orders
 language plpgsql
@@ -1959,6 +2005,30 @@ create trigger _050_check_input
   before insert or update on public.platform_settings
   for each row execute function private.tg_platform_settings__check_input();
 
+-- --- notification_preferences ---------------------------------------------------------------
+
+create or replace function private.tg_notification_preferences__check_input()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  -- private.message_kind_optional (sql/rules/preferences.sql) says which kinds may be turned off
+  if tg_op = 'INSERT' or new.kind is distinct from old.kind then
+    perform private.check_optional_kind(new.kind, 'kind');
+  end if;
+  return new;
+end
+$$;
+comment on function private.tg_notification_preferences__check_input() is
+  'Refuses (422 naming kind, listing the kinds that may be) a preference for a kind of message that may not be turned off.';
+revoke execute on function private.tg_notification_preferences__check_input() from public, anon;
+
+drop trigger if exists _050_check_input on public.notification_preferences;
+create trigger _050_check_input
+  before insert or update of kind on public.notification_preferences
+  for each row execute function private.tg_notification_preferences__check_input();
+
 -- >>> sql/rules/jobs.sql
 -- Time-driven rules: each job function, then its pg_cron schedule (UTC). Each job calls exactly
 -- one idempotent function and returns how many rows it changed. cron.schedule with an existing
@@ -2257,8 +2327,10 @@ create trigger _100_guard_remaining
 
 -- >>> sql/rules/notify.sql
 -- The outbox: every message is queued in the same transaction as the change that causes it,
--- one row per channel (email always; Discord when the person linked an account), deduplicated
--- by event key so that a retried change queues nothing twice.
+-- one row per channel (email always; Discord when the person linked an account) unless the
+-- person turned that kind off on that channel (public.notification_preferences, only for kinds
+-- private.message_kind_optional allows: sql/rules/preferences.sql), deduplicated by event key so
+-- that a retried change queues nothing twice.
 -- (The single-recipient version it replaced.)
 drop function if exists private.notify(uuid, public.notification_kind, text, jsonb, timestamptz, uuid, uuid);
 
@@ -2308,13 +2380,19 @@ begin
    cross join rows from (pg_catalog.unnest(notify_many.kinds), pg_catalog.unnest(notify_many.event_keys),
                          pg_catalog.unnest(notify_many.send_afters)) msg (kind, event_key, send_after)
    where c.rank <= k.channels
+     -- the person turned this kind off on this channel (a kind that is no longer optional is
+     -- sent whatever an old preference says)
+     and not (private.message_kind_optional(msg.kind)
+              and exists (select from public.notification_preferences np
+                           where np.user_id = r.id and np.kind = msg.kind and np.channel = c.channel
+                             and not np.enabled))
   on conflict (dedupe_key) do nothing;
   get diagnostics queued = row_count;
   return queued;
 end
 $$;
 comment on function private.notify_many(uuid[], public.notification_kind[], text[], timestamptz[], jsonb, uuid, uuid) is
-  'Queues messages (kinds, event_keys, send_afters: one entry each) to every recipient on every channel they have, in one insert; event keys make it idempotent.';
+  'Queues messages (kinds, event_keys, send_afters: one entry each) to every recipient on every channel they have and did not turn that kind off on, in one insert; event keys make it idempotent.';
 revoke execute on function private.notify_many(uuid[], public.notification_kind[], text[], timestamptz[], jsonb, uuid, uuid)
   from public, anon, authenticated;
 
@@ -2339,7 +2417,7 @@ begin
 end
 $$;
 comment on function private.notify(uuid[], public.notification_kind, text, jsonb, timestamptz, uuid, uuid) is
-  'Queues one message per recipient and channel; the event key makes it idempotent.';
+  'Queues one message per recipient and channel (skipping the channels where they turned this kind off); the event key makes it idempotent.';
 revoke execute on function private.notify(uuid[], public.notification_kind, text, jsonb, timestamptz, uuid, uuid)
   from public, anon, authenticated;
 
@@ -3763,6 +3841,158 @@ comment on function private.refund_payment(public.payment_provider, text, intege
   'Records a refund. Full: order and pack refunded, remaining credits to 0 through the ledger, future sessions canceled, seat released unless another live pack holds it. Partial: recorded, student and admins told, no credit change. Deferred when the payment is not known yet.';
 revoke execute on function private.refund_payment(public.payment_provider, text, integer) from public, anon, authenticated;
 
+-- >>> sql/rules/preferences.sql
+-- People choose which messages reach them (public.notification_preferences). Which kinds may be
+-- turned off is one rule, private.message_kind_optional: the write check
+-- (sql/rules/input_checks.sql), the queueing rule (private.notify_many in sql/rules/notify.sql),
+-- the unsubscribe link (public.unsubscribe, below) and the list a dashboard draws
+-- (public.my_notification_preferences) all read it. sync/messaging/unsubscribe.py mirrors it for
+-- the List-Unsubscribe header, and a test holds the two together.
+--
+-- Optional: the reminders before a session (24 h, 1 h) and the nudges to buy again
+-- (renewal_reminder, one_session_left): missing one costs nothing the person did not already
+-- know. Never optional: what a person paid for or did (pack_purchased, refund_processed), a
+-- session changed by someone (booked, rescheduled, canceled: with the calendar invite), the
+-- seat's grace period and release (losing the seat costs them), and the admins' alerts
+-- (payment_flagged, delivery_failed).
+
+create or replace function private.message_kind_optional(kind public.notification_kind)
+returns boolean
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+  select kind in ('session_reminder_24h', 'session_reminder_1h', 'renewal_reminder', 'one_session_left')
+$$;
+comment on function private.message_kind_optional(public.notification_kind) is
+  'Whether people may turn this kind of message off (reminders and renewal nudges); the one list of them.';
+revoke execute on function private.message_kind_optional(public.notification_kind) from public, anon;
+grant execute on function private.message_kind_optional(public.notification_kind) to authenticated, service_role;
+
+create or replace function private.optional_message_kinds()
+returns public.notification_kind[]
+language sql
+stable
+parallel safe
+set search_path = ''
+as $$
+  select pg_catalog.array_agg(k order by k)
+    from pg_catalog.unnest(pg_catalog.enum_range(null::public.notification_kind)) k
+   where private.message_kind_optional(k)
+$$;
+comment on function private.optional_message_kinds() is
+  'The kinds private.message_kind_optional accepts, in the enum''s order (for messages and listings).';
+revoke execute on function private.optional_message_kinds() from public, anon;
+grant execute on function private.optional_message_kinds() to authenticated, service_role;
+
+-- Refuses a kind that may not be turned off: 422 naming the field, listing the ones that may.
+create or replace function private.check_optional_kind(kind public.notification_kind, field text)
+returns void
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if not private.message_kind_optional(kind) then
+    perform private.refuse(422, format('%s: %s messages may not be turned off', field, kind),
+      hint => format('Only these kinds may be turned off: %s.',
+                     pg_catalog.array_to_string(private.optional_message_kinds(), ', ')),
+      details => field);
+  end if;
+end
+$$;
+comment on function private.check_optional_kind(public.notification_kind, text) is
+  'Refuses (422 naming field) a kind of message that may not be turned off, listing those that may.';
+revoke execute on function private.check_optional_kind(public.notification_kind, text) from public, anon;
+grant execute on function private.check_optional_kind(public.notification_kind, text) to authenticated, service_role;
+
+-- Turning a kind off also voids that person's messages of that kind and channel that are queued
+-- and not yet sent (a reminder queued at booking time would otherwise still go out). Turning it
+-- back on brings none back: only messages queued from then on.
+create or replace function private.tg_notification_preferences__void_pending()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update public.notifications n
+     set status = 'voided', voided_at = private.clock_now()
+   where n.recipient_id = new.user_id and n.kind = new.kind and n.channel = new.channel
+     and n.status = 'pending';
+  return null;
+end
+$$;
+comment on function private.tg_notification_preferences__void_pending() is
+  'Voids the pending messages of a kind and channel a person just turned off.';
+revoke execute on function private.tg_notification_preferences__void_pending() from public, anon, authenticated;
+
+drop trigger if exists _200_void_pending on public.notification_preferences;
+create trigger _200_void_pending
+  after insert or update of user_id, kind, channel, enabled on public.notification_preferences
+  for each row when (not new.enabled)
+  execute function private.tg_notification_preferences__void_pending();
+
+-- The one-click unsubscribe link (POST /messages/unsubscribe, after the services verified its
+-- signed token): turns the kind off on that channel for that person. Idempotent.
+create or replace function private.unsubscribe(
+  user_id uuid, kind public.notification_kind, channel public.notification_channel)
+returns public.notification_preferences
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  p public.notification_preferences;
+begin
+  perform private.check_optional_kind(unsubscribe.kind, 'kind');
+  if not exists (select from public.profiles x where x.id = unsubscribe.user_id) then
+    perform private.refuse(404, format('no profile with id %s', unsubscribe.user_id), details => 'user_id',
+      hint => 'The account this link was sent to no longer exists.');
+  end if;
+  insert into public.notification_preferences as np (user_id, kind, channel, enabled)
+  values (unsubscribe.user_id, unsubscribe.kind, unsubscribe.channel, false)
+  on conflict on constraint notification_preferences_user_id_kind_channel_key
+  do update set enabled = false where np.enabled
+  returning * into p;
+  if p is null then  -- it was off already: nothing changed
+    select * into p from public.notification_preferences x
+     where x.user_id = unsubscribe.user_id and x.kind = unsubscribe.kind and x.channel = unsubscribe.channel;
+  end if;
+  return p;
+end
+$$;
+comment on function private.unsubscribe(uuid, public.notification_kind, public.notification_channel) is
+  'See public.unsubscribe: turns one optional kind of message off for a person on one channel.';
+revoke execute on function private.unsubscribe(uuid, public.notification_kind, public.notification_channel)
+  from public, anon, authenticated;
+grant execute on function private.unsubscribe(uuid, public.notification_kind, public.notification_channel)
+  to service_role;
+
+-- What a dashboard draws: every kind that may be turned off, on every channel, with the caller's
+-- setting (on unless they turned it off).
+create or replace function private.my_notification_preferences()
+returns table (kind public.notification_kind, channel public.notification_channel, enabled boolean,
+               updated_at timestamptz)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select k.kind, c.channel, coalesce(p.enabled, true), p.updated_at
+    from pg_catalog.unnest(private.optional_message_kinds()) k (kind)
+   cross join pg_catalog.unnest(pg_catalog.enum_range(null::public.notification_channel)) c (channel)
+    left join public.notification_preferences p
+      on p.user_id = (select auth.uid()) and p.kind = k.kind and p.channel = c.channel
+   order by k.kind, c.channel
+$$;
+comment on function private.my_notification_preferences() is
+  'See public.my_notification_preferences: each optional kind and channel with the caller''s setting.';
+revoke execute on function private.my_notification_preferences() from public, anon;
+grant execute on function private.my_notification_preferences() to authenticated;
+
 -- >>> sql/rules/profiles.sql
 -- A profile for every new auth user. Part of the real schema (hosted too): the role is always
 -- student; only an admin makes someone a mentor or admin.
@@ -4186,6 +4416,31 @@ create policy "mentors update their own products" on public.mentorship_products
 create policy "admins update all products" on public.mentorship_products
   for update to authenticated
   using ((select private.is_admin())) with check ((select private.is_admin()));
+
+-- >>> sql/rls/notification_preferences.sql
+alter table public.notification_preferences enable row level security;
+revoke all on table public.notification_preferences from anon, authenticated, service_role;
+-- A person switches their own messages; which kinds may be switched is checked by
+-- private.tg_notification_preferences__check_input (422). user_id, kind and channel are in the
+-- update grant so that a PostgREST upsert (on_conflict=user_id,kind,channel) may set them; the
+-- policies keep every row the caller's own. Admins read everyone's and change no one's (not
+-- audited: only owners write, and the signed unsubscribe link writes as the service role).
+grant select, delete on table public.notification_preferences to authenticated;
+grant insert (user_id, kind, channel, enabled), update (user_id, kind, channel, enabled)
+  on table public.notification_preferences to authenticated;
+grant select, insert, update, delete on table public.notification_preferences to service_role;
+
+create policy "people read their own notification preferences" on public.notification_preferences
+  for select to authenticated using (user_id = (select auth.uid()));
+create policy "admins read all notification preferences" on public.notification_preferences
+  for select to authenticated using ((select private.is_admin()));
+create policy "people add their own notification preferences" on public.notification_preferences
+  for insert to authenticated with check (user_id = (select auth.uid()));
+create policy "people change their own notification preferences" on public.notification_preferences
+  for update to authenticated
+  using (user_id = (select auth.uid())) with check (user_id = (select auth.uid()));
+create policy "people remove their own notification preferences" on public.notification_preferences
+  for delete to authenticated using (user_id = (select auth.uid()));
 
 -- >>> sql/rls/notifications.sql
 alter table public.notifications enable row level security;
