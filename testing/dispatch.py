@@ -40,6 +40,8 @@ T = dt.datetime(2002, 3, 4, 12, 0, tzinfo=UTC)
 SENDER = "Mentorships <messages@mentorships.test>"
 DASHBOARD = "https://dashboard.example.test"
 CALLS = "https://services.example.test"
+# The unsubscribe links' secret (the services under test verify with the same one).
+UNSUBSCRIBE_SECRET = "dispatch-tests-unsubscribe-secret-0123456789"
 
 
 def worker_settings(settings: Settings, mail_dir: Path, **overrides: Any) -> WorkerSettings:
@@ -54,6 +56,7 @@ def worker_settings(settings: Settings, mail_dir: Path, **overrides: Any) -> Wor
             "mail_from": SENDER,
             "dashboard_url": DASHBOARD,
             "call_page_url": CALLS,
+            "unsubscribe_secret": UNSUBSCRIBE_SECRET,
             "messages_poll_seconds": 0.5,
             **overrides,
         },

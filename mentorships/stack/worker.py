@@ -23,6 +23,7 @@ import psycopg
 from mentorships import jwt
 from mentorships.settings import PROJECT_DIR, Settings
 from mentorships.stack.common import _await_started, _pid_alive, _stop_recorded, paths
+from mentorships.stack.services import Services
 from sync.messaging.settings import DEFAULT_MAIL_DIR, DeliverySettings, WorkerSettings
 from sync.messaging.worker import status_of
 
@@ -97,6 +98,8 @@ class Worker:
                 "messages_database_url": self.s.dsn(),
                 "messages_worker_name": f"{self.s.stack}-worker",
                 "messages_status_file": self.status_file,
+                # The services' own (the local one from provider-secrets.json when unset).
+                "unsubscribe_secret": Services(self.s).effective_settings().unsubscribe_secret,
             }
         )
 

@@ -42,6 +42,10 @@ class Claimed:
         return str(self.row["kind"])
 
     @property
+    def recipient_id(self) -> str:
+        return str(self.row["recipient_id"])
+
+    @property
     def address(self) -> str | None:
         """Where it goes: the email address, or the linked Discord user id."""
         value = self.row.get("email" if self.channel == "email" else "discord_user_id")

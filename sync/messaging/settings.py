@@ -20,7 +20,15 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sync.settings import ENV_PREFIX, ConfigError, _jwt_role, _problem, _unset_if_blank, env_name
+from sync.settings import (
+    ENV_PREFIX,
+    UNSUBSCRIBE_SECRET_MIN,
+    ConfigError,
+    _jwt_role,
+    _problem,
+    _unset_if_blank,
+    env_name,
+)
 
 # Local mode's folder when none is given (a local stack gives its own, .local/<stack>/mail).
 DEFAULT_MAIL_DIR = Path(".local/demo/mail")
@@ -34,6 +42,10 @@ REQUIRED: dict[str, str] = {
         "gateway http://127.0.0.1:54321"
     ),
     "supabase_service_role_key": "the project's service_role API key, a secret",
+    "unsubscribe_secret": (
+        "it signs the unsubscribe links in emails; the services and the dispatcher need the "
+        "same one"
+    ),
 }
 
 
@@ -58,11 +70,24 @@ class DeliverySettings(BaseSettings):
     call_page_url: str = "http://127.0.0.1:54330"
     # Local mode: where the file transport writes (one .eml per email, one .json per DM).
     mail_dir: Path = DEFAULT_MAIL_DIR
+    # Signs the one-click unsubscribe links of the emails people may turn off (the services
+    # verify them with the same secret).
+    unsubscribe_secret: SecretStr | None = None
 
-    @field_validator("resend_api_key", "discord_bot_token", mode="before")
+    @field_validator("resend_api_key", "discord_bot_token", "unsubscribe_secret", mode="before")
     @classmethod
     def _blank_key_is_unset(cls, value: Any) -> Any:
         return _unset_if_blank(value)
+
+    @field_validator("unsubscribe_secret")
+    @classmethod
+    def _unsubscribe_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < UNSUBSCRIBE_SECRET_MIN:
+            raise ValueError(
+                f"expected at least {UNSUBSCRIBE_SECRET_MIN} random characters, the services' "
+                "MENTORSHIPS_UNSUBSCRIBE_SECRET"
+            )
+        return value
 
     @field_validator("mail_dir", mode="before")
     @classmethod
@@ -92,6 +117,13 @@ class DeliverySettings(BaseSettings):
         if not address or "@" not in address or any(c in value for c in "\r\n"):
             raise ValueError('expected an address, such as "Mentorships <messages@example.com>"')
         return value.strip()
+
+    @property
+    def unsubscribe_key(self) -> bytes:
+        """The secret that signs unsubscribe links (WorkerSettings requires it)."""
+        if self.unsubscribe_secret is None:
+            raise ConfigError([f"{env_name('unsubscribe_secret')} is not set"])
+        return self.unsubscribe_secret.get_secret_value().encode()
 
     @property
     def sender_address(self) -> str:

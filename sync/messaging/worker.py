@@ -40,6 +40,7 @@ from sync.messaging.outbox import Batch, Claimed, Outbox, OutboxError
 from sync.messaging.settings import WorkerSettings, load
 from sync.messaging.templates import render
 from sync.messaging.transport import DeliveryFailed, Outgoing, Transport
+from sync.messaging.unsubscribe import unsubscribe_headers
 from sync.settings import ConfigError
 
 log = logging.getLogger("sync.messaging")
@@ -96,7 +97,7 @@ def build_transports(settings: WorkerSettings) -> dict[Channel, Transport]:
         discord: Any = importlib.import_module("sync.discord.dm")
         transports["discord"] = discord.DiscordTransport(
             bot_token=settings.discord_bot_token.get_secret_value(),
-            api_base=settings.discord_api_base,
+            api_base=settings.discord_api_base + discord.API_PATH,
         )
     else:
         transports["discord"] = FileTransport(
@@ -228,6 +229,7 @@ class Dispatcher:
                 to=address,
                 to_name=ctx.recipient_name,
                 rendered=render(ctx),
+                headers=self._headers(message),
                 queued_at=ctx.queued_at,
             )
         except MessageError as e:
@@ -245,6 +247,18 @@ class Dispatcher:
             log.exception("transport error", extra={"notification_id": message.id})
             return {**base, "error": f"{type(e).__name__}: {e}"[:2000]}
         return {**base, "sent": True, "provider_message_id": provider_id[:500] or None}
+
+    def _headers(self, message: Claimed) -> dict[str, str]:
+        """An email's List-Unsubscribe headers when its kind may be turned off ({} otherwise)."""
+        if message.channel != "email":
+            return {}
+        return unsubscribe_headers(
+            recipient_id=message.recipient_id,
+            kind=message.kind,
+            channel=message.channel,
+            services_url=self.settings.call_page_url,
+            secret=self.settings.unsubscribe_key,
+        )
 
     # --- the loop -------------------------------------------------------------------------------
 

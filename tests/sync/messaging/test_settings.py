@@ -33,6 +33,7 @@ def test_without_its_settings_the_worker_refuses_to_start_naming_each(tmp_path: 
     assert out.returncode == 78
     assert "MENTORSHIPS_SUPABASE_URL is not set" in out.stderr
     assert "MENTORSHIPS_SUPABASE_SERVICE_ROLE_KEY is not set" in out.stderr
+    assert "MENTORSHIPS_UNSUBSCRIBE_SECRET is not set" in out.stderr
     assert "refusing to start" in out.stderr
 
 
@@ -56,6 +57,7 @@ def test_blank_values_are_unset_and_the_sender_gives_the_invites_organizer() -> 
         _env_file=None,
         supabase_url="http://127.0.0.1:54321",
         supabase_service_role_key="sb_secret_x",
+        unsubscribe_secret="u" * 32,
         mail_dir="",
         messages_worker_name=" ",
         messages_status_file="",
@@ -69,5 +71,15 @@ def test_blank_values_are_unset_and_the_sender_gives_the_invites_organizer() -> 
     with pytest.raises(ConfigError) as e:
         load(_env_file=None, supabase_url="http://x:1", supabase_service_role_key=None)
     assert e.value.problems == [
-        "MENTORSHIPS_SUPABASE_SERVICE_ROLE_KEY is not set (the project's service_role API key, a secret)"
+        "MENTORSHIPS_SUPABASE_SERVICE_ROLE_KEY is not set (the project's service_role API key, a secret)",
+        "MENTORSHIPS_UNSUBSCRIBE_SECRET is not set (it signs the unsubscribe links in emails; the"
+        " services and the dispatcher need the same one)",
     ]
+    with pytest.raises(ConfigError) as e:
+        load(
+            _env_file=None,
+            supabase_url="http://x:1",
+            supabase_service_role_key="sb_secret_x",
+            unsubscribe_secret="too short",
+        )
+    assert e.value.problems[0].startswith("MENTORSHIPS_UNSUBSCRIBE_SECRET: expected at least 32")

@@ -22,12 +22,14 @@ import pytest
 from mentorships.settings import Settings
 from sync.messaging.files import FileTransport, file_stem
 from sync.messaging.transport import DeliveryFailed, Outgoing
+from sync.messaging.unsubscribe import OPTIONAL_KINDS, read_token
 from sync.messaging.worker import Dispatcher, DrainResult, build_transports
 from testing.clock import Clock
 from testing.dispatch import (
     CALLS,
     DASHBOARD,
     SENDER,
+    UNSUBSCRIBE_SECRET,
     T,
     World,
     WorldFactory,
@@ -172,6 +174,26 @@ def test_every_kind_on_both_channels_is_rendered_delivered_to_a_file_and_reporte
             name = file_stem(r[4]) + (".eml" if r[2] == "email" else ".json")
             assert name in names and r[5] == f"file:{name}"
     assert result.sent >= len([r for r in due if r[3] == "sent"])
+    # the emails people may turn off carry a one-click unsubscribe link for that very kind
+    recipients = dict(
+        conn.execute(
+            "select id, recipient_id from public.notifications where recipient_id = any(%s)",
+            (people,),
+        ).fetchall()
+    )
+    for r in due:
+        if r[3] != "sent" or r[2] != "email":
+            continue
+        msg = read_email(mail / (file_stem(r[4]) + ".eml"))
+        if r[1] not in OPTIONAL_KINDS:
+            assert msg["List-Unsubscribe"] is None, r[1]
+            continue
+        link = str(msg["List-Unsubscribe"])
+        assert link.startswith(f"<{CALLS}/messages/unsubscribe?token=") and link.endswith(">")
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        token = link[1:-1].split("token=", 1)[1]
+        secret = UNSUBSCRIBE_SECRET.encode()
+        assert read_token(token, [secret]) == (recipients[r[0]], r[1], "email")
 
 
 def read_email(path: Path) -> email.message.EmailMessage:
