@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import email
 import json
+import uuid
 from collections.abc import Iterator
 from email import policy
 from pathlib import Path
@@ -175,7 +176,7 @@ def test_every_kind_on_both_channels_is_rendered_delivered_to_a_file_and_reporte
             assert name in names and r[5] == f"file:{name}"
     assert result.sent >= len([r for r in due if r[3] == "sent"])
     # the emails people may turn off carry a one-click unsubscribe link for that very kind
-    recipients = dict(
+    recipients: dict[int, uuid.UUID] = dict(
         conn.execute(
             "select id, recipient_id from public.notifications where recipient_id = any(%s)",
             (people,),
