@@ -65,7 +65,8 @@ class DeliverySettings(BaseSettings):
     discord_api_base: str = "https://discord.com"
     # The From of every email (a domain verified with Resend), also the invites' ORGANIZER.
     mail_from: str = "Mentorships <messages@mentorships.local>"
-    # Links in messages: the dashboards, and the services that serve the call page.
+    # Links in messages: the dashboards, and the services that serve the call page and the
+    # unsubscribe links.
     dashboard_url: str = "http://localhost:8501"
     call_page_url: str = "http://127.0.0.1:54330"
     # Local mode: where the file transport writes (one .eml per email, one .json per DM).
