@@ -3,9 +3,12 @@ demo's checks): its settings pointed at the stack's gateway and Postgres, a worl
 are the only ones due (the clock frozen in March 2002, before anything another test queues), the
 messages of every kind queued by the real rules, and worker processes to start and kill.
 
-`python -m testing.dispatch` runs a dispatcher process with the file transport, from the
-environment (MENTORSHIPS_*), and, with MENTORSHIPS_TEST_STALL_AFTER=n, a transport that delivers
-n messages and then hangs (a worker to `kill -9` mid-batch)."""
+`python -m testing.dispatch` runs a dispatcher process from the environment (MENTORSHIPS_*) with
+the transports `build_transports` picks: the file transport, or Resend and Discord's bot when
+their keys are set (pointed at the fakes: `provider_overrides`). With MENTORSHIPS_TEST_STALL_AFTER=n
+the transports of the channels in MENTORSHIPS_TEST_STALL_CHANNELS (default email) each deliver
+n messages and then hang (a worker to `kill -9` mid-batch, after the provider took some messages
+and before the worker reported any)."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -27,12 +30,14 @@ from psycopg.types.json import Jsonb
 from mentorships import jwt
 from mentorships.settings import PROJECT_DIR, Settings
 from sync.messaging import worker
-from sync.messaging.files import FileTransport
+from sync.messaging.context import Channel
 from sync.messaging.settings import WorkerSettings, load
-from sync.messaging.transport import Outgoing
+from sync.messaging.transport import Outgoing, Transport
 from testing.api import ok
 from testing.clock import Clock
 from testing.factories import Scenario
+from testing.fakes.discord import BOT_TOKEN, DiscordBotFake
+from testing.fakes.resend import API_KEY, ResendFake
 
 UTC = dt.UTC
 # Monday 4 March 2002, 12:00 UTC (07:00 in New York): nothing another test queues is due then.
@@ -61,6 +66,22 @@ def worker_settings(settings: Settings, mail_dir: Path, **overrides: Any) -> Wor
             **overrides,
         },
     )
+
+
+def provider_overrides(resend: ResendFake | None, discord: DiscordBotFake | None) -> dict[str, Any]:
+    """worker_settings overrides that send email through Resend to `resend` (its rate limit
+    high) and DMs through Discord's bot API to `discord` (the fakes' keys; a fake made with
+    sender=SENDER)."""
+    overrides: dict[str, Any] = {}
+    if resend is not None:
+        overrides |= {
+            "resend_api_key": API_KEY,
+            "resend_api_base": resend.url,
+            "resend_rate_per_second": 1000,
+        }
+    if discord is not None:
+        overrides |= {"discord_bot_token": BOT_TOKEN, "discord_api_base": discord.url}
+    return overrides
 
 
 def worker_env(ws: WorkerSettings) -> dict[str, str]:
@@ -174,11 +195,20 @@ def files(folder: Path) -> list[Path]:
 class WorkerProcess:
     """`python -m testing.dispatch` with the given settings; stop() sends SIGTERM, kill() SIGKILL."""
 
-    def __init__(self, ws: WorkerSettings, name: str, log: Path, *, stall_after: int | None = None):
+    def __init__(
+        self,
+        ws: WorkerSettings,
+        name: str,
+        log: Path,
+        *,
+        stall_after: int | None = None,
+        stall_channels: tuple[str, ...] = ("email",),
+    ):
         env = worker_env(ws)
         env["MENTORSHIPS_MESSAGES_WORKER_NAME"] = name
         if stall_after is not None:
             env["MENTORSHIPS_TEST_STALL_AFTER"] = str(stall_after)
+            env["MENTORSHIPS_TEST_STALL_CHANNELS"] = ",".join(stall_channels)
         self.log = log
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
@@ -217,18 +247,25 @@ class WorkerProcess:
         self.proc.wait(10)
 
 
-class StallingTransport(FileTransport):
-    """Delivers `after` messages to files, then hangs on every further one (until killed)."""
+class Stalling:
+    """A transport that delivers `after` messages through `inner`, then hangs on every further
+    one (until killed)."""
 
-    def __init__(self, *args: Any, after: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, inner: Transport, after: int) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.channel = inner.channel
+        self.folder = getattr(inner, "folder", None)
         self.left = after
 
     async def send(self, message: Outgoing) -> str:
         if self.left <= 0:
             await asyncio.Event().wait()
         self.left -= 1
-        return await super().send(message)
+        return await self.inner.send(message)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 def _main() -> None:
@@ -239,9 +276,9 @@ def _main() -> None:
     stall = os.environ.get("MENTORSHIPS_TEST_STALL_AFTER")
     transports = worker.build_transports(settings)
     if stall is not None:
-        transports["email"] = StallingTransport(
-            "email", settings.mail_dir, sender=settings.mail_from, after=int(stall)
-        )
+        for channel in os.environ.get("MENTORSHIPS_TEST_STALL_CHANNELS", "email").split(","):
+            c = cast(Channel, channel)
+            transports[c] = Stalling(transports[c], int(stall))
     asyncio.run(worker.serve(settings, transports))
 
 

@@ -43,6 +43,9 @@ class FakeServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             timeout = 20
+            # The status line and headers go out in one write, the body in another: with Nagle's
+            # algorithm the body waits for the client's delayed ACK (~40 ms a request).
+            disable_nagle_algorithm = True
 
             def _handle(self) -> None:
                 parts = urlsplit(self.path)

@@ -11,7 +11,6 @@ import datetime as dt
 import email
 import json
 import uuid
-from collections.abc import Iterator
 from email import policy
 from pathlib import Path
 from typing import Any
@@ -33,25 +32,13 @@ from testing.dispatch import (
     UNSUBSCRIBE_SECRET,
     T,
     World,
-    WorldFactory,
     files,
-    forget_messages,
     worker_settings,
 )
-from testing.factories import Scenario
 from testing.messages import ALL_KINDS
+from testing.queued import TUE_10_NY, queue_every_kind
 
 UTC = dt.UTC
-# Tuesday 5 March 2002 in New York's working hours (the mentor's), at least 12 h after T.
-TUE_10_NY = dt.datetime(2002, 3, 5, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def world(scenario: Scenario, clock: Clock, conn: psycopg.Connection) -> Iterator[World]:
-    try:
-        yield WorldFactory(scenario, clock)()
-    finally:
-        forget_messages(conn)
 
 
 @pytest.fixture
@@ -67,79 +54,6 @@ def drain(settings: Settings, mail: Path, transports: Any = None, **overrides: A
             return await d.drain()
 
     return asyncio.run(go())
-
-
-def queue_every_kind(w: World) -> dict[str, Any]:
-    """Every kind to the world's people on both channels: the session kinds by bookings through
-    the gateway, the others as the rules queue them (private.notify, their payloads' shape)."""
-    s1 = w.book(TUE_10_NY)
-    s2 = w.book(TUE_10_NY + dt.timedelta(hours=2))
-    w.reschedule(s2, TUE_10_NY + dt.timedelta(days=1))
-    s3 = w.book(TUE_10_NY + dt.timedelta(days=1, hours=2))
-    w.cancel(s3)
-    admin = w.scenario.person("admin", "Asia/Tokyo", discord=True)
-    seat = w.scenario.one(
-        "select seat_reservation_id from public.session_packs where id = %s", w.pack
-    )
-    expires = (T + dt.timedelta(days=89)).isoformat()
-    grace_end = (T + dt.timedelta(days=3)).isoformat()
-    both = [w.student, w.mentor]
-    pack = {"pack_id": str(w.pack), "mentor_id": str(w.mentor)}
-    w.notify(
-        both,
-        "pack_purchased",
-        {
-            **pack,
-            "order_id": None,
-            "student_id": str(w.student),
-            "sessions": 4,
-            "expires_at": expires,
-            "amount_cents": 24000,
-            "currency": "usd",
-        },
-        pack_id=w.pack,
-    )
-    w.notify([w.student], "renewal_reminder", {**pack}, pack_id=w.pack)
-    w.notify([w.student], "one_session_left", {**pack, "remaining_sessions": 1}, pack_id=w.pack)
-    seat_payload = {"seat_id": str(seat), "mentor_id": str(w.mentor), "grace_ends_at": grace_end}
-    w.notify([w.student], "grace_started", seat_payload)
-    w.notify([w.student], "grace_warning", seat_payload)
-    w.notify(
-        both,
-        "seat_released",
-        {"seat_id": str(seat), "mentor_id": str(w.mentor), "student_id": str(w.student)},
-    )
-    w.notify(
-        [w.student, admin],
-        "refund_processed",
-        {
-            "order_id": "0de20000-0000-4000-8000-000000000005",
-            "refunded_cents": 1000,
-            "amount_cents": 24000,
-            "currency": "usd",
-            "full": False,
-        },
-    )
-    w.notify(
-        [admin],
-        "payment_flagged",
-        {"order_id": None, "payment_ref": "pi_123", "reason": "payment names no order"},
-    )
-    w.notify(
-        [admin],
-        "delivery_failed",
-        {
-            "notification_id": 1,
-            "kind": "session_booked",
-            "channel": "email",
-            "recipient_id": str(w.student),
-            "attempts": 8,
-            "error": "550",
-        },
-    )
-    # the reminders of s1 fall due (24 h and 1 h before it)
-    w.clock.freeze(TUE_10_NY - dt.timedelta(hours=1))
-    return {"s1": s1, "s2": s2, "s3": s3, "admin": admin}
 
 
 def test_every_kind_on_both_channels_is_rendered_delivered_to_a_file_and_reported_sent(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -19,25 +19,14 @@ from mentorships.settings import Settings
 from sync.messaging.files import file_stem
 from testing.clock import Clock
 from testing.dispatch import (
-    T,
     WorkerProcess,
     World,
-    WorldFactory,
     files,
-    forget_messages,
     worker_settings,
 )
-from testing.factories import Scenario
+from testing.queued import queue_warnings, statuses, wait_for
 
 UTC = dt.UTC
-
-
-@pytest.fixture
-def world(scenario: Scenario, clock: Clock, conn: psycopg.Connection) -> Iterator[World]:
-    try:
-        yield WorldFactory(scenario, clock)()
-    finally:
-        forget_messages(conn)
 
 
 @pytest.fixture
@@ -47,38 +36,6 @@ def procs() -> Iterator[list[WorkerProcess]]:
     for p in started:
         if p.proc.poll() is None:
             p.kill()
-
-
-def queue(w: World, n: int) -> list[str]:
-    """n grace warnings to the student (email and Discord each): 2n messages due now."""
-    for i in range(n):
-        w.notify(
-            [w.student],
-            "grace_warning",
-            {
-                "seat_id": None,
-                "mentor_id": str(w.mentor),
-                "grace_ends_at": (T + dt.timedelta(hours=i)).isoformat(),
-            },
-        )
-    return [r["dedupe_key"] for r in w.messages()]
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 30, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def statuses(conn: psycopg.Connection, w: World) -> dict[str, int]:
-    rows = conn.execute(
-        "select status::text, count(*) from public.notifications where recipient_id = any(%s) group by 1",
-        ([w.mentor, w.student],),
-    ).fetchall()
-    return {r[0]: r[1] for r in rows}
 
 
 def delivered_once(mail: Path, keys: list[str], channels: dict[str, str]) -> None:
@@ -95,7 +52,7 @@ def test_a_worker_killed_mid_batch_then_a_second_after_the_lease_deliver_each_me
     clock: Clock,
     procs: list[WorkerProcess],
 ) -> None:
-    keys = queue(world, 15)  # 30 messages: 15 emails, 15 DMs
+    keys = queue_warnings(world, 15)  # 30 messages: 15 emails, 15 DMs
     channels = {r["dedupe_key"]: r["channel"] for r in world.messages()}
     mail = tmp_path / "mail"
     ws = worker_settings(
@@ -138,7 +95,7 @@ def test_two_workers_draining_in_parallel_deliver_each_message_once(
     conn: psycopg.Connection,
     procs: list[WorkerProcess],
 ) -> None:
-    keys = queue(world, 150)  # 300 messages
+    keys = queue_warnings(world, 150)  # 300 messages
     channels = {r["dedupe_key"]: r["channel"] for r in world.messages()}
     mail = tmp_path / "mail"
     for name in ("w1", "w2"):
@@ -192,7 +149,7 @@ def test_sigterm_finishes_and_reports_the_sends_in_flight(
     conn: psycopg.Connection,
     procs: list[WorkerProcess],
 ) -> None:
-    queue(world, 100)
+    queue_warnings(world, 100)
     mail = tmp_path / "mail"
     status_file = tmp_path / "w.json"
     ws = worker_settings(settings, mail, messages_batch_size=50, messages_status_file=status_file)
