@@ -1,12 +1,15 @@
-"""What the demo's tests (tests/demo/) share: which rows are the demo's, counting them, and
-one seed at scale 1 with a fixed random seed."""
+"""What the demo's tests (tests/demo/) share: which rows are the demo's, counting them, the
+files of the messages delivered, and one seed at scale 1 with a fixed random seed."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import psycopg
 
 from demo import play
 from mentorships.settings import Settings
+from sync.messaging.files import EXTENSIONS, file_stem
 
 DEMO = "(select id from public.profiles where email like '%%@demo.mentorships.test')"
 
@@ -23,3 +26,16 @@ def values(conn: psycopg.Connection, sql: str) -> set[str]:
 
 def seed(settings: Settings) -> dict[str, int]:
     return play.run(settings, scale=1, random_seed=7, progress=lambda _: None)
+
+
+def mail_files(folder: Path) -> set[str]:
+    """The messages' files in a mail folder (not the transport's temporary ones)."""
+    return {p.name for p in folder.iterdir() if not p.name.startswith(".")}
+
+
+def mail_names(conn: psycopg.Connection, where: str) -> set[str]:
+    """The file names the file transport gives the messages `where` says."""
+    rows = conn.execute(
+        f"select dedupe_key, channel::text from public.notifications where {where}"
+    ).fetchall()
+    return {file_stem(key) + EXTENSIONS[channel] for key, channel in rows}
