@@ -286,28 +286,29 @@ def run(
     started = time.monotonic()
     require_stack(settings)
     signing = signing_for(settings, paypal)
-    with db.connect(settings) as conn, conn.transaction(), conn.cursor() as cur:
-        removed = cleanup(cur)
-        row = conn.execute("select private.clock_now()").fetchone()
-    assert row is not None
-    now: dt.datetime = row[0].astimezone(UTC)
-    folder = Worker(settings).mail_dir
-    files = forget_files(folder, removed.messages)
-    progress(
-        f"  removed earlier demo data: {removed.users} users and everything of theirs"
-        + (f", and their {files} delivered messages from {folder}" if files else "")
-    )
-    if "paypal" not in signing.providers and "paypal" in settings.payment_providers:
-        progress(
-            "  note: no PayPal signer whose certificate the services can fetch (real PayPal "
-            "keys are set): every purchase goes through Stripe"
-        )
-    c = cast_.plan(scale, random_seed, now.replace(minute=0, second=0, microsecond=0))
+    # the Stage first: it puts back what a killed run left (its frozen clock would be `now`)
     with Stage(settings, signing) as stage:
         if stage.recovered:
             progress(
                 "  note: an earlier seed was killed; its frozen clock and paused jobs are back"
             )
+        with db.connect(settings) as conn, conn.transaction(), conn.cursor() as cur:
+            removed = cleanup(cur)
+            row = conn.execute("select private.clock_now()").fetchone()
+        assert row is not None
+        now: dt.datetime = row[0].astimezone(UTC)
+        folder = Worker(settings).mail_dir
+        files = forget_files(folder, removed.messages)
+        progress(
+            f"  removed earlier demo data: {removed.users} users and everything of theirs"
+            + (f", and the {files} messages delivered to them in {folder}" if files else "")
+        )
+        if "paypal" not in signing.providers and "paypal" in settings.payment_providers:
+            progress(
+                "  note: no PayPal signer whose certificate the services can fetch (real PayPal "
+                "keys are set): every purchase goes through Stripe"
+            )
+        c = cast_.plan(scale, random_seed, now.replace(minute=0, second=0, microsecond=0))
         p = _play(stage, c, scale, now, signing, progress)
     with db.connect(settings) as conn:
         wrong = _check(conn, p)

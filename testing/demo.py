@@ -3,13 +3,16 @@ files of the messages delivered, and one seed at scale 1 with a fixed random see
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import psycopg
 
 from demo import play
 from mentorships.settings import Settings
-from sync.messaging.files import EXTENSIONS, file_stem
+from sync.messaging.files import EXTENSIONS, FileTransport, file_stem
+from sync.messaging.worker import Dispatcher
+from testing import dispatch
 
 DEMO = "(select id from public.profiles where email like '%%@demo.mentorships.test')"
 
@@ -39,3 +42,20 @@ def mail_names(conn: psycopg.Connection, where: str) -> set[str]:
         f"select dedupe_key, channel::text from public.notifications where {where}"
     ).fetchall()
     return {file_stem(key) + EXTENSIONS[channel] for key, channel in rows}
+
+
+def deliver_what_is_due(settings: Settings, folder: Path) -> None:
+    """What the stack's dispatcher would have delivered by now (the test stack runs none), to
+    files in `folder`: other tests' messages, which a seed would deliver otherwise (and tell the
+    demo's admin about those that fail)."""
+    ws = dispatch.worker_settings(settings, folder)
+
+    async def drain() -> None:
+        transports = {
+            "email": FileTransport("email", folder, sender=ws.mail_from),
+            "discord": FileTransport("discord", folder, sender=ws.mail_from),
+        }
+        async with Dispatcher(ws, transports, "tests-demo") as dispatcher:  # type: ignore[arg-type]
+            await dispatcher.drain()
+
+    asyncio.run(drain())

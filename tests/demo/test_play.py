@@ -6,12 +6,21 @@ stack's local signer, whose certificate the stack serves)."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import psycopg
 
 from mentorships.settings import Settings
 from mentorships.stack import Worker
-from testing.demo import DEMO, count, mail_files, mail_names, seed, values
+from testing.demo import (
+    DEMO,
+    count,
+    deliver_what_is_due,
+    mail_files,
+    mail_names,
+    seed,
+    values,
+)
 from testing.world import World
 
 
@@ -20,11 +29,13 @@ def test_seed_twice_gives_a_complete_consistent_demo(
     conn: psycopg.Connection,
     world: World,
     cron_jobs: dict[str, bool],
+    tmp_path: Path,
 ) -> None:
     others = f"select count(*) from public.session_packs where student_id not in {DEMO}"
     world_rows = count(conn, others)  # other tests' packs (and earlier demo packs are replaced)
     mail = Worker(running).mail_dir
     shutil.rmtree(mail, ignore_errors=True)
+    deliver_what_is_due(running, tmp_path)  # as the stack's dispatcher would have
     first = seed(running)
     first_files = mail_files(mail)
     second = seed(running)
