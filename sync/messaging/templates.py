@@ -24,6 +24,7 @@ integer minor units (formatting.amount). Links (the exact forms, in one place: L
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -330,6 +331,12 @@ def _environment(autoescape: bool, finalize: Callable[[Any], Any]) -> jinja2.Env
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(environment: jinja2.Environment, source: str) -> jinja2.Template:
+    """A template's source compiled once per environment (compiling costs more than rendering)."""
+    return environment.from_string(source)
+
+
 _TEXT = _environment(False, _plain)
 _HTML = _environment(True, _plain)
 _DISCORD = _environment(False, _discord)
@@ -417,15 +424,15 @@ def render(ctx: MessageContext) -> Rendered:
     offered = template.links(ctx, links)
     try:
         if ctx.channel == "discord":
-            subject = _DISCORD.from_string(template.subject).render(variables)
-            body = _paragraphs(_DISCORD.from_string(template.body).render(variables))
+            subject = _compiled(_DISCORD, template.subject).render(variables)
+            body = _paragraphs(_compiled(_DISCORD, template.body).render(variables))
             lines = [f"**{formatting.one_line(subject)}**", *body]
             if offered:
                 lines.append("\n".join(f"{link.label}: <{link.url}>" for link in offered))
             return Rendered(ctx.kind, ctx.channel, content=_fit_discord("\n\n".join(lines)))
-        subject = formatting.one_line(_TEXT.from_string(template.subject).render(variables))
-        text_body = _paragraphs(_TEXT.from_string(template.body).render(variables))
-        html_body = _paragraphs(_HTML.from_string(template.body).render(variables))
+        subject = formatting.one_line(_compiled(_TEXT, template.subject).render(variables))
+        text_body = _paragraphs(_compiled(_TEXT, template.body).render(variables))
+        html_body = _paragraphs(_compiled(_HTML, template.body).render(variables))
     except jinja2.UndefinedError as exc:  # a template names a variable that does not exist
         raise MessageError(f"the {ctx.kind} template: {exc.message}") from exc
     name = formatting.one_line(ctx.recipient_name)
