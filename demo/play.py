@@ -301,7 +301,7 @@ def run(
         files = forget_files(folder, removed.messages)
         progress(
             f"  removed earlier demo data: {removed.users} users and everything of theirs"
-            + (f", and the {files} messages delivered to them in {folder}" if files else "")
+            + (f", and the files of their {files} messages sent, in {folder}" if files else "")
         )
         if "paypal" not in signing.providers and "paypal" in settings.payment_providers:
             progress(
