@@ -20,10 +20,23 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
+from email.charset import QP, Charset
+from email.encoders import encode_base64
+from email.header import Header
 from email.message import EmailMessage
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.parser import BytesParser
-from email.utils import format_datetime, formataddr, make_msgid, parsedate_to_datetime
+from email.policy import compat32
+from email.utils import (
+    format_datetime,
+    formataddr,
+    parseaddr,
+    parsedate_to_datetime,
+)
 from pathlib import Path
+from typing import Any
 
 from sync.messaging.context import Channel
 from sync.messaging.transport import Outgoing
@@ -46,34 +59,60 @@ def discord_nonce(dedupe_key: str) -> str:
     return hashlib.sha256(dedupe_key.encode()).hexdigest()[:25]
 
 
+def _utf8_qp() -> Charset:
+    charset = Charset("utf-8")
+    charset.body_encoding = QP  # readable in the file, 7-bit on the wire
+    return charset
+
+
+_UTF8 = _utf8_qp()
+_WIRE = compat32.clone(linesep="\r\n", max_line_length=998)
+
+
+def _header(value: str, name: str) -> Any:
+    """A header value; RFC 2047 encoded words (a Header) when it is not ASCII."""
+    return value if value.isascii() else Header(value, _UTF8, header_name=name)
+
+
+def _text(body: str, subtype: str) -> MIMEText:
+    return MIMEText(body, subtype, _UTF8)  # type: ignore[arg-type]
+
+
 def email_bytes(message: Outgoing, sender: str) -> bytes:
-    """The message as an RFC 5322 email (what Resend would be asked to send)."""
+    """The message as an RFC 5322 email (what Resend would be asked to send). Built with the
+    compat32 MIME classes: a fifth of EmailMessage's time, the same message to a reader."""
     r = message.rendered
-    mail = EmailMessage(policy=policy.SMTP)
-    mail["From"] = sender
-    mail["To"] = formataddr((message.to_name, message.to)) if message.to_name else message.to
-    mail["Subject"] = r.subject or ""
+    body = MIMEMultipart("alternative")
+    body.attach(_text(r.text or "", "plain"))
+    if r.html is not None:
+        body.attach(_text(r.html, "html"))
+    mail = body
+    if r.ics is not None:
+        mail = MIMEMultipart("mixed")
+        mail.attach(body)
+        invite = MIMEBase("text", "calendar", method=r.ics_method or "REQUEST", charset="utf-8")
+        invite.set_payload(r.ics)
+        encode_base64(invite)  # the invite's bytes exactly (iCalendar wants its CRLFs)
+        invite.add_header("Content-Disposition", "attachment", filename="invite.ics")
+        mail.attach(invite)
+    mail["From"] = formataddr(parseaddr(sender), charset="utf-8")
+    to = (
+        formataddr((message.to_name, message.to), charset="utf-8")
+        if message.to_name
+        else message.to
+    )
+    mail["To"] = to
+    mail["Subject"] = _header(r.subject or "", "Subject")
     mail["Date"] = format_datetime((message.queued_at or datetime.now(UTC)).astimezone(UTC))
     domain = sender.rsplit("@", 1)[-1].rstrip(">").strip() or "mentorships.local"
-    mail["Message-ID"] = make_msgid(
-        idstring=hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:32], domain=domain
+    mail["Message-ID"] = (
+        f"<{hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:32]}@{domain}>"
     )
     mail["X-Mentorships-Notification-Id"] = str(message.notification_id)
     mail["X-Mentorships-Kind"] = message.kind
     for name, value in message.headers.items():
-        mail[name] = value
-    mail.set_content(r.text or "")
-    if r.html is not None:
-        mail.add_alternative(r.html, subtype="html")
-    if r.ics is not None:
-        mail.add_attachment(
-            r.ics,
-            maintype="text",
-            subtype="calendar",
-            filename="invite.ics",
-            params={"method": r.ics_method or "REQUEST", "charset": "utf-8"},
-        )
-    return mail.as_bytes()
+        mail[name] = _header(value, name)
+    return mail.as_bytes(policy=_WIRE)
 
 
 def discord_bytes(message: Outgoing) -> bytes:

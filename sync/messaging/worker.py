@@ -160,8 +160,9 @@ class Dispatcher:
     # --- one batch ------------------------------------------------------------------------------
 
     async def drain(self, stop: asyncio.Event | None = None) -> DrainResult:
-        """Claims and delivers batches until nothing is due (or `stop` is set between batches);
-        answers what it did. A batch in flight is always finished and reported."""
+        """Claims and delivers batches until nothing is due (or `stop` is set between batches):
+        a batch smaller than the claim's size took all that was due, unless it voided or failed
+        some (a failure queues the admins' message). Answers what it did. A batch in flight is always finished and reported."""
         result = DrainResult()
         while stop is None or not stop.is_set():
             batch = await self._api().claim(
@@ -174,7 +175,12 @@ class Dispatcher:
                 if batch.voided:
                     continue  # the claim voided a whole batch; more may be due
                 break
-            result.add(await self._deliver(batch))
+            done = await self._deliver(batch)
+            result.add(done)
+            if len(batch.messages) < self.settings.messages_batch_size and not (
+                batch.voided or done.failed
+            ):
+                break  # the claim took all that was due (a failure may have queued the admins')
         self.totals.add(result)
         return result
 
