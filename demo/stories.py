@@ -306,10 +306,10 @@ def active_mid(s: Story) -> Steps[None]:
     outcomes = rng.choices(("completed", "student_no_show", "late_canceled"), (16, 1, 1), k=k)
     if s.n == 0 and "late_canceled" not in outcomes:
         outcomes[-1] = "late_canceled"
+    if s.n == 1:  # before the in-time cancel goes in: this replaces an outcome that uses a credit
+        outcomes[0:1] = ["student_no_show", "mentor_no_show"]
     if rng.random() < 0.3 or s.n == 0:
         outcomes.insert(rng.randrange(len(outcomes) + 1), "canceled")
-    if s.n == 1:
-        outcomes[0:1] = ["student_no_show", "mentor_no_show"]
     yield from pack.series(outcomes, s.now + 5 * DAY, s.cast.anchor - 2 * HOUR)
     if s.n == 0:
         yield s.now + 30 * MINUTE
