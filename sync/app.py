@@ -20,7 +20,7 @@ import stripe
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
-from sync import bodies, call_page, handlers, orders, preferences, rest, video
+from sync import bodies, call_page, gcal, handlers, orders, preferences, rest, video
 from sync.discord import oauth as discord_oauth
 from sync.errors import ApiError, ErrorBody
 from sync.gcal import connect as gcal_connect
@@ -294,7 +294,7 @@ def _google_routes() -> APIRouter:
         answers `{url, expires_at}`; send the mentor's browser to `url`."""
         return await google(request).start(orders.bearer_token(request))
 
-    @router.get(gcal_connect.CALLBACK_PATH, responses=ERRORS)
+    @router.get(gcal.CALLBACK_PATH, responses=ERRORS)
     async def callback(request: Request) -> dict[str, Any]:
         """Where Google sends the mentor back (`?code=...&state=...`): stores the sealed grant
         and the mentor's calendars; answers `{mentor_id, scopes, calendars}`."""

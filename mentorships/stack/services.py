@@ -28,7 +28,7 @@ from mentorships.stack.paypal_local import PayPalCert, PayPalSigner
 from sync.call_page import ASSETS as CALL_ASSETS
 from sync.call_page import SDK_FILE as CALL_SDK_FILE
 from sync.discord.oauth import CALLBACK_PATH as DISCORD_CALLBACK_PATH
-from sync.gcal.connect import CALLBACK_PATH as GOOGLE_CALLBACK_PATH
+from sync.gcal import CALLBACK_PATH as GOOGLE_CALLBACK_PATH
 from sync.settings import (
     PLACEHOLDER_FIELDS,
     ProviderSettings,

@@ -4,6 +4,7 @@
 -- The rules are sql/rules/google/connect.sql; the policies sql/rls/mentor_calendars.sql.
 
 create table public.mentor_calendars (
+  id uuid primary key default gen_random_uuid(),
   mentor_id uuid not null references public.mentors (id) on delete cascade,
   calendar_id text not null check (length(calendar_id) between 1 and 1024),
   summary text not null default '' check (length(summary) <= 1024),
@@ -12,13 +13,14 @@ create table public.mentor_calendars (
   time_zone text check (length(time_zone) <= 64),
   counts_as_busy boolean not null default false,
   receives_events boolean not null default false,
-  listed_at timestamptz not null default now(),
-  primary key (mentor_id, calendar_id),
+  listed_at timestamptz not null default private.stamp_now(),
+  constraint mentor_calendars_mentor_calendar_key unique (mentor_id, calendar_id),
   -- Session events are written, so only into a calendar the mentor may write to.
   check (not receives_events or access_role in ('writer', 'owner'))
 );
 comment on table public.mentor_calendars is
   'A connected mentor''s Google calendars (Calendar API calendarList), as last listed, and the mentor''s choice: which count as busy, which one receives session events. Changed through public.choose_google_calendars.';
+comment on column public.mentor_calendars.id is 'Row id.';
 comment on column public.mentor_calendars.mentor_id is 'The mentor.';
 comment on column public.mentor_calendars.calendar_id is 'Google''s calendar id (the primary one is the account''s email address).';
 comment on column public.mentor_calendars.summary is 'The calendar''s title in Google.';
@@ -48,7 +50,7 @@ create table private.google_revocations (
   mentor_id uuid not null,
   refresh_token_ciphertext bytea not null,
   key_version integer not null check (key_version > 0),
-  queued_at timestamptz not null default now()
+  queued_at timestamptz not null default private.stamp_now()
 );
 comment on table private.google_revocations is
   'Grants to revoke at Google: a disconnected mentor''s sealed refresh token, kept until Google''s revoke endpoint took it (no foreign key: a deleted mentor''s grant is still revoked).';

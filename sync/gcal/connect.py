@@ -40,7 +40,6 @@ from sync.settings import GOOGLE_API_KEYS, ServiceSettings, env_name, google_is_
 
 log = logging.getLogger(__name__)
 
-CALLBACK_PATH = "/oauth/google/callback"
 START_HINT = "Start again at GET /oauth/google/start."
 # What the stored calendar list keeps of a calendarList entry.
 CALENDAR_FIELDS = ("id", "summary", "primary", "accessRole", "timeZone")

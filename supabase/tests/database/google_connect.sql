@@ -50,7 +50,7 @@ select is((select count(*)::int from public.google_connected('bbbbbbbb-0000-0000
     '[{"id": "m1@example.com", "summary": "Mentor One", "primary": true, "accessRole": "owner", "timeZone": "Europe/Berlin"},
       {"id": "holidays@group.v.calendar.google.com", "summary": "Holidays", "accessRole": "reader"}]')),
   2, 'the grant and two calendars are stored');
-select results_eq($$select calendar_id, counts_as_busy, receives_events from public.mentor_calendars order by calendar_id$$,
+select results_eq($$select calendar_id, counts_as_busy, receives_events from public.mentor_calendars where mentor_id = 'bbbbbbbb-0000-0000-0000-000000000001' order by calendar_id$$,
   $$values ('holidays@group.v.calendar.google.com', false, false), ('m1@example.com', true, true)$$,
   'by default the primary calendar counts as busy and receives the events');
 select tests.clear_authentication();
@@ -86,11 +86,12 @@ select tests.clear_authentication();
 select tests.authenticate_as('rls_m1');
 select isnt(public.disconnect_google(), null, 'mentor 1 disconnects: a revocation is queued');
 select tests.clear_authentication();
-select results_eq($$select (select count(*)::int from private.google_credentials), (select count(*)::int from public.mentor_calendars),
-                          (select count(*)::int from private.google_revocations)$$,
+select results_eq($$select (select count(*)::int from private.google_credentials where mentor_id = 'bbbbbbbb-0000-0000-0000-000000000001'),
+                          (select count(*)::int from public.mentor_calendars where mentor_id = 'bbbbbbbb-0000-0000-0000-000000000001'),
+                          (select count(*)::int from private.google_revocations where mentor_id = 'bbbbbbbb-0000-0000-0000-000000000001')$$,
   $$values (0, 0, 1)$$, 'the grant moved to the revocations; the calendars are gone');
 select tests.authenticate_as_service_role();
-select is((select count(*)::int from public.google_tokens_to_reseal('2', '100')), 1, 'the queued revocation is resealed too');
+select is((select count(*)::int from public.google_tokens_to_reseal('2', '100') where mentor_id = 'bbbbbbbb-0000-0000-0000-000000000001'), 1, 'the queued revocation is resealed too');
 select tests.clear_authentication();
 
 select * from finish();

@@ -1637,8 +1637,8 @@ grant execute on function private.text_arg(text, text, integer, boolean) to auth
 -- `mentorships gcal rotate-key`). The services hold the Google client and the token keys; the
 -- rules here decide who may connect, that a consent state is good once, what is stored, and which
 -- calendars a mentor may choose. Refresh tokens arrive sealed (AES-GCM, sync/gcal/sealing.py) as
--- base64 text and are stored as bytea; no rule can open them. The public wrappers are here (not
--- in api.sql) so that the whole connection reads in one file.
+-- base64 text and are stored as bytea; no rule can open them. The public wrappers are beside
+-- this file (connect_api.sql, not api.sql), and what serves the stored grants is tokens.sql.
 
 -- bytea as one line of base64 (encode() breaks lines every 76 characters).
 create or replace function private.base64_text(value bytea)
@@ -1775,7 +1775,7 @@ begin
   select store_google_calendars.mentor_id, e ->> 'id', left(coalesce(e ->> 'summary', ''), 1024),
          coalesce((e ->> 'primary')::boolean, false), e ->> 'accessRole', left(e ->> 'timeZone', 64), private.clock_now()
     from pg_catalog.jsonb_array_elements(calendars) e
-  on conflict on constraint mentor_calendars_pkey do update
+  on conflict on constraint mentor_calendars_mentor_calendar_key do update
     set summary = excluded.summary, is_primary = excluded.is_primary, access_role = excluded.access_role,
         time_zone = excluded.time_zone, listed_at = excluded.listed_at,
         receives_events = c.receives_events and excluded.access_role in ('writer', 'owner');
@@ -1906,7 +1906,10 @@ comment on function private.disconnect_google() is 'See public.disconnect_google
 revoke execute on function private.disconnect_google() from public, anon;
 grant execute on function private.disconnect_google() to authenticated;
 
--- --- the public RPCs -----------------------------------------------------------------------------
+-- >>> sql/rules/google/connect_api.sql
+-- Google Calendar, connecting: the RPCs clients and the services call (POST /rest/v1/rpc/<name>).
+-- Each reads its arguments (a 422 naming the field) and calls the security-definer function in
+-- private that decides (sql/rules/google/connect.sql). Their comments are the API's documentation.
 
 create or replace function public.begin_google_connect()
 returns table (nonce text, mentor_id uuid, expires_at timestamptz)
@@ -2025,7 +2028,13 @@ Errors: 403 PT403 you are not a mentor.$$;
 revoke execute on function public.disconnect_google() from public, anon;
 grant execute on function public.disconnect_google() to authenticated;
 
-create or replace function public.google_revocations_due(for_mentor_id text default null)
+-- >>> sql/rules/google/tokens.sql
+-- Google Calendar: the sealed grants after connecting. The calendar sync reads a grant
+-- (google_credentials_of), the services revoke queued grants at Google (google_revocations_due,
+-- google_revoked), `mentorships gcal rotate-key` re-seals them under the newest key
+-- (google_tokens_to_reseal, reseal_google_token). Service role only; no rule can open a token.
+
+create or replace function private.google_revocations_due(for_mentor_id text default null)
 returns table (revocation_id bigint, mentor_id uuid, refresh_token_sealed text, key_version integer)
 language plpgsql
 stable
@@ -2041,13 +2050,27 @@ begin
                 order by r.id;
 end
 $$;
+comment on function private.google_revocations_due(text) is 'See public.google_revocations_due.';
+revoke execute on function private.google_revocations_due(text) from public, anon, authenticated;
+grant execute on function private.google_revocations_due(text) to service_role;
+
+create or replace function public.google_revocations_due(for_mentor_id text default null)
+returns table (revocation_id bigint, mentor_id uuid, refresh_token_sealed text, key_version integer)
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return query select * from private.google_revocations_due(for_mentor_id);
+end
+$$;
 comment on function public.google_revocations_due(text) is
 $$Service role: the sealed grants waiting to be revoked at Google (for_mentor_id's, or all).
 Errors: 422 PT422 malformed for_mentor_id.$$;
 revoke execute on function public.google_revocations_due(text) from public, anon, authenticated;
 grant execute on function public.google_revocations_due(text) to service_role;
 
-create or replace function public.google_revoked(revocation_id text default null)
+create or replace function private.google_revoked(revocation_id text default null)
 returns boolean
 language plpgsql
 volatile
@@ -2060,13 +2083,27 @@ begin
   return found;
 end
 $$;
+comment on function private.google_revoked(text) is 'See public.google_revoked.';
+revoke execute on function private.google_revoked(text) from public, anon, authenticated;
+grant execute on function private.google_revoked(text) to service_role;
+
+create or replace function public.google_revoked(revocation_id text default null)
+returns boolean
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  return private.google_revoked(revocation_id);
+end
+$$;
 comment on function public.google_revoked(text) is
 $$Service role: Google took the revocation (or already knew the grant dead): its sealed token is deleted. Returns whether it was still there.
 Errors: 422 PT422 missing or malformed revocation_id.$$;
 revoke execute on function public.google_revoked(text) from public, anon, authenticated;
 grant execute on function public.google_revoked(text) to service_role;
 
-create or replace function public.google_credentials_of(for_mentor_id text default null)
+create or replace function private.google_credentials_of(for_mentor_id text default null)
 returns table (mentor_id uuid, refresh_token_sealed text, key_version integer, scopes text[],
                calendar_id text, connected_at timestamptz, revoked_at timestamptz)
 language plpgsql
@@ -2081,6 +2118,21 @@ begin
                 where g.mentor_id = private.uuid_arg(for_mentor_id, 'for_mentor_id');
 end
 $$;
+comment on function private.google_credentials_of(text) is 'See public.google_credentials_of.';
+revoke execute on function private.google_credentials_of(text) from public, anon, authenticated;
+grant execute on function private.google_credentials_of(text) to service_role;
+
+create or replace function public.google_credentials_of(for_mentor_id text default null)
+returns table (mentor_id uuid, refresh_token_sealed text, key_version integer, scopes text[],
+               calendar_id text, connected_at timestamptz, revoked_at timestamptz)
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return query select * from private.google_credentials_of(for_mentor_id);
+end
+$$;
 comment on function public.google_credentials_of(text) is
 $$Service role (the calendar sync): for_mentor_id's sealed grant (no row when not connected).
 Errors: 422 PT422 missing or malformed for_mentor_id.$$;
@@ -2089,7 +2141,7 @@ grant execute on function public.google_credentials_of(text) to service_role;
 
 -- --- key rotation ----------------------------------------------------------------------------------
 
-create or replace function public.google_tokens_to_reseal(newest_version text default null, max_rows text default null)
+create or replace function private.google_tokens_to_reseal(newest_version text default null, max_rows text default null)
 returns table (kind text, id text, refresh_token_sealed text, key_version integer, mentor_id uuid)
 language plpgsql
 stable
@@ -2108,13 +2160,27 @@ begin
        from private.google_revocations r where r.key_version <> newest order by r.id limit n);
 end
 $$;
+comment on function private.google_tokens_to_reseal(text, text) is 'See public.google_tokens_to_reseal.';
+revoke execute on function private.google_tokens_to_reseal(text, text) from public, anon, authenticated;
+grant execute on function private.google_tokens_to_reseal(text, text) to service_role;
+
+create or replace function public.google_tokens_to_reseal(newest_version text default null, max_rows text default null)
+returns table (kind text, id text, refresh_token_sealed text, key_version integer, mentor_id uuid)
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return query select * from private.google_tokens_to_reseal(newest_version, max_rows);
+end
+$$;
 comment on function public.google_tokens_to_reseal(text, text) is
 $$Service role (`mentorships gcal rotate-key`): up to max_rows stored grants and up to max_rows queued revocations not sealed under newest_version.
 Errors: 422 PT422 missing or malformed argument.$$;
 revoke execute on function public.google_tokens_to_reseal(text, text) from public, anon, authenticated;
 grant execute on function public.google_tokens_to_reseal(text, text) to service_role;
 
-create or replace function public.reseal_google_token(kind text default null, id text default null,
+create or replace function private.reseal_google_token(kind text default null, id text default null,
                                                       previous_sealed text default null,
                                                       refresh_token_sealed text default null,
                                                       key_version text default null)
@@ -2140,6 +2206,23 @@ begin
     perform private.refuse(422, 'kind must be credential or revocation', hint => 'Send kind as google_tokens_to_reseal named it.', details => 'kind');
   end if;
   return found;
+end
+$$;
+comment on function private.reseal_google_token(text, text, text, text, text) is 'See public.reseal_google_token.';
+revoke execute on function private.reseal_google_token(text, text, text, text, text) from public, anon, authenticated;
+grant execute on function private.reseal_google_token(text, text, text, text, text) to service_role;
+
+create or replace function public.reseal_google_token(kind text default null, id text default null,
+                                                      previous_sealed text default null,
+                                                      refresh_token_sealed text default null,
+                                                      key_version text default null)
+returns boolean
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  return private.reseal_google_token(kind, id, previous_sealed, refresh_token_sealed, key_version);
 end
 $$;
 comment on function public.reseal_google_token(text, text, text, text, text) is
