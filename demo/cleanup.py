@@ -1,9 +1,11 @@
 """Removes the earlier demo data: everything of the users whose email ends with
 @demo.mentorships.test, in one transaction, refusing (and changing nothing) when a row of
-another user still points at it."""
+another user still points at it. It answers which messages it removed, so that their files in
+the mail folder go too once it commits (demo.delivery.forget_files)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -23,13 +25,19 @@ def _rows(table: str, where: str) -> str:
     return f"with d as (delete from {table} where {where} returning id) insert into _demo_rows select id from d"
 
 
-# Everything of a demo user (student or mentor), in delete order. Admins outside the demo were
-# told about demo orders too (payment_flagged, refunds).
-_CLEANUP: tuple[str, ...] = (
-    f"delete from public.notifications n where n.recipient_id in {D}"
+# The demo's messages. Admins outside the demo were told about demo orders too
+# (payment_flagged, refunds) and about demo messages that failed (delivery_failed).
+_MESSAGES = (
+    f"n.recipient_id in {D}"
     f" or n.pack_id in (select id from public.session_packs where {OWNED})"
     f" or n.session_id in (select id from public.sessions where {OWNED})"
-    f" or n.payload ->> 'order_id' in (select id::text from public.orders where {OWNED})",
+    f" or n.payload ->> 'order_id' in (select id::text from public.orders where {OWNED})"
+    " or n.payload ->> 'recipient_id' in (select id::text from _demo_users)"
+)
+
+# Everything of a demo user (student or mentor), in delete order.
+_CLEANUP: tuple[str, ...] = (
+    f"delete from public.notifications n where {_MESSAGES}",
     f"delete from private.webhook_events w where w.order_id in (select id from public.orders where {OWNED})"
     " or (w.provider, w.payment_ref) in (select provider, provider_payment_id from public.payments"
     f" where student_id in {D})",
@@ -85,8 +93,14 @@ _CLEANED_TABLES = [
 ]
 
 
-def cleanup(cur: psycopg.Cursor[Any]) -> int:
-    """How many demo users it removed; _demo_users and _demo_rows stay for the transaction."""
+@dataclass(frozen=True)
+class Removed:
+    users: int
+    messages: list[tuple[str, str]]  # (dedupe_key, channel) of each message removed
+
+
+def cleanup(cur: psycopg.Cursor[Any]) -> Removed:
+    """What it removed; _demo_users and _demo_rows stay for the transaction."""
     cur.execute("set local session_replication_role = replica")
     cur.execute(
         "create temp table _demo_users on commit drop as "
@@ -95,6 +109,10 @@ def cleanup(cur: psycopg.Cursor[Any]) -> int:
     )
     found = cur.rowcount
     cur.execute("create temp table _demo_rows (id uuid primary key) on commit drop")
+    cur.execute(
+        f"select n.dedupe_key, n.channel::text from public.notifications n where {_MESSAGES}"
+    )
+    messages = [(str(key), str(channel)) for key, channel in cur.fetchall()]
     for statement in _CLEANUP:
         cur.execute(statement)  # built from the constants above, no values
     cur.execute(_FK_COLUMNS, (_CLEANED_TABLES,))
@@ -117,4 +135,4 @@ def cleanup(cur: psycopg.Cursor[Any]) -> int:
             "demo/cleanup.py about them"
         )
     cur.execute("set local session_replication_role = origin")
-    return found
+    return Removed(found, messages)

@@ -2,8 +2,10 @@
 
 The cast joins, the mentors list their products and every student lives a storyline
 (demo/stories.py), all in order of time with the clock frozen at each instant; the pg_cron job
-functions run every hour of that history, and the due messages go out. At the end the clock is
-back, the jobs run again, and every storyline's rows are checked to be where it says."""
+functions run every hour of that history, and the real outbox dispatcher delivers each message
+when it falls due, into the stack's mail folder (`mentorships mail` lists them). At the end the
+clock is back, the jobs and the stack's dispatcher run again, and every storyline's rows are
+checked to be where it says."""
 
 from __future__ import annotations
 
@@ -19,13 +21,14 @@ import psycopg
 
 from demo import cast as cast_
 from demo.cleanup import cleanup
+from demo.delivery import forget_files
 from demo.stage import Signing, Stage
 from demo.stories import STORIES, Play, Steps, Story
 from mentorships import db
 from mentorships import jwt as jwt_
 from mentorships.errors import StackError
 from mentorships.settings import PROJECT_DIR, Settings
-from mentorships.stack import PayPalCert, Stack
+from mentorships.stack import PayPalCert, Stack, Worker
 
 UTC = dt.UTC
 
@@ -198,32 +201,32 @@ def _play(
 
         push(f"{st.handle} (joins)", joins())
     # one student with a pack (so with messages) has blocked the bot: their Discord DMs fail
-    with_messages = [st.id for st, kind in deck if st.discord and kind.startswith("active")]
-    stage.blocked_bot = c.rng.choice(with_messages or [st.id for st in c.students if st.discord])
-    next_tick = min(firsts.values()).replace(minute=0) + dt.timedelta(hours=1)
+    with_messages = [st for st, kind in deck if st.discord and kind.startswith("active")]
+    blocked = c.rng.choice(with_messages or [st for st in c.students if st.discord])
+    stage.block_bot(blocked.id, blocked.discord)
+    stage.next_tick = min(firsts.values()).replace(minute=0) + dt.timedelta(hours=1)
     started, steps_done = time.monotonic(), 0
     while queue:
         at, _, label, playing = heapq.heappop(queue)
-        if next_tick < at:  # pg_cron's minute, once an hour of this history
-            with stage.conn.pipeline():
-                while next_tick < at:
-                    stage.move(next_tick)
-                    stage.tick()
-                    next_tick += dt.timedelta(hours=1)
+        stage.advance(at)  # the jobs and the deliveries before this step
         if at > stage.now:
             stage.move(at)
         try:
-            push(label, playing, next(playing))
+            then: dt.datetime | None = next(playing)
         except StopIteration:
-            pass
+            then = None
         except Exception as e:
             raise StackError(f"seed: {label} at {stage.now:%Y-%m-%d %H:%M} UTC: {e}") from e
+        stage.deliver()  # what the step queued for now goes out now (a booking's confirmation)
+        if then is not None:
+            push(label, playing, then)
         steps_done += 1
         if steps_done % 500 == 0:
             progress(
                 f"  played {steps_done} steps, up to {stage.now:%Y-%m-%d} "
                 f"({time.monotonic() - started:.0f} s)"
             )
+    stage.advance(max(now, stage.now))
     stage.move(max(now, stage.now))
     stage.tick()
     done = ", ".join(f"{n} {k}" for k, n in sorted(stage.counts.items()))
@@ -283,23 +286,29 @@ def run(
     started = time.monotonic()
     require_stack(settings)
     signing = signing_for(settings, paypal)
-    with db.connect(settings) as conn, conn.transaction(), conn.cursor() as cur:
-        removed = cleanup(cur)
-        row = conn.execute("select private.clock_now()").fetchone()
-    assert row is not None
-    now: dt.datetime = row[0].astimezone(UTC)
-    progress(f"  removed earlier demo data: {removed} users and everything of theirs")
-    if "paypal" not in signing.providers and "paypal" in settings.payment_providers:
-        progress(
-            "  note: no PayPal signer whose certificate the services can fetch (real PayPal "
-            "keys are set): every purchase goes through Stripe"
-        )
-    c = cast_.plan(scale, random_seed, now.replace(minute=0, second=0, microsecond=0))
-    with Stage(settings, signing, [x.id for x in c.everyone()]) as stage:
+    # the Stage first: it puts back what a killed run left (its frozen clock would be `now`)
+    with Stage(settings, signing) as stage:
         if stage.recovered:
             progress(
                 "  note: an earlier seed was killed; its frozen clock and paused jobs are back"
             )
+        with db.connect(settings) as conn, conn.transaction(), conn.cursor() as cur:
+            removed = cleanup(cur)
+            row = conn.execute("select private.clock_now()").fetchone()
+        assert row is not None
+        now: dt.datetime = row[0].astimezone(UTC)
+        folder = Worker(settings).mail_dir
+        files = forget_files(folder, removed.messages)
+        progress(
+            f"  removed earlier demo data: {removed.users} users and everything of theirs"
+            + (f", and the files of their {files} messages sent, in {folder}" if files else "")
+        )
+        if "paypal" not in signing.providers and "paypal" in settings.payment_providers:
+            progress(
+                "  note: no PayPal signer whose certificate the services can fetch (real PayPal "
+                "keys are set): every purchase goes through Stripe"
+            )
+        c = cast_.plan(scale, random_seed, now.replace(minute=0, second=0, microsecond=0))
         p = _play(stage, c, scale, now, signing, progress)
     with db.connect(settings) as conn:
         wrong = _check(conn, p)

@@ -2,7 +2,14 @@
 calls the people make there. Students and mentors call the RPCs as themselves (SQL with their
 JWT claims, as PostgREST sets them); orders go through the gateway and payments come back as
 signed provider webhooks to the running services; the pg_cron job functions run as the clock
-moves. A marker file lets the next run put back the clock and the jobs of a run that was killed.
+moves, and the real outbox dispatcher delivers each message when it falls due (demo/delivery.py).
+A marker file lets the next run put back the clock, the jobs and the stack's dispatcher of a run
+that was killed.
+
+The stack's own dispatcher (`mentorships up` starts it) is stopped while a run plays and started
+again afterwards: it polls, and with the clock frozen in the past by share_clock it would claim
+the messages due at that instant too, racing the run's own drains; those deliver every message
+at its instant and attribute it to `<stack>-seed` in claimed_by.
 """
 
 from __future__ import annotations
@@ -11,17 +18,17 @@ import datetime as dt
 import json
 import time
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
 import httpx
 import psycopg
 
+from demo.delivery import Delivery
 from mentorships import jwt as jwt_
 from mentorships.errors import StackError
 from mentorships.settings import Settings
-from mentorships.stack import PayPalCert, paths
+from mentorships.stack import PayPalCert, Worker, paths
 from testing import events
 
 _LOCK = 0x5EED_DE30  # one demo run at a time per database
@@ -63,13 +70,16 @@ def _hex(key: uuid.UUID, what: str, length: int) -> str:
 
 
 class Stage:
-    def __init__(self, settings: Settings, signing: Signing, people: Iterable[uuid.UUID]) -> None:
+    def __init__(self, settings: Settings, signing: Signing) -> None:
         self.settings, self.signing = settings, signing
-        self.people = list(people)
         self.now = dt.datetime(2000, 1, 1, tzinfo=UTC)  # moves forward only
+        self.next_tick: dt.datetime | None = None  # pg_cron's next minute (once an hour)
+        self.next_due: dt.datetime | None = None  # when the next pending message falls due
         self.counts: dict[str, int] = {}
-        self.blocked_bot: uuid.UUID | None = None  # a student whose Discord messages fail
+        self.blocked_bot: uuid.UUID | None = None  # a student who blocked the Discord bot
         self._marker = paths(settings).state / "seed-in-progress.json"
+        self._worker = Worker(settings)
+        self.delivery: Delivery | None = None
         self._shared = True
         self._saved: dict[str, Any] = {}
         self.recovered = False
@@ -82,7 +92,7 @@ class Stage:
         try:
             if not self.one("select pg_try_advisory_lock(%s)", (_LOCK,)):
                 raise StackError("another `mentorships seed` is running on this stack; wait for it")
-            self._recover()
+            killed = self._recover()
             self._saved = {
                 "clock": self.one("select frozen_at::text from private.clock"),
                 "paused_jobs": [
@@ -91,6 +101,8 @@ class Stage:
                         "select jobname from cron.job where active and database = current_database()"
                     )
                 ],
+                # a killed run stopped it: it runs again after this one
+                "worker": self._worker.pid() is not None or bool(killed.get("worker")),
             }
             self._marker.parent.mkdir(parents=True, exist_ok=True)
             self._marker.write_text(json.dumps(self._saved))  # before anything changes
@@ -98,7 +110,9 @@ class Stage:
                 "update cron.job set active = false where jobname = any(%s)",
                 (self._saved["paused_jobs"],),
             )
+            self._worker.stop()  # waits until it has reported what it had in flight
             self.conn.execute("set synchronous_commit = off")  # a replayable run, not payments
+            self.delivery = Delivery(self.settings)
         except BaseException:
             self.close()
             raise
@@ -108,13 +122,20 @@ class Stage:
         self.close()
 
     def close(self) -> None:
-        """The clock as it was (normally running) and the jobs active again."""
+        """The clock as it was (normally running), the jobs active again, the stack's
+        dispatcher running again if it was."""
         try:
-            if self._saved and not self.conn.closed:
-                self._put_back(self._saved)
+            if self.delivery is not None:
+                self.delivery.close()
         finally:
-            self.http.close()
-            self.conn.close()
+            try:
+                if self._saved and not self.conn.closed:
+                    self._put_back(self._saved)
+                    if self._saved.get("worker"):
+                        self._worker.start()
+            finally:
+                self.http.close()
+                self.conn.close()
 
     def _put_back(self, saved: dict[str, Any]) -> None:
         self.conn.execute(
@@ -126,13 +147,16 @@ class Stage:
         )
         self._marker.unlink(missing_ok=True)
 
-    def _recover(self) -> None:
-        """Puts back what a run that was killed left frozen and paused."""
+    def _recover(self) -> dict[str, Any]:
+        """Puts back what a run that was killed left frozen and paused; answers what it saved
+        (its dispatcher is started again when this run ends)."""
         try:
-            self._put_back(json.loads(self._marker.read_text()))
+            killed: dict[str, Any] = json.loads(self._marker.read_text())
         except (FileNotFoundError, ValueError):
-            return
+            return {}
+        self._put_back(killed)
         self.recovered = True
+        return killed
 
     # the clock --------------------------------------------------------------------------------
 
@@ -144,30 +168,62 @@ class Stage:
 
     def share_clock(self) -> None:
         if not self._shared:
-            self.conn.execute("update private.clock set frozen_at = %s", (self.now,))
+            # its own pipeline block: committed (synced) before a call through the gateway
+            with self.conn.pipeline():
+                self.conn.execute("update private.clock set frozen_at = %s", (self.now,))
             self._shared = True
 
+    def block_bot(self, student: uuid.UUID, discord_id: str | None) -> None:
+        """This student blocked the bot: Discord refuses their DMs from now on."""
+        assert self.delivery is not None
+        self.blocked_bot = student
+        self.delivery.discord.blocked = discord_id
+
     def tick(self) -> None:
-        """What pg_cron does each minute, at this instant: the job functions, then the delivery
-        of due messages. Until the dispatcher exists (messaging issue) the demo stands in for it:
-        a due message is sent a few seconds after it was due; the Discord messages of one
-        student who blocked the bot fail."""
+        """What pg_cron does each minute, at this instant: the job functions; then the messages
+        due go out."""
         self.conn.execute("select private.run_due_jobs()")
-        self.conn.execute(
-            "update public.notifications n set"
-            "  status = (case when n.channel = 'discord' and n.recipient_id = %(blocked)s"
-            "            then 'failed' else 'sent' end)::public.notification_status,"
-            "  attempts = case when n.channel = 'discord' and n.recipient_id = %(blocked)s"
-            "             then 5 else 1 end,"
-            "  last_error = case when n.channel = 'discord' and n.recipient_id = %(blocked)s"
-            "    then 'Discord API 403 (50007): Cannot send messages to this user' end,"
-            "  sent_at = case when n.channel = 'discord' and n.recipient_id = %(blocked)s then null"
-            "    else greatest(n.send_after, n.created_at) + make_interval(secs => 2 + n.id %% 37) end"
-            " where n.status = 'pending' and n.send_after <= %(now)s"
-            "   and n.recipient_id = any(%(people)s)",
-            {"blocked": self.blocked_bot, "now": self.now, "people": self.people},
-        )
         self.count("ticks")
+        self.deliver()
+
+    def deliver(self) -> None:
+        """The dispatcher's turn at this instant, when a message is due (a cheap look-up saves
+        the round trips otherwise): the clock is shared with the gateway and the outbox drained
+        through it as the service role. Then remembers when the next message falls due."""
+        due = self._due()
+        if due is not None and due <= self.now:
+            assert self.delivery is not None
+            self.share_clock()
+            done = self.delivery.drain()
+            self.count("drains")
+            for what, n in (("sent", done.sent), ("failed", done.failed), ("voided", done.voided)):
+                if n:
+                    self.count(f"messages {what}", n)
+            due = self._due()
+        self.next_due = due if due is not None and due > self.now else None
+
+    def _due(self) -> dt.datetime | None:
+        due: dt.datetime | None = self.one(
+            "select min(greatest(send_after, next_attempt_at)) from public.notifications"
+            " where status = 'pending'"
+        )
+        return due
+
+    def advance(self, until: dt.datetime) -> None:
+        """Plays the instants before `until`: pg_cron's minute once an hour, and the dispatcher
+        whenever a message falls due in between (a reminder goes out at its instant)."""
+        assert self.next_tick is not None
+        with self.conn.pipeline():
+            while True:
+                at = min(self.next_tick, self.next_due or self.next_tick)
+                if at >= until:
+                    return
+                self.move(at)
+                if at == self.next_tick:
+                    self.next_tick += dt.timedelta(hours=1)
+                    self.tick()
+                else:
+                    self.deliver()
 
     # SQL as the platform and as a person ------------------------------------------------------
 
@@ -220,8 +276,8 @@ class Stage:
         )
         return [r[0] for r in rows]
 
-    def count(self, what: str) -> None:
-        self.counts[what] = self.counts.get(what, 0) + 1
+    def count(self, what: str, n: int = 1) -> None:
+        self.counts[what] = self.counts.get(what, 0) + n
 
     # through the gateway and the services ----------------------------------------------------
 

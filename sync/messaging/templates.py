@@ -331,15 +331,15 @@ def _environment(autoescape: bool, finalize: Callable[[Any], Any]) -> jinja2.Env
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(environment: jinja2.Environment, source: str) -> jinja2.Template:
+    """A template's source compiled once per environment (compiling costs more than rendering)."""
+    return environment.from_string(source)
+
+
 _TEXT = _environment(False, _plain)
 _HTML = _environment(True, _plain)
 _DISCORD = _environment(False, _discord)
-
-
-@functools.cache
-def _compiled(environment: jinja2.Environment, source: str) -> jinja2.Template:
-    """A template compiled once per environment (compiling is most of a render's time)."""
-    return environment.from_string(source)
 
 
 # The HTML page around a body (already escaped paragraphs come in as Markup).

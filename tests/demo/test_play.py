@@ -5,10 +5,22 @@ stack's local signer, whose certificate the stack serves)."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import psycopg
 
 from mentorships.settings import Settings
-from testing.demo import DEMO, count, seed, values
+from mentorships.stack import Worker
+from testing.demo import (
+    DEMO,
+    count,
+    deliver_what_is_due,
+    mail_files,
+    mail_names,
+    seed,
+    values,
+)
 from testing.world import World
 
 
@@ -17,12 +29,20 @@ def test_seed_twice_gives_a_complete_consistent_demo(
     conn: psycopg.Connection,
     world: World,
     cron_jobs: dict[str, bool],
+    tmp_path: Path,
 ) -> None:
     others = f"select count(*) from public.session_packs where student_id not in {DEMO}"
     world_rows = count(conn, others)  # other tests' packs (and earlier demo packs are replaced)
+    mail = Worker(running).mail_dir
+    shutil.rmtree(mail, ignore_errors=True)
+    deliver_what_is_due(running, tmp_path)  # as the stack's dispatcher would have
     first = seed(running)
+    first_files = mail_files(mail)
     second = seed(running)
     assert first == second
+    # the files of the first seed's messages went with them: one file per message sent
+    sent = mail_names(conn, f"claimed_by = '{running.stack}-seed' and status = 'sent'")
+    assert mail_files(mail) == sent and len(first_files - sent) >= 300
     assert first["mentors"] >= 5 and first["students"] >= 20
 
     demo = "from public.profiles p where p.email like '%%@demo.mentorships.test'"

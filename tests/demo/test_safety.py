@@ -13,7 +13,7 @@ from demo import play
 from mentorships.errors import StackError
 from mentorships.info import info_text
 from mentorships.settings import Settings
-from mentorships.stack import Gateway, Services, Stack, paths
+from mentorships.stack import Gateway, Services, Stack, Worker, paths
 from testing.demo import DEMO, count, values
 from testing.world import World
 
@@ -94,12 +94,15 @@ def test_info_prints_working_commands(settings: Settings, world: World) -> None:
 def test_seed_puts_back_what_a_killed_seed_left(
     running: Settings, stack: Stack, conn: psycopg.Connection, world: World
 ) -> None:
-    """A seed killed outright leaves the clock frozen and the jobs paused, and its marker says
-    how they were: the next seed puts them back before it starts, and says so."""
+    """A seed killed outright leaves the clock frozen, the jobs paused and the stack's
+    dispatcher stopped, and its marker says how they were: the next seed puts the clock and
+    the jobs back before it starts, and says so, and starts the dispatcher when it ends."""
     active = "select jobname from cron.job where active order by 1"
     before = values(conn, active)  # the test stack keeps its jobs paused
+    worker = Worker(running)
+    assert worker.pid() is None  # the test stack leaves it out
     marker = paths(running).state / "seed-in-progress.json"
-    marker.write_text(json.dumps({"clock": None, "paused_jobs": ["expire-packs"]}))
+    marker.write_text(json.dumps({"clock": None, "paused_jobs": ["expire-packs"], "worker": True}))
     conn.execute("update private.clock set frozen_at = '2026-01-01 00:00+00'")
     said: list[str] = []
     try:
@@ -108,5 +111,7 @@ def test_seed_puts_back_what_a_killed_seed_left(
         assert count(conn, "select count(*) from private.clock where frozen_at is not null") == 0
         assert values(conn, active) == before | {"expire-packs"}
         assert not marker.exists()
+        assert worker.pid() is not None and worker.healthy()
     finally:
+        worker.stop()
         conn.execute("update cron.job set active = false where jobname = 'expire-packs'")
