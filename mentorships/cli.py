@@ -7,6 +7,7 @@ Every command reads its settings from MENTORSHIPS_* environment variables (and .
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import uuid
@@ -426,6 +427,58 @@ def mail(
         click.echo(one_message(folder, show, zone, channel))
         return
     click.echo(listing(folder, zone, channel, limit))
+
+
+@cli.group(name="gcal")
+def gcal_group() -> None:
+    """Google Calendar: the mentors' sealed refresh tokens."""
+
+
+@gcal_group.command(name="rotate-key")
+@click.pass_obj
+def gcal_rotate_key(settings: Settings) -> None:
+    """Re-seal every stored Google refresh token under the newest key.
+
+    Add the new key to MENTORSHIPS_GOOGLE_TOKEN_KEYS with a higher version (e.g.
+    "2:<new>,1:<old>"), restart the services (they seal with the newest and still open the old),
+    run this, then drop the old key. It reads the services' settings: MENTORSHIPS_SUPABASE_URL and
+    the service-role key when set, else the local stack's. Idempotent: a second run finds nothing
+    to re-seal; a token changed meanwhile (a reconnect) is left as it is.
+    """
+    import asyncio
+
+    from mentorships.stack.services import Services
+    from sync import rest
+    from sync import settings as service_settings
+    from sync.gcal.rotate import rotate
+    from sync.gcal.sealing import SealError, TokenKeys
+
+    try:
+        if os.environ.get("MENTORSHIPS_SUPABASE_URL"):
+            target = service_settings.load()
+        else:
+            target = Services(settings).service_settings()
+        keys = TokenKeys.from_settings(target)
+    except (service_settings.ConfigError, SealError) as e:
+        raise StackError(str(e)) from None
+
+    async def run() -> dict[str, int]:
+        async with rest.session() as http:
+            return await rotate(keys, rest.Rest(target, http), progress=click.echo)
+
+    click.echo(f"re-sealing Google refresh tokens under key version {keys.newest} ...")
+    counts = asyncio.run(run())
+    click.echo(
+        f"done: {counts['resealed']} re-sealed, {counts['skipped']} changed meanwhile, "
+        f"{counts['failed']} could not be opened"
+    )
+    if counts["failed"]:
+        click.echo(
+            "Some tokens are sealed under a key no longer in MENTORSHIPS_GOOGLE_TOKEN_KEYS: add "
+            "it back and run this again.",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @cli.command()

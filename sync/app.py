@@ -1,6 +1,6 @@
 """The services' ASGI app: health, checkout and webhooks for each enabled payment provider, video
-call tokens and the call page, linking a Discord account (OAuth2), and the emails' unsubscribe
-links.
+call tokens and the call page, linking a Discord account (OAuth2), connecting a mentor's Google
+Calendar (OAuth2, sync/gcal/), and the emails' unsubscribe links.
 
 app = create_app(settings)   # refuses (ConfigError) when a required setting is missing
 
@@ -20,9 +20,10 @@ import stripe
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
-from sync import bodies, call_page, handlers, orders, preferences, rest, video
+from sync import bodies, call_page, gcal, handlers, orders, preferences, rest, video
 from sync.discord import oauth as discord_oauth
 from sync.errors import ApiError, ErrorBody
+from sync.gcal import connect as gcal_connect
 from sync.paypal import webhook as paypal_webhook
 from sync.paypal.checkout import PayPalCheckout
 from sync.paypal.client import PayPal
@@ -34,6 +35,7 @@ from sync.settings import (
     agora_is_placeholder,
     discord_is_placeholder,
     env_name,
+    google_is_placeholder,
     placeholder_providers,
 )
 from sync.stripe import checkout as stripe_checkout
@@ -50,6 +52,7 @@ class State:
     paypal: PayPalCheckout | None = None
     paypal_verifier: paypal_webhook.PayPalVerifier | None = None
     discord: discord_oauth.DiscordLink | None = None
+    google: gcal_connect.GoogleConnect | None = None
 
 
 def state(request: Request) -> State:
@@ -94,6 +97,13 @@ def _warn_about_local_keys(settings: ServiceSettings) -> None:
             "the project's App ID and App Certificate are set",
             extra={"provider": "agora"},
         )
+    missing_google = settings.missing_google_settings()
+    if missing_google or google_is_placeholder(settings):
+        log.warning(
+            "Google Calendar: /oauth/google/* answer 503 until the OAuth client's id and secret, "
+            "the redirect URI, the state secret and the token keys are set",
+            extra={"provider": "google"},
+        )
     if discord_is_placeholder(settings):
         log.warning(
             "placeholder Discord keys: /oauth/discord/start answers 503 until the Discord "
@@ -123,6 +133,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
                 services.paypal = PayPalCheckout(settings, services.rest, PayPal(settings, http))
                 services.paypal_verifier = paypal_webhook.PayPalVerifier(settings, http)
             services.discord = discord_oauth.DiscordLink(settings, services.rest, http)
+            services.google = gcal_connect.GoogleConnect(settings, services.rest, http)
             app.state.services = services
             log.info(
                 "services ready",
@@ -137,8 +148,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app = FastAPI(
         title="Mentorships services",
         description=(
-            "Checkout, payment webhooks, video call tokens, Discord linking and unsubscribe "
-            "links for the Mentorships platform."
+            "Checkout, payment webhooks, video call tokens, Discord linking, Google Calendar "
+            "connection and unsubscribe links for the Mentorships platform."
         ),
         lifespan=lifespan,
         # A redirect to the path with(out) its slash would put the caller's Host and path into a
@@ -163,6 +174,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app.include_router(_video_routes())
     app.include_router(call_page.routes(calls))
     app.include_router(_discord_routes())
+    app.include_router(_google_routes())
     app.include_router(preferences.routes())
     return app
 
@@ -264,5 +276,35 @@ def _discord_routes() -> APIRouter:
         assert s.discord is not None
         q = request.query_params
         return await s.discord.finish(q.get("code"), q.get("state"), q.get("error"))
+
+    return router
+
+
+def _google_routes() -> APIRouter:
+    router = APIRouter(tags=["google"])
+
+    def google(request: Request) -> gcal_connect.GoogleConnect:
+        s = state(request)
+        assert s.google is not None
+        return s.google
+
+    @router.get("/oauth/google/start", responses=ERRORS)
+    async def start(request: Request) -> dict[str, Any]:
+        """Google's consent URL for the signed-in mentor (`Authorization: Bearer <JWT>`):
+        answers `{url, expires_at}`; send the mentor's browser to `url`."""
+        return await google(request).start(orders.bearer_token(request))
+
+    @router.get(gcal.CALLBACK_PATH, responses=ERRORS)
+    async def callback(request: Request) -> dict[str, Any]:
+        """Where Google sends the mentor back (`?code=...&state=...`): stores the sealed grant
+        and the mentor's calendars; answers `{mentor_id, scopes, calendars}`."""
+        q = request.query_params
+        return await google(request).finish(q.get("code"), q.get("state"), q.get("error"))
+
+    @router.post("/oauth/google/disconnect", responses=ERRORS)
+    async def disconnect(request: Request) -> dict[str, Any]:
+        """Disconnects the signed-in mentor's Google Calendar and revokes the grant at Google:
+        answers `{disconnected, revoked_at_google}`."""
+        return await google(request).disconnect(orders.bearer_token(request))
 
     return router

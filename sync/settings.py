@@ -59,6 +59,53 @@ DISCORD_API_KEYS = ("discord_client_id", "discord_client_secret")
 DISCORD_STATE_SECRET_MIN = 32
 _REDIRECT_URI = re.compile(r"^https?://[^/\s?#@]+/[^\s#]*$")
 
+# Google Calendar (a mentor connects their calendar, sync/gcal/): optional, the services start
+# without it and /oauth/google/* answer 503 naming what is missing. The state secret signs the
+# consent flow's `state`; the token keys seal the refresh tokens (AES-256-GCM, sync/gcal/sealing.py).
+GOOGLE_SETTINGS = (
+    "google_client_id",
+    "google_client_secret",
+    "google_redirect_uri",
+    "google_state_secret",
+    "google_token_keys",
+)
+# Of those, what Google itself must know (placeholders cannot reach it: start answers 503).
+GOOGLE_API_KEYS = ("google_client_id", "google_client_secret")
+GOOGLE_STATE_SECRET_MIN = 32
+# "<version>:<base64 of 32 bytes>" items, comma-separated: the highest version seals.
+_TOKEN_KEY = re.compile(r"^([1-9][0-9]{0,5}):([A-Za-z0-9+/_-]{43}=?)$")
+# http only for a loopback host (the local fake); https otherwise.
+_GOOGLE_BASE = re.compile(
+    r"^(https://[^/\s?#@]+|http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?)$"
+)
+
+
+def parse_token_keys(text: str) -> dict[int, bytes]:
+    """MENTORSHIPS_GOOGLE_TOKEN_KEYS as {version: 32-byte key}; ValueError saying what is wrong
+    (never the keys themselves)."""
+    keys: dict[int, bytes] = {}
+    for number, item in enumerate((i.strip() for i in text.split(",") if i.strip()), 1):
+        match = _TOKEN_KEY.match(item)
+        if not match:
+            raise ValueError(
+                f"item {number} is not <version>:<base64 of 32 random bytes>, such as "
+                '"1:" followed by the output of `openssl rand -base64 32`'
+            )
+        version = int(match.group(1))
+        if version in keys:
+            raise ValueError(f"version {version} is given twice")
+        raw = match.group(2)
+        key = base64.urlsafe_b64decode(
+            raw.replace("+", "-").replace("/", "_") + "=" * (-len(raw) % 4)
+        )
+        if len(key) != 32:
+            raise ValueError(f"item {number}: the key is not 32 bytes")
+        keys[version] = key
+    if not keys:
+        raise ValueError("no key: give at least one <version>:<base64 of 32 random bytes>")
+    return keys
+
+
 # The unsubscribe links in emails (sync/messaging/unsubscribe.py) are signed with this secret; the
 # services verify them (POST /messages/unsubscribe) and the dispatcher signs them, so both read it.
 # The previous secret, while set, still verifies the links in mails sent before a rotation.
@@ -143,6 +190,18 @@ class ProviderSettings(BaseSettings):
     discord_redirect_uri: str | None = None
     # Signs the OAuth2 state (HMAC-SHA256): at least 32 characters, random, the services' own.
     discord_state_secret: SecretStr | None = None
+    # Google Calendar: the OAuth client (Google Cloud console, a "Web application" client), the
+    # redirect URI registered there (these services' /oauth/google/callback), the state secret
+    # (at least 32 random characters) and the token keys ("2:<key>,1:<key>"; the highest version
+    # seals, every listed one opens). The three bases are Google's, settable for the local fake.
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    google_redirect_uri: str | None = None
+    google_state_secret: SecretStr | None = None
+    google_token_keys: SecretStr | None = None
+    google_accounts_base: str = "https://accounts.google.com"
+    google_oauth_base: str = "https://oauth2.googleapis.com"
+    google_api_base: str = "https://www.googleapis.com"
     # Signs the emails' unsubscribe links (HMAC-SHA256): at least 32 random characters, shared by
     # the services and the dispatcher; the previous one is optional (a rotation's old links).
     unsubscribe_secret: SecretStr | None = None
@@ -204,6 +263,60 @@ class ProviderSettings(BaseSettings):
                 "output of `openssl rand -hex 32`"
             )
         return value
+
+    @field_validator(*GOOGLE_SETTINGS, mode="before")
+    @classmethod
+    def _google_blank_is_unset(cls, value: Any) -> Any:
+        value = _unset_if_blank(value)
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("google_accounts_base", "google_oauth_base", "google_api_base", mode="before")
+    @classmethod
+    def _google_base(cls, value: Any) -> Any:
+        value = value.strip().rstrip("/") if isinstance(value, str) else value
+        if isinstance(value, str) and not _GOOGLE_BASE.match(value):
+            raise ValueError(
+                "expected https:// and a host without a path (http:// only for 127.0.0.1 or "
+                "localhost), such as https://oauth2.googleapis.com"
+            )
+        return value
+
+    @field_validator("google_redirect_uri")
+    @classmethod
+    def _google_redirect_uri(cls, value: str | None) -> str | None:
+        if value is not None and not _REDIRECT_URI.match(value):
+            raise ValueError(
+                "expected the absolute URL registered with Google, such as "
+                "https://services.example.com/oauth/google/callback"
+            )
+        return value
+
+    @field_validator("google_state_secret")
+    @classmethod
+    def _google_state_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < GOOGLE_STATE_SECRET_MIN:
+            raise ValueError(
+                f"expected at least {GOOGLE_STATE_SECRET_MIN} random characters, such as the "
+                "output of `openssl rand -hex 32`"
+            )
+        return value
+
+    @field_validator("google_token_keys")
+    @classmethod
+    def _google_token_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_token_keys(value.get_secret_value())
+        return value
+
+    def missing_google_settings(self) -> list[str]:
+        """One message per Google setting that is not set (connecting a calendar needs them
+        all; the services start without them)."""
+        return [
+            f"{env_name(field)} is not set (Google Calendar: connecting needs the OAuth client's "
+            "id, secret and redirect URI, a state secret and the token keys)"
+            for field in GOOGLE_SETTINGS
+            if getattr(self, field) is None
+        ]
 
     @field_validator(*UNSUBSCRIBE_SECRETS, mode="before")
     @classmethod
@@ -425,6 +538,12 @@ _PLACEHOLDER_FORMS: dict[str, tuple[str, int]] = {
     "discord_state_secret": (LOCAL_KEY_PREFIX, 32),
     # A real random secret too: a local stack's unsubscribe links verify.
     "unsubscribe_secret": (LOCAL_KEY_PREFIX, 32),
+    # Google's client id ends in .apps.googleusercontent.com; a placeholder one is marked too.
+    "google_client_id": (LOCAL_KEY_PREFIX, 12),
+    "google_client_secret": (LOCAL_KEY_PREFIX, 16),
+    # Real random secrets: states verify, tokens seal (made by new_placeholder's own form).
+    "google_state_secret": (LOCAL_KEY_PREFIX, 32),
+    "google_token_keys": ("1:", 32),
 }
 PLACEHOLDER_FIELDS = tuple(_PLACEHOLDER_FORMS)
 
@@ -432,6 +551,8 @@ PLACEHOLDER_FIELDS = tuple(_PLACEHOLDER_FORMS)
 def new_placeholder(field: str) -> str:
     """A fresh local placeholder for a provider secret (PLACEHOLDER_FIELDS)."""
     prefix, size = _PLACEHOLDER_FORMS[field]
+    if field == "google_token_keys":
+        return prefix + base64.b64encode(secrets.token_bytes(size)).decode()
     digits = secrets.token_hex(size)
     return prefix + (digits.upper() if prefix.isupper() else digits)
 
@@ -455,6 +576,12 @@ def discord_is_placeholder(settings: ProviderSettings) -> bool:
     """Whether Discord's client id or secret is a local placeholder: Discord would refuse them,
     so /oauth/discord/start answers 503 instead of sending anyone there."""
     return any(is_placeholder(field, getattr(settings, field)) for field in DISCORD_API_KEYS)
+
+
+def google_is_placeholder(settings: ProviderSettings) -> bool:
+    """Whether Google's client id or secret is a local placeholder: Google would refuse them, so
+    /oauth/google/start answers 503 instead of sending anyone there."""
+    return any(is_placeholder(field, getattr(settings, field)) for field in GOOGLE_API_KEYS)
 
 
 def agora_is_placeholder(settings: ProviderSettings) -> bool:

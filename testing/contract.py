@@ -63,6 +63,10 @@ COUNTED = (
     "public.promotion_codes",
     "public.notification_preferences",
     "private.webhook_events",
+    "public.mentor_calendars",
+    "private.google_credentials",
+    "private.google_oauth_states",
+    "private.google_revocations",
 )
 
 NASTY_TEXT = st.sampled_from(

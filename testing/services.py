@@ -38,6 +38,14 @@ DISCORD_CLIENT_ID = "1234567890123456789"
 DISCORD_CLIENT_SECRET = "discord-client-secret-for-the-fake"
 DISCORD_REDIRECT_URI = "https://services.example/oauth/discord/callback"
 DISCORD_STATE_SECRET = "state-secret-of-the-tests-0123456789abcdef"
+# Google's OAuth client, as the strict fake of Google knows it, and the services' Google secrets.
+GOOGLE_CLIENT_ID = "123456789012-fake0client0of0the0tests.apps.googleusercontent.com"
+GOOGLE_CLIENT_SECRET = "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-fake"
+GOOGLE_REDIRECT_URI = "https://services.example/oauth/google/callback"
+GOOGLE_STATE_SECRET = "google-state-secret-of-the-tests-0123456789abcdef"
+# Token keys (version 1 and 2); the tests' services seal with version 1 unless told otherwise.
+GOOGLE_TOKEN_KEY_1 = "1:" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="
+GOOGLE_TOKEN_KEY_2 = "2:" + "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI="
 # Signs the emails' unsubscribe links (the services verify them; the dispatcher makes them).
 UNSUBSCRIBE_SECRET = "unsubscribe-secret-of-the-tests-0123456789abcdef"
 # Keys given to services whose database API is a fake: not the stack's, so a request that

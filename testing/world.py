@@ -164,6 +164,12 @@ def create(conn: psycopg.Connection) -> World:
                 starts=starts,
                 session=wid(f"session_{s}"),
             )
+            # each mentor connected Google: their primary calendar
+            conn.execute(
+                "insert into public.mentor_calendars (id, mentor_id, calendar_id, access_role, is_primary,"
+                " counts_as_busy, receives_events) values (%s, %s, %s, 'owner', true, true, true)",
+                (wid(f"calendar_{s}"), mentor, f"mentor-{s}@world.test"),
+            )
             # each student turned renewal reminders off on Discord
             conn.execute(
                 "insert into public.notification_preferences (id, user_id, kind, channel, enabled)"
@@ -194,7 +200,7 @@ def _load_serial_ids(conn: psycopg.Connection, w: World) -> World:
         "code_mentor_a",
         *(
             f"{t}_{s}"
-            for t in ("seat", "order", "payment", "pack", "session", "pref")
+            for t in ("seat", "order", "payment", "pack", "session", "pref", "calendar")
             for s in "ab"
         ),
     ):

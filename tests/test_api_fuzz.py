@@ -55,6 +55,33 @@ RPCS: dict[str, tuple[str, dict[str, str]]] = {
         "service",
         {"provider": "provider", "event_id": "text", "event_type": "text", "payload": "json"},
     ),
+    "choose_google_calendars": (
+        "mentor",
+        {"busy_calendar_ids": "json", "events_calendar_id": "text"},
+    ),
+    "claim_google_state": ("service", {"nonce": "text", "mentor_id": "mentor"}),
+    "google_connected": (
+        "service",
+        {
+            "mentor_id": "mentor",
+            "refresh_token_sealed": "text",
+            "key_version": "int",
+            "scopes": "json",
+            "calendars": "json",
+        },
+    ),
+    "store_google_calendars": ("service", {"mentor_id": "mentor", "calendars": "json"}),
+    "google_revoked": ("service", {"revocation_id": "int"}),
+    "reseal_google_token": (
+        "service",
+        {
+            "kind": "text",
+            "id": "text",
+            "previous_sealed": "text",
+            "refresh_token_sealed": "text",
+            "key_version": "int",
+        },
+    ),
 }
 
 

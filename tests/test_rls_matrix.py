@@ -116,6 +116,7 @@ LABELS: dict[str, frozenset[str]] = {
     ),
     "audit_log": rows("audit_1"),
     "notification_preferences": rows("pref_a", "pref_b"),
+    "mentor_calendars": rows("calendar_a", "calendar_b"),
 }
 
 SELECT: dict[str, dict[str, Expect]] = {
@@ -180,6 +181,16 @@ SELECT: dict[str, dict[str, Expect]] = {
         "mentor_b": NONE,
         "admin": LABELS["notification_preferences"],
         "service": LABELS["notification_preferences"],
+    },
+    # a mentor's own calendars; admins read all; students none
+    "mentor_calendars": {
+        "anon": DENIED,
+        "student_a": NONE,
+        "student_b": NONE,
+        "mentor_a": rows("calendar_a"),
+        "mentor_b": rows("calendar_b"),
+        "admin": LABELS["mentor_calendars"],
+        "service": LABELS["mentor_calendars"],
     },
 }
 
@@ -338,6 +349,16 @@ INSERT: dict[str, tuple[Row, dict[str, Expect]]] = {
     ),
 }
 
+INSERT["mentor_calendars"] = (
+    # listed by the services only (google_connected); a mentor chooses through an RPC
+    lambda w: {
+        "mentor_id": str(w["mentor_a"]),
+        "calendar_id": "new@group.calendar.google.com",
+        "access_role": "reader",
+    },
+    only({"service": rows("new")}),
+)
+
 # update: one harmless column (not one a trigger sets, as updated_at: the value written must come
 # back), aimed at every world row of the table ------------------------------------------------------
 UPDATE: dict[str, tuple[dict[str, Any], dict[str, Expect]]] = {
@@ -410,6 +431,8 @@ UPDATE: dict[str, tuple[dict[str, Any], dict[str, Expect]]] = {
     ),
 }
 
+UPDATE["mentor_calendars"] = ({"summary": "Renamed"}, only({"service": LABELS["mentor_calendars"]}))
+
 # delete: aimed at every world row; 409 where a foreign key (on delete restrict) stops it -------
 DELETE: dict[str, dict[str, Expect]] = {
     "platform_settings": only({}),
@@ -433,6 +456,9 @@ DELETE: dict[str, dict[str, Expect]] = {
         "service": LABELS["notification_preferences"],
     },
 }
+
+
+DELETE["mentor_calendars"] = only({"service": LABELS["mentor_calendars"]})
 
 
 def test_matrix_covers_every_public_table(conn: Any) -> None:

@@ -28,6 +28,7 @@ from mentorships.stack.paypal_local import PayPalCert, PayPalSigner
 from sync.call_page import ASSETS as CALL_ASSETS
 from sync.call_page import SDK_FILE as CALL_SDK_FILE
 from sync.discord.oauth import CALLBACK_PATH as DISCORD_CALLBACK_PATH
+from sync.gcal import CALLBACK_PATH as GOOGLE_CALLBACK_PATH
 from sync.settings import (
     PLACEHOLDER_FIELDS,
     ProviderSettings,
@@ -60,27 +61,28 @@ def _is_paypal_host(api_base: str) -> bool:
 
 class Services:
     """The ASGI app of sync/ (webhooks, checkout), run as `python -m sync` with the environment
-    this stack renders for it (service_settings): the services' own variables
-    (sync.settings.ServiceSettings), from which they derive nothing of the stack's. The stack
-    gives them its gateway's URL and the anon and service-role keys it mints, its provider
-    settings, and where to listen.
+        this stack renders for it (service_settings): the services' own variables
+        (sync.settings.ServiceSettings), from which they derive nothing of the stack's. The stack
+        gives them its gateway's URL and the anon and service-role keys it mints, its provider
+        settings, and where to listen.
 
-    Local stacks only: a provider secret that is not set comes from a file of local values
-    generated once (provider-secrets.json in the stack's state folder, mode 0600), as the JWT
-    secret does, so the services start and signed webhooks verify. Those placeholder API keys
-    (sync.settings.new_placeholder) do not reach Stripe or PayPal; real test keys
-    (MENTORSHIPS_STRIPE_SECRET_KEY, ...) do. Placeholder Agora keys mint video tokens Agora's
-    servers refuse; the project's real App ID and App Certificate (MENTORSHIPS_AGORA_*) work.
-    Placeholder Discord client keys cannot reach Discord: /oauth/discord/start answers 503 on them
-    (the state secret placeholder is a real random secret). Discord's redirect URI defaults to
-    these services' own /oauth/discord/callback.
+        Local stacks only: a provider secret that is not set comes from a file of local values
+        generated once (provider-secrets.json in the stack's state folder, mode 0600), as the JWT
+        secret does, so the services start and signed webhooks verify. Those placeholder API keys
+        (sync.settings.new_placeholder) do not reach Stripe or PayPal; real test keys
+        (MENTORSHIPS_STRIPE_SECRET_KEY, ...) do. Placeholder Agora keys mint video tokens Agora's
+        servers refuse; the project's real App ID and App Certificate (MENTORSHIPS_AGORA_*) work.
+        Placeholder Discord client keys cannot reach Discord: /oauth/discord/start answers 503 on them
+        (the state secret placeholder is a real random secret). Discord's redirect URI defaults to
+        these services' own /oauth/discord/callback. Google's client keys likewise (/oauth/google/start
+    answers 503 on placeholders; the state secret and token keys placeholders are real random ones).
 
-    PayPal on placeholder keys runs in local mode (local_paypal): the services verify PayPal
-    webhooks with a certificate they download from their PayPal API host, so the stack plays that
-    host. A local signer (RSA key and self-signed certificate, generated once next to
-    provider-secrets.json) has its certificate served by the gateway on
-    http://<host>:<paypal_local_port>, which becomes the services' PayPal API base; events signed
-    with local_paypal_signer() verify."""
+        PayPal on placeholder keys runs in local mode (local_paypal): the services verify PayPal
+        webhooks with a certificate they download from their PayPal API host, so the stack plays that
+        host. A local signer (RSA key and self-signed certificate, generated once next to
+        provider-secrets.json) has its certificate served by the gateway on
+        http://<host>:<paypal_local_port>, which becomes the services' PayPal API base; events signed
+        with local_paypal_signer() verify."""
 
     NEEDLE = "-m sync"
 
@@ -149,6 +151,9 @@ class Services:
                 # Discord sends the person back to these services (unless set otherwise).
                 "discord_redirect_uri": effective.discord_redirect_uri
                 or f"{self.address}{DISCORD_CALLBACK_PATH}",
+                # Google too.
+                "google_redirect_uri": effective.google_redirect_uri
+                or f"{self.address}{GOOGLE_CALLBACK_PATH}",
             }
         )
 

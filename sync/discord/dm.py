@@ -104,7 +104,7 @@ class DiscordTransport:
         self._login: asyncio.Lock | None = None
         # Discord user id -> DM channel id.
         self._channels: dict[str, str] = {}
-        self._opening: dict[str, asyncio.Future[Any]] = {}
+        self._opening: dict[str, asyncio.Future[str]] = {}
         # The bot as Discord answered GET /users/@me at login (a user object).
         self.bot_user: Any = None
         self._closed = False
@@ -173,11 +173,14 @@ class DiscordTransport:
             return channel_id
         opening = self._opening.get(user_id)
         if opening is None:
-            opening = self._opening[user_id] = asyncio.ensure_future(
-                http.start_private_message(int(user_id))
-            )
+            opening = self._opening[user_id] = asyncio.ensure_future(self._open(http, user_id))
             opening.add_done_callback(lambda _: self._opening.pop(user_id, None))
-        channel = await asyncio.shield(opening)
+        return await asyncio.shield(opening)
+
+    async def _open(self, http: _RebasedHTTPClient, user_id: str) -> str:
+        # Cached by the opening task itself, before its done callback forgets it: a send that
+        # comes between finds one or the other, never neither (which opened the channel twice).
+        channel = await http.start_private_message(int(user_id))
         channel_id = self._channels[user_id] = str(channel["id"])
         return channel_id
 

@@ -5,32 +5,16 @@
     await link.start(bearer)             # {"url": Discord's authorize URL, "expires_at"}
     await link.finish(code, state)       # link_discord as the service role; {"user_id", ...}
 
-The state is `<payload>.<signature>`, both base64url without padding: the payload is the JSON
-{"sub": user id, "exp": Unix seconds, "nonce": 16 random bytes}, the signature HMAC-SHA256 of the
-payload's text under a key derived from MENTORSHIPS_DISCORD_STATE_SECRET. It names the person who
-started (the callback links that person, and nobody else) and dies after STATE_LIFETIME.
-
-The PKCE verifier is never in the state: it is derived from it, HMAC-SHA256 of the payload's text
-under a second key derived from the same secret (base64url, 43 characters, as RFC 7636 asks).
-The callback computes it again from the state it is given, so nothing is stored between start and
-callback, and someone who reads the authorize URL and the redirect (state, challenge, code) still
-cannot redeem the code: that needs the verifier, which needs the secret. Nothing in the state is
-secret, so it is signed, not encrypted.
+The state is signed with MENTORSHIPS_DISCORD_STATE_SECRET and the PKCE verifier derived from it
+(sync/oauth_state.py): it names the person who started (the callback links that person, and
+nobody else) and dies after 10 minutes. Nothing is stored between start and callback.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
-import hashlib
-import hmac
-import json
 import logging
 import re
-import secrets
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -38,6 +22,7 @@ from urllib.parse import urlencode
 import httpx
 
 from sync.errors import ApiError, quoted
+from sync.oauth_state import StateSigner, challenge
 from sync.orders import token_subject
 from sync.rest import Rest
 from sync.settings import DISCORD_API_KEYS, ServiceSettings, discord_is_placeholder, env_name
@@ -46,76 +31,14 @@ log = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/oauth/discord/callback"
 SCOPE = "identify"
-STATE_LIFETIME = dt.timedelta(minutes=10)
-# A state is a few hundred characters; anything much longer is not one of ours.
-_STATE = re.compile(r"^[A-Za-z0-9_-]{1,600}\.[A-Za-z0-9_-]{43}$")
 _DISCORD_USER_ID = re.compile(r"^[0-9]{17,20}$")
 
 START_HINT = "Start again at GET /oauth/discord/start."
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def challenge(verifier: str) -> str:
-    """The S256 code challenge of a PKCE verifier (RFC 7636 4.2)."""
-    return _b64(hashlib.sha256(verifier.encode()).digest())
-
-
-def _bad_state(reason: str) -> ApiError:
-    return ApiError.message(400, f"state: {reason}", details="state", hint=START_HINT)
-
-
-class StateSigner:
-    """Makes and checks states (see the module's docstring); `clock` gives Unix seconds."""
-
-    def __init__(self, secret: str, clock: Callable[[], float] = time.time) -> None:
-        root = secret.encode()
-        self._signing_key = hmac.new(root, b"mentorships discord oauth state", "sha256").digest()
-        self._verifier_key = hmac.new(root, b"mentorships discord oauth pkce", "sha256").digest()
-        self.clock = clock
-
-    def _signature(self, payload: str) -> str:
-        return _b64(hmac.new(self._signing_key, payload.encode(), "sha256").digest())
-
-    def verifier(self, payload: str) -> str:
-        return _b64(hmac.new(self._verifier_key, payload.encode(), "sha256").digest())
-
-    def issue(self, user_id: uuid.UUID) -> tuple[str, str, dt.datetime]:
-        """A new state for `user_id`: (state, PKCE verifier, when the state expires)."""
-        expires = int(self.clock() + STATE_LIFETIME.total_seconds())
-        claims = {"sub": str(user_id), "exp": expires, "nonce": _b64(secrets.token_bytes(16))}
-        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
-        state = f"{payload}.{self._signature(payload)}"
-        return state, self.verifier(payload), dt.datetime.fromtimestamp(expires, dt.UTC)
-
-    def check(self, state: str | None) -> tuple[uuid.UUID, str]:
-        """(user id, PKCE verifier) of a state these services signed and that has not expired;
-        a 400 (SV400, details "state") otherwise."""
-        if not state:
-            raise _bad_state("it is missing (Discord sends it back with the code)")
-        if not _STATE.match(state):
-            raise _bad_state("it is not a state these services issued")
-        payload, signature = state.split(".")
-        if not hmac.compare_digest(signature, self._signature(payload)):
-            raise _bad_state("its signature does not match (not issued by these services)")
-        try:
-            claims = json.loads(_unb64(payload))
-            user_id = uuid.UUID(claims["sub"])
-            expires = claims["exp"]
-        except (ValueError, binascii.Error, KeyError, TypeError) as e:
-            raise _bad_state("it is not a state these services issued") from e
-        if not isinstance(expires, int) or isinstance(expires, bool):
-            raise _bad_state("it is not a state these services issued")
-        if self.clock() >= expires:
-            at = dt.datetime.fromtimestamp(expires, dt.UTC).isoformat()
-            raise _bad_state(f"it expired at {at} (a link is valid for 10 minutes)")
-        return user_id, self.verifier(payload)
+def discord_states(secret: str, clock: Callable[[], float] = time.time) -> StateSigner:
+    """The signer of Discord states (sync/oauth_state.py)."""
+    return StateSigner(secret, purpose="discord", hint=START_HINT, clock=clock)
 
 
 def refuse_on_placeholder_keys(settings: ServiceSettings) -> None:
@@ -151,7 +74,7 @@ class DiscordLink:
         self.client_id = settings.discord_client_id
         self.client_secret = settings.discord_client_secret.get_secret_value()
         self.redirect_uri = settings.discord_redirect_uri
-        self.states = StateSigner(settings.discord_state_secret.get_secret_value(), clock)
+        self.states = discord_states(settings.discord_state_secret.get_secret_value(), clock)
 
     async def start(self, bearer: str) -> dict[str, Any]:
         """Discord's authorize URL for the signed-in caller. PostgREST verifies the token: the
@@ -186,7 +109,7 @@ class DiscordLink:
     ) -> dict[str, Any]:
         """The callback: the state checked, the code redeemed with the verifier, the account
         read, its id stored for the state's user (link_discord, service role)."""
-        user_id, verifier = self.states.check(state)
+        user_id, verifier = self.states.check(state, "Discord")
         if not code:
             if error:
                 raise ApiError.message(

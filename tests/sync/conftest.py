@@ -18,6 +18,7 @@ from sync.app import create_app
 from sync.settings import ServiceSettings
 from testing.factories import Scenario
 from testing.fakes import paypal as paypal_fake
+from testing.fakes.google import GoogleFake
 from testing.fakes.http import StrictFake
 from testing.services import (
     AGORA_APP_CERTIFICATE,
@@ -26,6 +27,11 @@ from testing.services import (
     DISCORD_CLIENT_SECRET,
     DISCORD_REDIRECT_URI,
     DISCORD_STATE_SECRET,
+    GOOGLE_CLIENT_ID,
+    GOOGLE_CLIENT_SECRET,
+    GOOGLE_REDIRECT_URI,
+    GOOGLE_STATE_SECRET,
+    GOOGLE_TOKEN_KEY_1,
     PAYPAL_CLIENT_ID,
     PAYPAL_CLIENT_SECRET,
     PAYPAL_WEBHOOK_ID,
@@ -67,6 +73,25 @@ def discord_api(discord_server: StrictFake) -> Iterator[StrictFake]:
 
 
 @pytest.fixture(scope="session")
+def google_server() -> Iterator[GoogleFake]:
+    fake = GoogleFake(
+        client_id=GOOGLE_CLIENT_ID,
+        client_secret=GOOGLE_CLIENT_SECRET,
+        redirect_uri=GOOGLE_REDIRECT_URI,
+    )
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def google_api(google_server: GoogleFake) -> Iterator[GoogleFake]:
+    """Google's OAuth2 endpoints and Calendar API, no account and no grant yet."""
+    google_server.reset()
+    yield google_server
+    google_server.verify()
+
+
+@pytest.fixture(scope="session")
 def paypal_signer() -> PayPalSigner:
     return PayPalSigner.generate()
 
@@ -100,6 +125,7 @@ def service_settings(
     stripe_server: StrictFake,
     paypal_server: StrictFake,
     discord_server: StrictFake,
+    google_server: GoogleFake,
 ) -> ServiceSettings:
     """The services' own settings: the test stack's gateway and keys as given values."""
     return ServiceSettings.model_validate(
@@ -124,6 +150,14 @@ def service_settings(
             "discord_client_secret": DISCORD_CLIENT_SECRET,
             "discord_redirect_uri": DISCORD_REDIRECT_URI,
             "discord_state_secret": DISCORD_STATE_SECRET,
+            "google_client_id": GOOGLE_CLIENT_ID,
+            "google_client_secret": GOOGLE_CLIENT_SECRET,
+            "google_redirect_uri": GOOGLE_REDIRECT_URI,
+            "google_state_secret": GOOGLE_STATE_SECRET,
+            "google_token_keys": GOOGLE_TOKEN_KEY_1,
+            "google_accounts_base": google_server.url,
+            "google_oauth_base": google_server.url,
+            "google_api_base": google_server.url,
             "unsubscribe_secret": UNSUBSCRIBE_SECRET,
         }
     )
@@ -136,6 +170,7 @@ def service(
     stripe_api: StrictFake,
     paypal_api: StrictFake,
     discord_api: StrictFake,
+    google_api: GoogleFake,
 ) -> Iterator[TestClient]:
     """A fresh app per test (no token or certificate cached from another test)."""
     with TestClient(create_app(service_settings)) as client:

@@ -76,7 +76,8 @@ def test_an_unknown_route_is_a_404(service: TestClient) -> None:
         "The services answer GET /health, GET /ping, POST /checkout/stripe, POST /webhooks/stripe,"
         " POST /checkout/paypal, POST /checkout/paypal/capture, POST /webhooks/paypal,"
         " POST /video/token, GET /video/{session_id}, GET /oauth/discord/start,"
-        " GET /oauth/discord/callback, GET /messages/unsubscribe, POST /messages/unsubscribe."
+        " GET /oauth/discord/callback, GET /oauth/google/start, GET /oauth/google/callback,"
+        " POST /oauth/google/disconnect, GET /messages/unsubscribe, POST /messages/unsubscribe."
     )
 
 

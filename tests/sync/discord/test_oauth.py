@@ -23,7 +23,8 @@ from mentorships import jwt
 from mentorships.settings import Settings
 from mentorships.stack import Stack
 from sync.app import create_app
-from sync.discord.oauth import StateSigner
+from sync.discord.oauth import discord_states
+from sync.oauth_state import StateSigner
 from sync.settings import ServiceSettings, new_placeholder
 from testing.factories import Scenario
 from testing.fakes import discord as discord_fake
@@ -247,7 +248,7 @@ def test_a_state_signed_with_another_secret_is_refused(
     started: tuple[uuid.UUID, uuid.UUID, dict[str, str]],
     discord_api: StrictFake,
 ) -> None:
-    state, _, _ = StateSigner("another-deployment-secret-0123456789abcdef").issue(started[1])
+    state, _, _ = discord_states("another-deployment-secret-0123456789abcdef").issue(started[1])
     body = _refused(_callback(service, code="c", state=state), 400, "state")
     assert "signature does not match" in body["message"]
 
@@ -359,7 +360,7 @@ def test_on_placeholder_keys_start_says_which_variables_to_set(
 
 def test_a_state_lives_ten_minutes_to_the_second() -> None:
     now = 1_800_000_000.0
-    signer = StateSigner(DISCORD_STATE_SECRET, clock=lambda: now)
+    signer = discord_states(DISCORD_STATE_SECRET, clock=lambda: now)
     user = uuid.uuid4()
     state, verifier, expires_at = signer.issue(user)
     assert expires_at.timestamp() == now + 600
