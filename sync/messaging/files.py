@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.messaging.context import Channel
+from sync.messaging.formatting import unescape_markdown
 from sync.messaging.transport import Outgoing
 
 EXTENSIONS: dict[Channel, str] = {"email": ".eml", "discord": ".json"}
@@ -241,7 +242,7 @@ def _read_discord(path: Path) -> Delivered:
         at=at.astimezone(UTC),
         to=f"{data.get('to_name') or ''} (Discord {data.get('to')})".strip(),
         kind=str(data.get("kind") or ""),
-        subject=first.strip("*"),
+        subject=unescape_markdown(first.strip("*")),
         text=content,
         links=list(dict.fromkeys(link.rstrip(">") for link in _URL.findall(content))),
         invite=None,

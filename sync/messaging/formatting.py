@@ -61,6 +61,14 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
+_ESCAPED = re.compile(r"\\([\\*_~`|<>\[\]()#@])")
+
+
+def unescape_markdown(text: str) -> str:
+    """escape_markdown undone (a Discord message's line shown as plain text)."""
+    return _ESCAPED.sub(r"\1", text)
+
+
 def one_line(text: str, limit: int | None = None) -> str:
     """User text in a message: whitespace (newlines too) collapsed, so a name cannot forge lines;
     cut to ``limit`` characters with an ellipsis when given."""

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sync.messaging import formatting
 
@@ -89,3 +91,14 @@ def test_one_line() -> None:
     assert formatting.one_line("Ana\r\n  Ruiz\t!") == "Ana Ruiz !"
     assert formatting.one_line("abcdef", 4) == "abc\u2026"
     assert formatting.one_line("abcd", 4) == "abcd"
+
+
+@given(st.text(max_size=200))
+def test_unescape_markdown_undoes_escape_markdown(text: str) -> None:
+    assert formatting.unescape_markdown(formatting.escape_markdown(text)) == text
+
+
+def test_a_discord_line_reads_as_plain_text_in_the_mail_listing() -> None:
+    line = formatting.escape_markdown("Session booked: 09:00 America/New_York (Zoë_*)")
+    assert "\\_" in line
+    assert formatting.unescape_markdown(line) == "Session booked: 09:00 America/New_York (Zoë_*)"
