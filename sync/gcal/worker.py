@@ -130,7 +130,7 @@ class Syncer:
             self.sync_one(claim)
             return 1
         except ApiFailed as e:  # the report is lost: the lease runs out and the mentor is due again
-            log.error(f"reporting a calendar sync failed: {e}")
+            log.error("reporting a calendar sync failed", extra={"error": str(e)})
             return 0
 
     def run(self, stop: threading.Event) -> None:
