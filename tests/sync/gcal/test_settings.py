@@ -39,7 +39,9 @@ def test_a_project_url_with_a_path_is_refused() -> None:
             google_client_secret="secret",
             google_token_keys=GOOGLE_TOKEN_KEY_1,
         )
-    assert refused.value.problems[0].startswith("MENTORSHIPS_SUPABASE_URL: expected the project URL")
+    assert refused.value.problems[0].startswith(
+        "MENTORSHIPS_SUPABASE_URL: expected the project URL"
+    )
 
 
 def test_the_worker_refuses_to_start_without_its_settings(tmp_path: Path) -> None:
