@@ -251,12 +251,17 @@ begin
       select for_mentor_id, cal.calendar_id, i.event_id, i.starts_at, i.ends_at, now_
         from pg_catalog.jsonb_to_recordset(cal.intervals) as i (event_id text, starts_at timestamptz, ends_at timestamptz)
        where i.ends_at > i.starts_at;
-      insert into private.calendar_sync_calendars as t (mentor_id, calendar_id, sync_token, window_starts_at, window_ends_at, last_synced_at)
-      values (for_mentor_id, cal.calendar_id, cal.sync_token, cal.time_min, cal.time_max, now_)
-      on conflict on constraint calendar_sync_calendars_pkey do update
-        set sync_token = excluded.sync_token, last_synced_at = excluded.last_synced_at,
-            window_starts_at = case when cal.is_full then excluded.window_starts_at else t.window_starts_at end,
-            window_ends_at = case when cal.is_full then excluded.window_ends_at else t.window_ends_at end;
+      if cal.is_full then
+        insert into private.calendar_sync_calendars as t (mentor_id, calendar_id, sync_token, window_starts_at, window_ends_at, last_synced_at)
+        values (for_mentor_id, cal.calendar_id, cal.sync_token, cal.time_min, cal.time_max, now_)
+        on conflict on constraint calendar_sync_calendars_pkey do update
+          set sync_token = excluded.sync_token, last_synced_at = excluded.last_synced_at,
+              window_starts_at = excluded.window_starts_at, window_ends_at = excluded.window_ends_at;
+      else
+        -- (no row: its token went meanwhile, a reconnect; the calendar is listed in full next)
+        update private.calendar_sync_calendars t set sync_token = cal.sync_token, last_synced_at = now_
+         where t.mentor_id = for_mentor_id and t.calendar_id = cal.calendar_id;
+      end if;
     end loop;
   exception
     when data_exception or integrity_constraint_violation then

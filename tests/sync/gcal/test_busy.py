@@ -23,6 +23,7 @@ from sync.gcal.settings import GcalSettings, load
 from sync.gcal.worker import Syncer
 from testing.clock import Clock
 from testing.factories import Scenario
+from testing.fakes import google as google_fake
 from testing.fakes.google import GoogleFake
 from testing.fakes.google_events import event, weekly
 from testing.gcal import Connected, connect_mentor, service_rpc
@@ -348,3 +349,60 @@ def test_two_workers_never_sync_one_mentor_at_once(
     assert taken in [row["mentor_id"] for row in again.json()]
     late = service_rpc(settings, "calendar_synced", for_mentor_id=taken, worker="a", calendars=[])
     assert late.status_code == 409 and late.json()["code"] == "PT409", late.text
+
+
+def test_rescheduling_into_a_stale_mentors_time_answers_409(
+    mentor: Connected, syncer: Syncer, scenario: Scenario, frozen: Clock
+) -> None:
+    student = scenario.person("student")
+    pack = scenario.pack(mentor.mentor, student, purchased_at=NOW)
+    syncer.drain()
+    booked = scenario.api(student).rpc("book_session", pack_id=pack, starts_at=at(TUE, 10))
+    assert booked.status_code == 200, booked.text
+    frozen.advance(dt.timedelta(hours=3))
+    moved = scenario.api(student).rpc(
+        "reschedule_session", session_id=booked.json()["id"], starts_at=at(TUE, 13)
+    )
+    assert moved.status_code == 409, moved.text
+    assert "busy times are unknown" in moved.json()["message"]
+
+
+def test_choosing_other_busy_calendars_syncs_them_at_once(
+    scenario: Scenario,
+    google_api: GoogleFake,
+    keys: TokenKeys,
+    syncer: Syncer,
+    conn: psycopg.Connection,
+) -> None:
+    team = "team@group.calendar.google.com"
+    mentor = connect_mentor(
+        scenario,
+        google_api,
+        keys,
+        calendars=[google_fake.calendar(team, "Team", access_role="writer")],
+    )
+    google_api.events.put(mentor.email, mentor.email, event("mine", at(TUE, 10), at(TUE, 11)))
+    google_api.events.put(mentor.email, team, event("team", at(TUE, 13), at(TUE, 14)))
+    syncer.drain()
+    assert [i[0] for i in intervals(conn, mentor.mentor)] == ["mine"]
+    chose = scenario.api(mentor.mentor).rpc(
+        "choose_google_calendars", busy_calendar_ids=[team], events_calendar_id=team
+    )
+    assert chose.status_code == 200, chose.text
+    assert syncer.drain() == 1  # due at once, not in 5 minutes
+    assert [i[0] for i in intervals(conn, mentor.mentor)] == ["team"]
+
+
+def test_a_window_running_short_of_the_horizon_is_listed_anew(
+    mentor: Connected, google_api: GoogleFake, syncer: Syncer, frozen: Clock
+) -> None:
+    syncer.drain()
+    frozen.advance(dt.timedelta(days=10))
+    syncer.drain()
+    frozen.advance(dt.timedelta(days=20))  # the first window (horizon 60 + 30 days) ends in 60
+    syncer.drain()
+    assert [("syncToken" in q, q.get("timeMin", "")[:10]) for q in google_api.events.lists] == [
+        (False, "2027-01-03"),
+        (True, ""),
+        (False, "2027-02-02"),
+    ]
