@@ -30,6 +30,10 @@ select is(private.calendar_closed('bbbbbbbb-0000-0000-0000-000000000002', '2027-
   'a mentor without Google Calendar is never closed');
 
 -- === the claim: one worker at a time ===
+-- (the syncs of mentors other tests connected in this database are parked, as the transaction's)
+select tests.clear_authentication();
+update private.calendar_sync_state set next_sync_at = 'infinity' where mentor_id <> 'bbbbbbbb-0000-0000-0000-000000000001';
+select tests.authenticate_as_service_role();
 select is((select calendars -> 0 ->> 'calendar_id' from public.claim_calendar_syncs('w1', '10', '60')
             where mentor_id = 'bbbbbbbb-0000-0000-0000-000000000001'),
   'm1@example.com', 'w1 claims mentor 1 with its busy calendar');
