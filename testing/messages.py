@@ -10,7 +10,8 @@ from typing import Any
 
 from sync.messaging.context import Channel, MessageContext, Role
 
-# Every kind of public.notification_kind (supabase/migrations: 13 kinds + delivery_failed).
+# Every kind of public.notification_kind (supabase/migrations: 13 kinds + delivery_failed +
+# calendar_disconnected).
 ALL_KINDS = (
     "pack_purchased",
     "session_booked",
@@ -26,6 +27,7 @@ ALL_KINDS = (
     "refund_processed",
     "payment_flagged",
     "delivery_failed",
+    "calendar_disconnected",
 )
 SESSION = "5b0c3d52-9d7e-4c34-9a43-3c1e2f0a7d11"
 PACK = "a1f2e3d4-0000-4000-8000-000000000002"
@@ -66,6 +68,7 @@ ROLES: dict[str, Role] = {
     "payment_flagged": "admin",
     "delivery_failed": "admin",
     "seat_released": "mentor",
+    "calendar_disconnected": "mentor",
 }
 
 
@@ -118,6 +121,11 @@ def payload(kind: str, starts_at: str, ends_at: str, other: str) -> dict[str, An
             "student_id": STUDENT,
             "mentor_id": MENTOR,
             "reason": "amount or currency differs from the order",
+        },
+        "calendar_disconnected": {
+            "mentor_id": MENTOR,
+            "revoked_at": starts_at,
+            "connected_at": other,
         },
         "delivery_failed": {
             "notification_id": 4711,

@@ -75,6 +75,11 @@ def queue_every_kind(w: World) -> dict[str, Any]:
         {"order_id": None, "payment_ref": "pi_123", "reason": "payment names no order"},
     )
     w.notify(
+        [w.mentor],
+        "calendar_disconnected",
+        {"mentor_id": str(w.mentor), "revoked_at": "2026-12-01T12:00:00+00:00"},
+    )
+    w.notify(
         [admin],
         "delivery_failed",
         {

@@ -39,7 +39,7 @@ begin
 end
 $$;
 comment on function public.mentor_availability(text, text, text) is
-$$Bookable slots of a mentor starting in [from_at, to_at): working hours in the mentor's zone on the mentor's grid, at least the minimum notice ahead, within the booking horizon, clear of scheduled sessions (plus buffer) and calendar busy times. Anyone may call it.
+$$Bookable slots of a mentor starting in [from_at, to_at): working hours in the mentor's zone on the mentor's grid, at least the minimum notice ahead, within the booking horizon, clear of scheduled sessions (plus buffer) and calendar busy times. None while the mentor's Google Calendar sync is stale, never done or revoked (fail closed). Anyone may call it.
 Arguments: mentor_id (UUID), from_at and to_at (ISO 8601 with offset, e.g. 2026-12-03T09:00:00Z), at most 35 days apart.
 Errors: 404 PT404 no active mentor with that id; 422 PT422 a missing or malformed argument (details names it), to_at not after from_at, more than 35 days.$$;
 revoke execute on function public.mentor_availability(text, text, text) from public;
@@ -58,7 +58,7 @@ $$;
 comment on function public.book_session(text, text) is
 $$Books a session from your pack at starts_at (a slot from mentor_availability). The pack must be yours, active, unexpired, with credits left and its seat active; the slot on the mentor's grid inside working hours, at least the minimum notice ahead, ending before the pack expires, clear of the mentor's sessions (plus buffer), your other sessions and the mentor's calendar. Uses one credit; queues the calendar event, the confirmation and the 24 h and 1 h reminders.
 Arguments: pack_id (UUID), starts_at (ISO 8601 with offset).
-Errors: 403 PT403 not your pack; 404 PT404 no such pack; 409 PT409 pack not active, expired, no sessions left, seat not active, slot taken, you have another session then, mentor busy (calendar); 422 PT422 missing or malformed argument, in the past, off the grid, outside working hours, too soon (notice), too far ahead (horizon), ends after the pack expires (details: starts_at).$$;
+Errors: 403 PT403 not your pack; 404 PT404 no such pack; 409 PT409 pack not active, expired, no sessions left, seat not active, slot taken, you have another session then, mentor busy (calendar), the mentor's Google Calendar sync stale or revoked (the message says since when); 422 PT422 missing or malformed argument, in the past, off the grid, outside working hours, too soon (notice), too far ahead (horizon), ends after the pack expires (details: starts_at).$$;
 revoke execute on function public.book_session(text, text) from public, anon;
 grant execute on function public.book_session(text, text) to authenticated;
 
@@ -93,7 +93,7 @@ $$;
 comment on function public.reschedule_session(text, text) is
 $$Moves a scheduled session to another valid slot (same rules as book_session), with no credit change. A student must do it at least the pack's cancel notice (24 h) before the original start; the mentor or an admin any time before it. The reminders and the calendar event move with it.
 Arguments: session_id (UUID), starts_at (ISO 8601 with offset).
-Errors: 403 PT403 not your session; 404 PT404 no such session; 409 PT409 not scheduled, too late to reschedule, already started, slot taken, mentor busy; 422 PT422 missing or malformed argument, same start, or a slot book_session would refuse (details: starts_at).$$;
+Errors: 403 PT403 not your session; 404 PT404 no such session; 409 PT409 not scheduled, too late to reschedule, already started, slot taken, mentor busy, the mentor's Google Calendar sync stale or revoked; 422 PT422 missing or malformed argument, same start, or a slot book_session would refuse (details: starts_at).$$;
 revoke execute on function public.reschedule_session(text, text) from public, anon;
 grant execute on function public.reschedule_session(text, text) to authenticated;
 

@@ -104,7 +104,8 @@ begin
   lo := greatest(from_at, now_ + make_interval(mins => m.min_notice_minutes));
   hi := least(to_at, now_ + make_interval(days => m.booking_horizon_days));
   buffer := make_interval(mins => m.buffer_minutes);
-  if hi <= lo then
+  -- Fail closed: a connected mentor whose calendar sync is stale offers nothing (google/busy.sql).
+  if hi <= lo or private.calendar_closed(m.id, now_) is not null then
     return;
   end if;
   return query

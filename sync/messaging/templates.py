@@ -17,7 +17,7 @@ User text is flattened to one line everywhere (a name cannot forge a line, or a 
 subject). Times are in the reader's zone with the zone named (formatting.instant), money from
 integer minor units (formatting.amount). Links (the exact forms, in one place: Links):
 
-- dashboard ``{dashboard_url}/``; a session ``{dashboard_url}/sessions/{session_id}``; a mentor
+- dashboard ``{dashboard_url}/``; Google Calendar (to reconnect) ``{dashboard_url}/calendar``; a session ``{dashboard_url}/sessions/{session_id}``; a mentor
   (to buy another pack) ``{dashboard_url}/mentors/{mentor_id}``;
 - the call page ``{services_url}/video/{session_id}`` (served by the services, issue 11).
 """
@@ -71,6 +71,11 @@ class Links:
     def mentor(self, mentor_id: str) -> str:
         return f"{self.dashboard_url.rstrip('/')}/mentors/{self._id(mentor_id)}"
 
+    @property
+    def calendar(self) -> str:
+        """Where a mentor connects (and reconnects) Google Calendar."""
+        return f"{self.dashboard_url.rstrip('/')}/calendar"
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -99,6 +104,10 @@ def _session_links(ctx: MessageContext, links: Links) -> list[Link]:
 
 def _dashboard_links(ctx: MessageContext, links: Links) -> list[Link]:
     return [Link("Your dashboard", links.dashboard)]
+
+
+def _reconnect_links(ctx: MessageContext, links: Links) -> list[Link]:
+    return [Link("Reconnect Google Calendar", links.calendar)]
 
 
 def _renew_links(ctx: MessageContext, links: Links) -> list[Link]:
@@ -295,6 +304,17 @@ Order: {{ field("order_id") }}. Nothing was granted for it.
 Payment: {{ field("payment_ref") }}.
 {% endif %}
 """,
+    ),
+    "calendar_disconnected": KindTemplate(
+        subject="Reconnect your Google Calendar: students cannot book you",
+        body="""
+Google stopped letting us read your calendar on {{ when("revoked_at") }} (the access was
+removed in your Google account, or it expired).
+
+Until you reconnect it, students cannot book you: we cannot see when you are busy, so we offer
+none of your times rather than risk a double booking. Your booked sessions stay as they are.
+""",
+        links=_reconnect_links,
     ),
     "delivery_failed": KindTemplate(
         subject='A {{ field("kind") }} message could not be delivered',

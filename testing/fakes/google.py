@@ -16,8 +16,8 @@ secret (HTTP Basic or the form, exactly one); a refresh token grant gives a new 
 `refuse_next_code()` and a revoked grant answer `invalid_grant` as Google does. The revoke
 endpoint takes a refresh or an access token (form `token`) and kills the whole grant. Calendar
 v3 wants `Authorization: Bearer <live access token>` with a scope that allows the call; routes
-are a table (`route`) so events.list/insert/patch/delete/watch can be added beside
-calendarList.list. Anything else is a recorded failure (`verify()` fails the test).
+are a table (`route`) so events.insert/patch/delete/watch can be added beside calendarList.list
+and events.list (`events`, testing/fakes/google_events.py). Anything else is a recorded failure (`verify()` fails the test).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from testing.fakes.google_events import EventStore
 from testing.fakes.http import Request
 from testing.fakes.server import Answer, FakeServer
 
@@ -146,6 +147,7 @@ class GoogleFake(FakeServer):
         # (method, path pattern, scopes any of which allows it, handler): the Calendar API.
         self.routes: list[tuple[str, re.Pattern[str], set[str], Handler]] = []
         self.route("GET", CALENDAR_LIST_PATH, CALENDAR_LIST_SCOPES, self._calendar_list)
+        self.events = EventStore(self)  # events.list (testing/fakes/google_events.py)
         self.reset()
 
     def reset(self) -> None:
@@ -159,6 +161,7 @@ class GoogleFake(FakeServer):
             self.revocations: list[str] = []  # accounts whose grant was revoked, in order
             self.page_size = 100
             self._refuse_codes = 0
+            self.events.reset()
 
     def route(self, method: str, path: str, scopes: set[str], handler: Handler) -> None:
         """A Calendar v3 call: `path` a regular expression matched whole."""
@@ -230,6 +233,24 @@ class GoogleFake(FakeServer):
         """The next authorization code exchange is answered invalid_grant."""
         with self.lock:
             self._refuse_codes += 1
+
+    def issue_grant(self, account: str, scopes: tuple[str, ...] | None = None) -> Grant:
+        """A grant as a finished consent leaves it (for tests that start connected)."""
+        with self.lock:
+            grant = Grant(
+                account,
+                scopes or (EVENTS_SCOPE, CALENDAR_LIST_SCOPE),
+                "1//0g" + secrets.token_urlsafe(60),
+            )
+            self.grants.append(grant)
+            return grant
+
+    def revoke_account(self, account: str) -> None:
+        """The person removed the app's access in their Google account: every grant is dead."""
+        with self.lock:
+            for grant in self.grants:
+                if grant.account == account:
+                    grant.revoked = True
 
     def grant_of(self, account: str) -> Grant | None:
         """The account's newest grant."""

@@ -51,6 +51,7 @@ as $$
 declare
   local_start timestamp := starts_at at time zone m.time_zone;
   slot interval := make_interval(mins => m.slot_minutes);
+  closed text;
 begin
   if starts_at <= now_ then
     perform private.refuse(422, format('starts_at %s is in the past', starts_at), details => 'starts_at');
@@ -71,6 +72,12 @@ begin
   if starts_at + slot > p.expires_at then
     perform private.refuse(422, format('the session would end after the pack expires (%s)', p.expires_at), details => 'starts_at');
   end if;
+  -- Fail closed: busy times unknown (stale or revoked Google Calendar sync) is never free.
+  closed := private.calendar_closed(m.id, now_);
+  if closed is not null then
+    perform private.refuse(409, closed,
+      hint => 'Try again later: the mentor''s calendar must sync first (the mentor may need to reconnect Google Calendar).');
+  end if;
   if exists (select from private.calendar_busy_intervals b
               where b.mentor_id = m.id
                 and tstzrange(b.starts_at, b.ends_at)
@@ -81,6 +88,6 @@ begin
 end
 $$;
 comment on function private.check_slot(public.mentors, public.session_packs, timestamptz, timestamptz) is
-  'Raises PT422/PT409 when starts_at is not a bookable slot for the pack (past, off grid, outside hours, notice, horizon, pack expiry, calendar busy).';
+  'Raises PT422/PT409 when starts_at is not a bookable slot for the pack (past, off grid, outside hours, notice, horizon, pack expiry, calendar sync stale, calendar busy).';
 revoke execute on function private.check_slot(public.mentors, public.session_packs, timestamptz, timestamptz)
   from public, anon, authenticated;

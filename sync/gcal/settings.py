@@ -1,0 +1,87 @@
+"""The calendar sync's settings (`python -m sync.gcal`): one typed object read once from the
+environment (and `.env`), prefix MENTORSHIPS_, like the dispatcher's (sync/messaging/settings.py).
+Its own: the Supabase project it claims from (URL and service-role key), Google's OAuth client
+and token keys (the services' MENTORSHIPS_GOOGLE_* settings, sync/settings.py), and how it batches.
+
+    settings = load()        # ConfigError naming each variable that is missing or malformed
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from sync.messaging.settings import WorkerSettings
+from sync.settings import (
+    ENV_PREFIX,
+    ConfigError,
+    ProviderSettings,
+    _problem,
+    _unset_if_blank,
+    env_name,
+)
+
+REQUIRED: dict[str, str] = {
+    "supabase_url": "the Supabase project URL, such as https://<ref>.supabase.co",
+    "supabase_service_role_key": "the project's service_role API key, a secret",
+    "google_client_id": "the Google OAuth client's id (the services' one)",
+    "google_client_secret": "the Google OAuth client's secret (the services' one)",
+    "google_token_keys": "the keys that sealed the refresh tokens (the services' ones)",
+}
+
+
+class GcalSettings(ProviderSettings):
+    """Everything the calendar sync reads. Every field is MENTORSHIPS_<FIELD>."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+    )
+
+    supabase_url: str | None = None
+    supabase_service_role_key: SecretStr | None = None
+    # The worker's name in the claims (default: host:pid).
+    gcal_worker_name: str | None = Field(None, min_length=1, max_length=200)
+    # Mentors claimed at once, and synced at once (each is a few HTTP calls to Google).
+    gcal_batch_size: int = Field(10, ge=1, le=500)
+    gcal_concurrency: int = Field(4, ge=1, le=64)
+    # How often it asks for due mentors (each mentor's own interval is
+    # platform_settings.calendar_sync_interval_seconds).
+    gcal_poll_seconds: float = Field(15.0, gt=0, le=3600)
+    # How long a claim is the worker's before another may take the mentor.
+    gcal_lease_seconds: int = Field(300, ge=10, le=3600)
+
+    @field_validator(*REQUIRED, "gcal_worker_name", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        value = _unset_if_blank(value)
+        return value.strip() if isinstance(value, str) else value
+
+    _project_url = field_validator("supabase_url")(WorkerSettings._project_url.__func__)  # type: ignore[attr-defined]
+    _service_role_key = field_validator("supabase_service_role_key")(
+        WorkerSettings._service_role_key.__func__  # type: ignore[attr-defined]
+    )
+
+    @property
+    def rest_url(self) -> str:
+        return f"{self.supabase_url}/rest/v1"
+
+    def problems(self) -> list[str]:
+        return [
+            f"{env_name(field)} is not set ({what})"
+            for field, what in REQUIRED.items()
+            if getattr(self, field) is None
+        ]
+
+
+def load(**values: Any) -> GcalSettings:
+    """The settings from the environment (and .env), checked; `values` override them (tests)."""
+    try:
+        settings = GcalSettings(**values)
+    except ValidationError as e:
+        raise ConfigError([_problem(error) for error in e.errors()]) from None
+    problems = settings.problems()
+    if problems:
+        raise ConfigError(problems)
+    return settings

@@ -1,0 +1,175 @@
+"""The calendar sync: `python -m sync.gcal`.
+
+A loop: claim the mentors whose sync is due (claim_calendar_syncs, under a lease), list their busy
+calendars at Google (sync/gcal/busy.py, a few mentors at once in threads: Google's client is
+synchronous), and report each one, synced (calendar_synced: their busy intervals replaced in one
+transaction) or failed (calendar_sync_failed: back-off, or the grant marked revoked on
+invalid_grant). Every rule is SQL (sql/rules/google/busy.sql); the worker keeps nothing a restart
+would lose. SIGTERM or SIGINT: it finishes the mentors in flight, reports them and exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import httpx
+
+from sync import logs
+from sync.gcal.busy import Failed, Synced, sync_mentor
+from sync.gcal.sealing import TokenKeys
+from sync.gcal.settings import GcalSettings, load
+from sync.settings import ConfigError
+
+log = logging.getLogger("sync.gcal")
+
+EXIT_CONFIG = 78  # sysexits.h EX_CONFIG, as the services and the dispatcher
+
+
+class ApiFailed(Exception):
+    """The database API answered an error (its status and body) or not at all."""
+
+
+@dataclass
+class Totals:
+    synced: int = 0
+    failed: int = 0
+    revoked: int = 0
+
+
+class Syncer:
+    """Syncs due mentors as `worker_name` through the database API with the service-role key."""
+
+    def __init__(self, settings: GcalSettings, worker_name: str | None = None) -> None:
+        assert settings.supabase_service_role_key is not None
+        self.settings = settings
+        self.worker_name = worker_name or settings.gcal_worker_name or default_worker_name()
+        self.keys = TokenKeys.from_settings(settings)
+        key = settings.supabase_service_role_key.get_secret_value()
+        self.http = httpx.Client(
+            base_url=settings.rest_url,
+            headers={"apikey": key, "Authorization": f"Bearer {key}"},
+            timeout=30,
+        )
+        self.totals = Totals()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def rpc(self, name: str, **args: Any) -> Any:
+        try:
+            response = self.http.post(f"/rpc/{name}", json=args)
+        except httpx.HTTPError as e:
+            raise ApiFailed(f"{name}: {type(e).__name__}") from e
+        if response.status_code >= 400:
+            raise ApiFailed(f"{name}: {response.status_code} {response.text[:500]}")
+        return response.json()
+
+    def claim(self) -> list[dict[str, Any]]:
+        claims: list[dict[str, Any]] = self.rpc(
+            "claim_calendar_syncs",
+            worker=self.worker_name,
+            max_mentors=str(self.settings.gcal_batch_size),
+            lease_seconds=str(self.settings.gcal_lease_seconds),
+        )
+        return claims
+
+    def sync_one(self, claim: dict[str, Any]) -> Synced | Failed:
+        """One claimed mentor: listed at Google, then reported."""
+        mentor_id = claim["mentor_id"]
+        result = sync_mentor(self.settings, self.keys, claim)
+        if isinstance(result, Synced):
+            self.rpc(
+                "calendar_synced",
+                for_mentor_id=mentor_id,
+                worker=self.worker_name,
+                calendars=result.calendars,
+            )
+            self.totals.synced += 1
+        else:
+            log.warning(
+                "calendar sync failed",
+                extra={
+                    "mentor_id": mentor_id,
+                    "error": result.error,
+                    "invalid_grant": result.invalid_grant,
+                },
+            )
+            self.rpc(
+                "calendar_sync_failed",
+                for_mentor_id=mentor_id,
+                worker=self.worker_name,
+                error=result.error,
+                invalid_grant=str(result.invalid_grant).lower(),
+            )
+            self.totals.failed += 1
+            self.totals.revoked += result.invalid_grant
+        return result
+
+    def drain(self, stop: threading.Event | None = None) -> int:
+        """Claims and syncs batches until none is due (or `stop` is set): how many mentors."""
+        done = 0
+        with ThreadPoolExecutor(self.settings.gcal_concurrency) as pool:
+            while stop is None or not stop.is_set():
+                claims = self.claim()
+                for outcome in pool.map(self._safe, claims):
+                    done += outcome
+                if len(claims) < self.settings.gcal_batch_size:
+                    break
+        return done
+
+    def _safe(self, claim: dict[str, Any]) -> int:
+        try:
+            self.sync_one(claim)
+            return 1
+        except ApiFailed as e:  # the report is lost: the lease runs out and the mentor is due again
+            log.error("reporting a calendar sync failed", extra={"error": str(e)})
+            return 0
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.drain(stop)
+            except ApiFailed as e:
+                log.error("the database API failed", extra={"error": str(e)})
+            stop.wait(self.settings.gcal_poll_seconds)
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:gcal"
+
+
+def _refuse(e: ConfigError) -> NoReturn:
+    for problem in e.problems:
+        log.error(problem)
+    log.error("refusing to start: set the variables above (see .env.example)")
+    sys.exit(EXIT_CONFIG)
+
+
+def main() -> None:
+    """The calendar sync from the environment (and .env) alone; exit 78 naming each variable
+    missing or malformed."""
+    logs.configure()
+    try:
+        settings = load()
+    except ConfigError as e:
+        _refuse(e)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    syncer = Syncer(settings)
+    log.info(
+        "calendar sync started", extra={"worker": syncer.worker_name, "rest_url": settings.rest_url}
+    )
+    try:
+        syncer.run(stop)
+    finally:
+        syncer.close()
+    log.info("calendar sync stopped", extra={"worker": syncer.worker_name, **vars(syncer.totals)})
