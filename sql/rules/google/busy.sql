@@ -218,7 +218,8 @@ set search_path = ''
 as $$
 declare
   now_ timestamptz := private.clock_now();
-  interval_seconds integer := (select p.calendar_sync_interval_seconds from public.platform_settings p where p.id);
+  -- polling, the push safety net, or 0 when a change was notified meanwhile (channels.sql)
+  interval_seconds integer := private.calendar_next_sync_in(for_mentor_id);
   cal record;
   busy text[];
   complete boolean;
