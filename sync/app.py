@@ -24,6 +24,7 @@ from sync import bodies, call_page, gcal, handlers, orders, preferences, rest, v
 from sync.discord import oauth as discord_oauth
 from sync.errors import ApiError, ErrorBody
 from sync.gcal import connect as gcal_connect
+from sync.gcal import webhook as gcal_webhook
 from sync.paypal import webhook as paypal_webhook
 from sync.paypal.checkout import PayPalCheckout
 from sync.paypal.client import PayPal
@@ -306,5 +307,11 @@ def _google_routes() -> APIRouter:
         """Disconnects the signed-in mentor's Google Calendar and revokes the grant at Google:
         answers `{disconnected, revoked_at_google}`."""
         return await google(request).disconnect(orders.bearer_token(request))
+
+    @router.post("/webhooks/google", responses=ERRORS)
+    async def push(request: Request) -> dict[str, Any]:
+        """A Google Calendar push notification (X-Goog-* headers, empty body): the channel and
+        its token checked, the mentor's sync due now; answers `{sync_due}`."""
+        return await gcal_webhook.handle(state(request).rest, request.headers)
 
     return router

@@ -31,7 +31,7 @@ from googleapiclient.errors import HttpError
 from oauthlib.oauth2.rfc6749.errors import InvalidGrantError, OAuth2Error
 
 from sync.errors import ApiError, quoted
-from sync.gcal import google
+from sync.gcal import channels, google
 from sync.gcal.sealing import SealError, TokenKeys
 from sync.oauth_state import StateSigner
 from sync.orders import token_subject
@@ -244,6 +244,7 @@ class GoogleConnect:
                 )
                 done = False
                 continue
+            await channels.stop_gone(self.settings, self.rest, uuid.UUID(row["mentor_id"]), token)
             if await self._revoke(token):
                 await self.rest.rpc(
                     "google_revoked", {"revocation_id": str(row["revocation_id"])}, service=True

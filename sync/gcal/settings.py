@@ -8,7 +8,9 @@ and token keys (the services' MENTORSHIPS_GOOGLE_* settings, sync/settings.py), 
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -32,6 +34,9 @@ REQUIRED: dict[str, str] = {
 }
 
 
+_WEBHOOK_URL = re.compile(r"^https?://[^/\s?#@]+/[^\s#?]*$")
+
+
 class GcalSettings(ProviderSettings):
     """Everything the calendar sync reads. Every field is MENTORSHIPS_<FIELD>."""
 
@@ -51,8 +56,17 @@ class GcalSettings(ProviderSettings):
     gcal_poll_seconds: float = Field(15.0, gt=0, le=3600)
     # How long a claim is the worker's before another may take the mentor.
     gcal_lease_seconds: int = Field(300, ge=10, le=3600)
+    # Push (sync/gcal/channels.py): the public https address of these services' POST
+    # /webhooks/google. Set: every watched calendar gets an events.watch channel, renewed before
+    # it expires. Unset: no channels, polling only (platform_settings.calendar_sync_interval_seconds).
+    google_webhook_url: str | None = None
+    # A direct Postgres URL (a role that may LISTEN): the worker wakes on calendar_sync_due, which
+    # google_push sends, within a moment. Unset: a notified sync waits for the next poll.
+    gcal_database_url: SecretStr | None = None
 
-    @field_validator(*REQUIRED, "gcal_worker_name", mode="before")
+    @field_validator(
+        *REQUIRED, "gcal_worker_name", "google_webhook_url", "gcal_database_url", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         value = _unset_if_blank(value)
@@ -61,6 +75,28 @@ class GcalSettings(ProviderSettings):
     _project_url = field_validator("supabase_url")(WorkerSettings._project_url.__func__)  # type: ignore[attr-defined]
     _service_role_key = field_validator("supabase_service_role_key")(
         WorkerSettings._service_role_key.__func__  # type: ignore[attr-defined]
+    )
+
+    @field_validator("google_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        loopback = parts.hostname in ("127.0.0.1", "localhost")
+        if not (
+            _WEBHOOK_URL.match(value)
+            and (parts.scheme == "https" or (parts.scheme == "http" and loopback))
+        ):
+            raise ValueError(
+                "expected the public https address of the services' /webhooks/google, such as "
+                "https://services.example.com/webhooks/google (http:// only for 127.0.0.1 or "
+                "localhost)"
+            )
+        return value
+
+    _database_url = field_validator("gcal_database_url")(
+        WorkerSettings._database_url.__func__  # type: ignore[attr-defined]
     )
 
     @property

@@ -16,6 +16,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -24,6 +25,8 @@ import httpx
 
 from sync import logs
 from sync.gcal.busy import Failed, Synced, sync_mentor
+from sync.gcal.channels import Channels
+from sync.gcal.listen import Listener
 from sync.gcal.sealing import TokenKeys
 from sync.gcal.settings import GcalSettings, load
 from sync.settings import ConfigError
@@ -134,12 +137,25 @@ class Syncer:
             return 0
 
     def run(self, stop: threading.Event) -> None:
+        """Drains (syncs, then push channels when a webhook address is set), then waits for a
+        wake-up (LISTEN calendar_sync_due, sync/gcal/listen.py) or the poll interval."""
+        wake = threading.Event()
+        if self.settings.gcal_database_url is not None:
+            Listener(self.settings.gcal_database_url.get_secret_value(), wake, stop).start()
+        channels = None
+        if self.settings.google_webhook_url is not None:
+            channels = Channels(self.settings, self.keys, self.rpc, self.worker_name)
         while not stop.is_set():
+            wake.clear()
             try:
                 self.drain(stop)
+                if channels is not None:
+                    channels.drain()
             except ApiFailed as e:
                 log.error("the database API failed", extra={"error": str(e)})
-            stop.wait(self.settings.gcal_poll_seconds)
+            deadline = time.monotonic() + self.settings.gcal_poll_seconds
+            while not (stop.is_set() or wake.is_set()) and time.monotonic() < deadline:
+                wake.wait(min(0.25, max(deadline - time.monotonic(), 0)))
 
 
 def default_worker_name() -> str:

@@ -17,7 +17,8 @@ secret (HTTP Basic or the form, exactly one); a refresh token grant gives a new 
 endpoint takes a refresh or an access token (form `token`) and kills the whole grant. Calendar
 v3 wants `Authorization: Bearer <live access token>` with a scope that allows the call; routes
 are a table (`route`) so events.insert/patch/delete/watch can be added beside calendarList.list
-and events.list (`events`, testing/fakes/google_events.py). Anything else is a recorded failure (`verify()` fails the test).
+and events.list (`events`, testing/fakes/google_events.py), events.watch and channels.stop
+(`channels`, testing/fakes/google_channels.py). Anything else is a recorded failure (`verify()` fails the test).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from testing.fakes.google_channels import ChannelStore
 from testing.fakes.google_events import EventStore
 from testing.fakes.http import Request
 from testing.fakes.server import Answer, FakeServer
@@ -148,6 +150,7 @@ class GoogleFake(FakeServer):
         self.routes: list[tuple[str, re.Pattern[str], set[str], Handler]] = []
         self.route("GET", CALENDAR_LIST_PATH, CALENDAR_LIST_SCOPES, self._calendar_list)
         self.events = EventStore(self)  # events.list (testing/fakes/google_events.py)
+        self.channels = ChannelStore(self)  # events.watch, channels.stop (google_channels.py)
         self.reset()
 
     def reset(self) -> None:
@@ -162,6 +165,7 @@ class GoogleFake(FakeServer):
             self.page_size = 100
             self._refuse_codes = 0
             self.events.reset()
+            self.channels.reset()
 
     def route(self, method: str, path: str, scopes: set[str], handler: Handler) -> None:
         """A Calendar v3 call: `path` a regular expression matched whole."""
