@@ -182,8 +182,19 @@ def main() -> None:
         signal.signal(sig, lambda *_: stop.set())
     syncer = Syncer(settings)
     log.info(
-        "calendar sync started", extra={"worker": syncer.worker_name, "rest_url": settings.rest_url}
+        "calendar sync started",
+        extra={
+            "worker": syncer.worker_name,
+            "rest_url": settings.rest_url,
+            "push": settings.google_webhook_url is not None,
+            "listen": settings.gcal_database_url is not None,
+        },
     )
+    if settings.google_webhook_url is None:
+        log.warning(
+            "no MENTORSHIPS_GOOGLE_WEBHOOK_URL: no push channels, mentors are polled every "
+            "platform_settings.calendar_sync_interval_seconds"
+        )
     try:
         syncer.run(stop)
     finally:
