@@ -77,7 +77,8 @@ def test_an_unknown_route_is_a_404(service: TestClient) -> None:
         " POST /checkout/paypal, POST /checkout/paypal/capture, POST /webhooks/paypal,"
         " POST /video/token, GET /video/{session_id}, GET /oauth/discord/start,"
         " GET /oauth/discord/callback, GET /oauth/google/start, GET /oauth/google/callback,"
-        " POST /oauth/google/disconnect, GET /messages/unsubscribe, POST /messages/unsubscribe."
+        " POST /oauth/google/disconnect, POST /webhooks/google, GET /messages/unsubscribe,"
+        " POST /messages/unsubscribe."
     )
 
 
