@@ -8,6 +8,7 @@ and token keys (the services' MENTORSHIPS_GOOGLE_* settings, sync/settings.py), 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -51,6 +52,8 @@ class GcalSettings(ProviderSettings):
     gcal_poll_seconds: float = Field(15.0, gt=0, le=3600)
     # How long a claim is the worker's before another may take the mentor.
     gcal_lease_seconds: int = Field(300, ge=10, le=3600)
+    # A health file the worker rewrites each loop (mentorships status reads the stack's).
+    gcal_status_file: Path | None = None
 
     @field_validator(*REQUIRED, "gcal_worker_name", mode="before")
     @classmethod
