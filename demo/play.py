@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import psycopg
 
+from demo import calendars as calendars_
 from demo import cast as cast_
 from demo.cleanup import cleanup
 from demo.delivery import forget_files
@@ -182,6 +183,10 @@ def _play(
 
     p = Play(stage, c, now, signing.providers, lambda label, steps: push(label, steps))
     push("admin", cast_.admin_story(stage, c))
+    calendars = calendars_.Calendars.of(stage.settings, stage)
+    if calendars is not None:
+        p.calendars = calendars
+        push("calendars", calendars.story(c, now))
     for m in c.mentors:
         push(m.person.handle, cast_.mentor_story(stage, c, m))
     firsts: dict[uuid.UUID, dt.datetime] = {}
@@ -250,6 +255,8 @@ def _check(conn: psycopg.Connection, p: Play) -> list[str]:
         missing = states - {r[0] for r in rows}
         if missing:
             wrong.append(f"no demo {table} with {column} {', '.join(sorted(missing))}")
+    if p.calendars is not None:
+        wrong += calendars_.check(conn, p.calendars)
     return wrong
 
 
@@ -309,7 +316,11 @@ def run(
                 "keys are set): every purchase goes through Stripe"
             )
         c = cast_.plan(scale, random_seed, now.replace(minute=0, second=0, microsecond=0))
-        p = _play(stage, c, scale, now, signing, progress)
+        try:
+            p = _play(stage, c, scale, now, signing, progress)
+        finally:
+            if stage.calendars is not None:
+                stage.calendars.close()
     with db.connect(settings) as conn:
         wrong = _check(conn, p)
         if wrong:
@@ -317,5 +328,7 @@ def run(
                 "seed: the database disagrees with the storylines:\n  " + "\n  ".join(wrong)
             )
         summary = _summary(conn, c)
+    if p.calendars is not None:
+        summary["calendars_connected"] = len(p.calendars.connected)
     progress(f"  done in {time.monotonic() - started:.1f} s")
     return summary

@@ -82,10 +82,9 @@ class LocalGoogle(g.GoogleFake):
     def save(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.state_dir / f".{STATE_FILE}.tmp"
-        with self.lock:
-            data = pickle.dumps(self._state())
-        tmp.write_bytes(data)
-        tmp.replace(self.state_dir / STATE_FILE)
+        with self.lock:  # one writer at a time: the requests are answered in threads
+            tmp.write_bytes(pickle.dumps(self._state()))
+            tmp.replace(self.state_dir / STATE_FILE)
 
     def load(self) -> None:
         try:
