@@ -5,8 +5,8 @@ callback with the code it issued), each with busy events in the week that follow
 class, an all-day conference, ordinary appointments and a "free" (transparent) one that must not
 block. From then on the real calendar sync (sync/gcal/worker.py's Syncer) runs at every hour of
 the history, at the frozen clock, so the mentors stay fresh (slots open) and their busy times
-close slots; the storylines book around them. At the end the fourth mentor removes the app's
-access at Google: the next sync meets invalid_grant, the grant is marked revoked, their slots
+close slots; the storylines book around them. An hour before the end the fourth mentor removes the app's
+access at Google an hour before the end: the next sync meets invalid_grant, the grant is marked revoked, their slots
 close and `calendar_disconnected` goes to them. The stack's own calendar sync is stopped while
 the history plays (it would claim at the frozen clock too), as the dispatcher is."""
 
@@ -33,6 +33,7 @@ from testing.fakes.google_local import LocalGoogleAdmin
 
 CONNECTED = 4  # the first four mentors; the last of them is revoked at the end
 CONNECT_BEFORE_END = 2 * DAY
+REVOKE_BEFORE_END = dt.timedelta(hours=1)
 
 
 @dataclass
@@ -63,7 +64,8 @@ class Calendars:
         self.admin.http.close()
 
     def story(self, cast: Cast, end: dt.datetime) -> Iterator[dt.datetime]:
-        """Four days before the end the mentors connect; at the end one is revoked."""
+        """Two days before the end the mentors connect; an hour before it one removes the
+        app's access at Google (the next hourly sync finds out)."""
         mentors = [m for m in cast.mentors if not m.leaves][:CONNECTED]
         yield end - CONNECT_BEFORE_END
         for m in mentors:
@@ -73,10 +75,9 @@ class Calendars:
             self.connect(m)
         self.stage.calendars = self
         self.sync()
-        yield end
+        yield end - REVOKE_BEFORE_END  # the hour's sync meets invalid_grant
         self.revoked = mentors[-1]
         self.admin.revoke_account(self.revoked.person.email)
-        self.sync()
 
     def connect(self, m: Mentor) -> None:
         """The mentor's browser: start, allow at the local Google, back to the callback."""

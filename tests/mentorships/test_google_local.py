@@ -44,7 +44,9 @@ def services_settings(google: LocalGoogle) -> ServiceSettings:
     return Services(google.s).service_settings()
 
 
-def test_the_services_settings_point_at_local_google(settings: Settings, local: LocalGoogle) -> None:
+def test_the_services_settings_point_at_local_google(
+    settings: Settings, local: LocalGoogle
+) -> None:
     s = services_settings(local)
     assert (s.google_accounts_base, s.google_oauth_base, s.google_api_base) == (local.address,) * 3
     assert s.google_client_id == local.client()[0]
