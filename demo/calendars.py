@@ -5,9 +5,9 @@ callback with the code it issued), each with busy events in the week that follow
 class, an all-day conference, ordinary appointments and a "free" (transparent) one that must not
 block. From then on the real calendar sync (sync/gcal/worker.py's Syncer) runs at every hour of
 the history, at the frozen clock, so the mentors stay fresh (slots open) and their busy times
-close slots; the storylines book around them. An hour before the end the fourth mentor removes the app's
-access at Google an hour before the end: the next sync meets invalid_grant, the grant is marked revoked, their slots
-close and `calendar_disconnected` goes to them. The stack's own calendar sync is stopped while
+close slots; the storylines book around them. An hour before the end the fourth mentor removes
+the app's access at Google: the next sync meets invalid_grant, the grant is marked revoked, their
+slots close and `calendar_disconnected` goes to them. The stack's own calendar sync is stopped while
 the history plays (it would claim at the frozen clock too), as the dispatcher is."""
 
 from __future__ import annotations
