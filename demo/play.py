@@ -77,7 +77,8 @@ DEMO = "select id from auth.users where email like '%%@demo.mentorships.test'"
 
 def require_stack(settings: Settings) -> None:
     """Refuses before anything is written when the services or the gateway are not answering,
-    run with other settings than this stack's, or the local PayPal certificate is not served."""
+    run with other settings than this stack's, the local Google (local Google mode) does not
+    answer, or the local PayPal certificate is not served."""
     for name, url, headers in (
         ("the services app", f"{settings.services_url}/health", {}),
         ("the API gateway", f"{settings.rest_url}/", {"apikey": jwt_.anon_key(settings)}),
@@ -91,6 +92,12 @@ def require_stack(settings: Settings) -> None:
                 f"{name} is not answering at {url} (HTTP {status or 'none'}); run "
                 "`mentorships up` (the demo's purchases go through it)"
             )
+    google = Stack(settings).google
+    if google.enabled and not google.healthy():
+        raise StackError(
+            f"the local Google is not answering at {google.address} (local Google mode: no "
+            "Google client set); run `mentorships up`"
+        )
     services = Stack(settings).services
     env = services.p.services_env
     if services.pid() is not None and env.exists() and env.read_text() != services.config():

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from mentorships import jwt
+from mentorships.errors import StackError
 from mentorships.settings import Settings
 from mentorships.stack import Stack
 from testing.demo import seed
@@ -32,6 +33,13 @@ def local_google(running: Settings) -> Iterator[Settings]:
     finally:
         stack.google.stop()
         Stack(running).services.start()
+
+
+def test_the_seed_refuses_when_local_google_is_not_answering(running: Settings) -> None:
+    local = running.model_copy(update={"google_local": True})
+    Stack(local).google.stop()
+    with pytest.raises(StackError, match="the local Google is not answering at"):
+        seed(local)
 
 
 def test_the_demo_connects_mentors_to_local_google(
