@@ -60,8 +60,15 @@ _CLEANUP: tuple[str, ...] = (
     _rows("public.mentorship_products", f"mentor_id in {D}"),
     *(
         f"delete from private.{t} where mentor_id in {D}"
-        for t in ("calendar_busy_intervals", "calendar_sync_state", "google_credentials")
+        for t in (
+            "calendar_busy_intervals",
+            "calendar_sync_calendars",
+            "calendar_sync_state",
+            "google_oauth_states",
+            "google_credentials",
+        )
     ),
+    f"delete from public.mentor_calendars where mentor_id in {D}",
     *(
         f"delete from {t} where id in {D}"
         for t in ("public.mentors", "public.profiles", "auth.users")

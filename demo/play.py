@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import psycopg
 
+from demo import calendars as calendars_
 from demo import cast as cast_
 from demo.cleanup import cleanup
 from demo.delivery import forget_files
@@ -76,7 +77,8 @@ DEMO = "select id from auth.users where email like '%%@demo.mentorships.test'"
 
 def require_stack(settings: Settings) -> None:
     """Refuses before anything is written when the services or the gateway are not answering,
-    run with other settings than this stack's, or the local PayPal certificate is not served."""
+    run with other settings than this stack's, the local Google (local Google mode) does not
+    answer, or the local PayPal certificate is not served."""
     for name, url, headers in (
         ("the services app", f"{settings.services_url}/health", {}),
         ("the API gateway", f"{settings.rest_url}/", {"apikey": jwt_.anon_key(settings)}),
@@ -90,6 +92,12 @@ def require_stack(settings: Settings) -> None:
                 f"{name} is not answering at {url} (HTTP {status or 'none'}); run "
                 "`mentorships up` (the demo's purchases go through it)"
             )
+    google = Stack(settings).google
+    if google.enabled and not google.healthy():
+        raise StackError(
+            f"the local Google is not answering at {google.address} (local Google mode: no "
+            "Google client set); run `mentorships up`"
+        )
     services = Stack(settings).services
     env = services.p.services_env
     if services.pid() is not None and env.exists() and env.read_text() != services.config():
@@ -182,6 +190,10 @@ def _play(
 
     p = Play(stage, c, now, signing.providers, lambda label, steps: push(label, steps))
     push("admin", cast_.admin_story(stage, c))
+    calendars = calendars_.Calendars.of(stage.settings, stage)
+    if calendars is not None:
+        p.calendars = calendars
+        push("calendars", calendars.story(c, now))
     for m in c.mentors:
         push(m.person.handle, cast_.mentor_story(stage, c, m))
     firsts: dict[uuid.UUID, dt.datetime] = {}
@@ -250,6 +262,8 @@ def _check(conn: psycopg.Connection, p: Play) -> list[str]:
         missing = states - {r[0] for r in rows}
         if missing:
             wrong.append(f"no demo {table} with {column} {', '.join(sorted(missing))}")
+    if p.calendars is not None:
+        wrong += calendars_.check(conn, p.calendars)
     return wrong
 
 
@@ -309,7 +323,11 @@ def run(
                 "keys are set): every purchase goes through Stripe"
             )
         c = cast_.plan(scale, random_seed, now.replace(minute=0, second=0, microsecond=0))
-        p = _play(stage, c, scale, now, signing, progress)
+        try:
+            p = _play(stage, c, scale, now, signing, progress)
+        finally:
+            if stage.calendars is not None:
+                stage.calendars.close()
     with db.connect(settings) as conn:
         wrong = _check(conn, p)
         if wrong:
@@ -317,5 +335,7 @@ def run(
                 "seed: the database disagrees with the storylines:\n  " + "\n  ".join(wrong)
             )
         summary = _summary(conn, c)
+    if p.calendars is not None:
+        summary["calendars_connected"] = len(p.calendars.connected)
     progress(f"  done in {time.monotonic() - started:.1f} s")
     return summary

@@ -28,7 +28,7 @@ from demo.delivery import Delivery
 from mentorships import jwt as jwt_
 from mentorships.errors import StackError
 from mentorships.settings import Settings
-from mentorships.stack import PayPalCert, Worker, paths
+from mentorships.stack import GcalWorker, PayPalCert, Worker, paths
 from testing import events
 
 _LOCK = 0x5EED_DE30  # one demo run at a time per database
@@ -79,6 +79,10 @@ class Stage:
         self.blocked_bot: uuid.UUID | None = None  # a student who blocked the Discord bot
         self._marker = paths(settings).state / "seed-in-progress.json"
         self._worker = Worker(settings)
+        self._gcal = GcalWorker(settings)
+        self.calendars: Any = (
+            None  # demo.calendars.Calendars once mentors connected: synced each hour
+        )
         self.delivery: Delivery | None = None
         self._shared = True
         self._saved: dict[str, Any] = {}
@@ -103,6 +107,7 @@ class Stage:
                 ],
                 # a killed run stopped it: it runs again after this one
                 "worker": self._worker.pid() is not None or bool(killed.get("worker")),
+                "gcal": self._gcal.pid() is not None or bool(killed.get("gcal")),
             }
             self._marker.parent.mkdir(parents=True, exist_ok=True)
             self._marker.write_text(json.dumps(self._saved))  # before anything changes
@@ -111,6 +116,7 @@ class Stage:
                 (self._saved["paused_jobs"],),
             )
             self._worker.stop()  # waits until it has reported what it had in flight
+            self._gcal.stop()  # the calendar sync too: it would claim at the frozen clock
             self.conn.execute("set synchronous_commit = off")  # a replayable run, not payments
             self.delivery = Delivery(self.settings)
         except BaseException:
@@ -133,6 +139,8 @@ class Stage:
                     self._put_back(self._saved)
                     if self._saved.get("worker"):
                         self._worker.start()
+                    if self._saved.get("gcal"):
+                        self._gcal.start()
             finally:
                 self.http.close()
                 self.conn.close()
@@ -184,6 +192,8 @@ class Stage:
         due go out."""
         self.conn.execute("select private.run_due_jobs()")
         self.count("ticks")
+        if self.calendars is not None:
+            self.calendars.sync()
         self.deliver()
 
     def deliver(self) -> None:

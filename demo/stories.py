@@ -38,6 +38,7 @@ class Play:
     mentors_of: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     turn: int = 0
+    calendars: Any = None  # demo.calendars.Calendars in local Google mode
 
 
 class Story:

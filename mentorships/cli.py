@@ -74,6 +74,14 @@ def up(settings: Settings) -> None:
     _done(t, stack.postgrest.start())
     t = _step(f"gateway on {settings.rest_url}/")
     _done(t, stack.gateway.start())
+    if stack.google.enabled:
+        t = _step(f"local Google on {stack.google.address}")
+        _done(t, stack.google.start())
+        click.echo(
+            "  note: Google runs in local mode (no MENTORSHIPS_GOOGLE_CLIENT_ID): /oauth/google/start "
+            "sends mentors to its consent page,\n        and the calendar sync lists the calendars "
+            f"kept in {stack.google.state_dir.relative_to(PROJECT_DIR)}."
+        )
     t = _step(f"services on {stack.services.address}/")
     _done(t, stack.services.start())
     if stack.worker.enabled:
@@ -91,6 +99,11 @@ def up(settings: Settings) -> None:
             )
     else:
         click.echo("  outbox dispatcher: off (MENTORSHIPS_MESSAGES_WORKER=false)")
+    if stack.gcal.enabled:
+        t = _step("calendar sync")
+        _done(t, stack.gcal.start())
+    else:
+        click.echo("  calendar sync: off (MENTORSHIPS_GCAL_WORKER=false)")
     local = stack.services.local_providers()
     if local:
         secrets_file = stack.services.p.provider_secrets.relative_to(PROJECT_DIR)
@@ -148,6 +161,8 @@ def status(settings: Settings) -> None:
     for r in rows:
         state = "healthy" if r.healthy else ("UNHEALTHY" if r.running else "stopped")
         click.echo(f"  {r.name:<10} {r.address:<{width}}  {state:<9} {r.detail}")
+        for extra in r.lines:
+            click.echo(f"  {'':<10} {extra}")
     if not all(r.healthy for r in rows):
         click.echo("Start what is stopped with `mentorships up`.")
         sys.exit(1)

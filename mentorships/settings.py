@@ -56,6 +56,15 @@ class Settings(ProviderSettings):
     # Whether `up` starts the outbox dispatcher (sync/messaging/) next to the services. The test
     # stack leaves it out: its tests run dispatchers of their own.
     messages_worker: bool = True
+    # Whether `up` starts the calendar sync (`python -m sync.gcal`); the test stack leaves it out
+    # as it does the dispatcher.
+    gcal_worker: bool = True
+    # Local Google mode: with no Google client configured (MENTORSHIPS_GOOGLE_CLIENT_ID unset and
+    # Google's own addresses), `up` runs a local Google (OAuth and Calendar v3, the strict fake's
+    # logic) on this port and points the services and the calendar sync at it. Not set (or
+    # empty): MENTORSHIPS_POSTGREST_PORT + 3 (demo 24328, test 25328, bench 26328).
+    google_local: bool = True
+    google_local_port: int = Field(24328, ge=1, lt=32768)
 
     # Local stacks whose PayPal keys are placeholders play PayPal's certificate host themselves
     # (mentorships.stack.Services.local_paypal_signer): the gateway serves the local signer's
@@ -65,14 +74,15 @@ class Settings(ProviderSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _paypal_local_port_follows_postgrest(cls, data: Any) -> Any:
+    def _local_ports_follow_postgrest(cls, data: Any) -> Any:
         # Each stack (demo 24327, test 25327, bench 26327) gets its own port without naming it.
-        if isinstance(data, dict) and data.get("paypal_local_port") in (None, ""):
-            postgrest: Any = (
-                data.get("postgrest_port") or cls.model_fields["postgrest_port"].default
-            )
-            with contextlib.suppress(TypeError, ValueError):
-                return {**data, "paypal_local_port": int(postgrest) + 2}
+        if not isinstance(data, dict):
+            return data
+        postgrest: Any = data.get("postgrest_port") or cls.model_fields["postgrest_port"].default
+        for field, offset in (("paypal_local_port", 2), ("google_local_port", 3)):
+            if data.get(field) in (None, ""):
+                with contextlib.suppress(TypeError, ValueError):
+                    data = {**data, field: int(postgrest) + offset}
         return data
 
     @property

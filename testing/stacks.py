@@ -49,9 +49,12 @@ def settings_for_tests() -> Settings:
         postgrest_admin_port=base + 6,
         services_port=base + 10,
         paypal_local_port=base + 7,
+        google_local_port=base + 8,
         allow_tx_rollback=True,
         ephemeral=True,
         messages_worker=False,
+        gcal_worker=False,
+        google_local=False,
     )
 
 

@@ -11,12 +11,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import httpx
 
+from mentorships.mail import local_zone
 from mentorships.settings import Settings
 from mentorships.stack.common import _require_free, paths
 from mentorships.stack.gateway import Gateway
+from mentorships.stack.gcal_worker import GcalWorker, MentorSync
+from mentorships.stack.google_local import LocalGoogle
 from mentorships.stack.paypal_local import PayPalCert, PayPalSigner
 from mentorships.stack.postgres import Postgres
 from mentorships.stack.postgrest import PostgREST
@@ -28,6 +32,9 @@ __all__ = [
     "LOCAL_PAYPAL_CERT_PATH",
     "ComponentStatus",
     "Gateway",
+    "GcalWorker",
+    "LocalGoogle",
+    "MentorSync",
     "PayPalCert",
     "PayPalSigner",
     "PostgREST",
@@ -41,6 +48,9 @@ __all__ = [
 ]
 
 
+MENTORS_SHOWN = 20  # connected mentors `status` lists under the calendar sync
+
+
 @dataclass
 class ComponentStatus:
     name: str
@@ -48,6 +58,7 @@ class ComponentStatus:
     running: bool
     healthy: bool
     detail: str = ""
+    lines: tuple[str, ...] = ()  # shown under the component's line
 
 
 class Stack:
@@ -58,6 +69,8 @@ class Stack:
         self.gateway = Gateway(settings)
         self.services = Services(settings)
         self.worker = Worker(settings)
+        self.gcal = GcalWorker(settings)
+        self.google = LocalGoogle(settings)
 
     def status(self) -> list[ComponentStatus]:
         pg_running = self.postgres.running()
@@ -98,7 +111,51 @@ class Stack:
                 svc_detail,
             ),
             *self._worker_status(),
+            *self._gcal_status(),
             *self._paypal_status(bool(gw_pid)),
+            *self._google_status(),
+        ]
+
+    def _gcal_status(self, zone: ZoneInfo | None = None) -> list[ComponentStatus]:
+        """The calendar sync, when this stack runs one: healthy when its health file is fresh;
+        under it each connected mentor's last successful sync, in the reader's zone."""
+        if not self.gcal.enabled:
+            return []
+        zone = zone or ZoneInfo(local_zone())
+        pid = self.gcal.pid()
+        mentors = self.gcal.mentors()
+        lines: tuple[str, ...] = ()
+        if mentors is None:
+            summary = "mentors: unknown (database down)"
+        else:
+            shown = [m.describe(zone) for m in mentors[:MENTORS_SHOWN]]
+            more = len(mentors) - len(shown)
+            lines = (*shown, *([f"and {more} more"] if more > 0 else []))
+            summary = f"{len(mentors)} connected mentor(s), times in {zone.key}"
+        return [
+            ComponentStatus(
+                "gcal",
+                "calendar sync",
+                bool(pid),
+                bool(pid) and self.gcal.healthy(),
+                "; ".join(part for part in (f"pid {pid}" if pid else "", summary) if part),
+                lines,
+            )
+        ]
+
+    def _google_status(self) -> list[ComponentStatus]:
+        """Local Google, in local Google mode: healthy when it answers."""
+        if not self.google.enabled:
+            return []
+        pid = self.google.pid()
+        return [
+            ComponentStatus(
+                "google",
+                self.google.address,
+                bool(pid),
+                bool(pid) and self.google.healthy(),
+                "local" + (f"; pid {pid}" if pid else "") + " (no Google client set)",
+            )
         ]
 
     def _worker_status(self) -> list[ComponentStatus]:
@@ -151,7 +208,9 @@ class Stack:
 
     def stop(self) -> Iterator[tuple[str, bool]]:
         yield "worker", self.worker.stop()
+        yield "gcal", self.gcal.stop()
         yield "services", self.services.stop()
         yield "gateway", self.gateway.stop()
+        yield "google", self.google.stop()
         yield "postgrest", self.postgrest.stop()
         yield "postgres", self.postgres.stop()

@@ -24,6 +24,7 @@ from mentorships.stack.common import (
     _write_file,
     paths,
 )
+from mentorships.stack.google_local import LocalGoogle
 from mentorships.stack.paypal_local import PayPalCert, PayPalSigner
 from sync.call_page import ASSETS as CALL_ASSETS
 from sync.call_page import SDK_FILE as CALL_SDK_FILE
@@ -133,6 +134,9 @@ class Services:
             settings = Settings.model_validate(
                 {**settings.model_dump(), "paypal_api_base": self.local_paypal_base}
             )
+        google = LocalGoogle(self.s).overrides()  # local Google mode: its address and client
+        if google:
+            settings = Settings.model_validate({**settings.model_dump(), **google})
         return settings
 
     def service_settings(self) -> ServiceSettings:

@@ -9,6 +9,7 @@ and token keys (the services' MENTORSHIPS_GOOGLE_* settings, sync/settings.py), 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,6 +64,8 @@ class GcalSettings(ProviderSettings):
     # A direct Postgres URL (a role that may LISTEN): the worker wakes on calendar_sync_due, which
     # google_push sends, within a moment. Unset: a notified sync waits for the next poll.
     gcal_database_url: SecretStr | None = None
+    # A health file the worker rewrites each loop (mentorships status reads the stack's).
+    gcal_status_file: Path | None = None
 
     @field_validator(
         *REQUIRED, "gcal_worker_name", "google_webhook_url", "gcal_database_url", mode="before"

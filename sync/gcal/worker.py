@@ -10,6 +10,7 @@ would lose. SIGTERM or SIGINT: it finishes the mentors in flight, reports them a
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -18,7 +19,8 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import httpx
@@ -62,6 +64,7 @@ class Syncer:
             timeout=30,
         )
         self.totals = Totals()
+        self.started_at = datetime.now(UTC).isoformat()
 
     def close(self) -> None:
         self.http.close()
@@ -153,9 +156,34 @@ class Syncer:
                     channels.drain()
             except ApiFailed as e:
                 log.error("the database API failed", extra={"error": str(e)})
+            self.write_status()
             deadline = time.monotonic() + self.settings.gcal_poll_seconds
             while not (stop.is_set() or wake.is_set()) and time.monotonic() < deadline:
                 wake.wait(min(0.25, max(deadline - time.monotonic(), 0)))
+        self.write_status(stopped=True)
+
+    def write_status(self, *, stopped: bool = False) -> None:
+        """Rewrites the health file (atomically), when one is set: {pid, worker, started_at,
+        last_loop_at, poll_seconds, stopped, synced, failed, revoked}; counts since start."""
+        path = self.settings.gcal_status_file
+        if path is None:
+            return
+        status = {
+            "pid": os.getpid(),
+            "worker": self.worker_name,
+            "started_at": self.started_at,
+            "last_loop_at": datetime.now(UTC).isoformat(),
+            "poll_seconds": self.settings.gcal_poll_seconds,
+            "stopped": stopped,
+            **asdict(self.totals),
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(status, indent=2) + "\n")
+            tmp.replace(path)
+        except OSError as e:
+            log.warning("cannot write the status file", extra={"path": str(path), "error": str(e)})
 
 
 def default_worker_name() -> str:

@@ -141,8 +141,10 @@ Handler = Callable[[Request, "re.Match[str]", Grant], Answer]
 
 
 class GoogleFake(FakeServer):
-    def __init__(self, *, client_id: str, client_secret: str, redirect_uri: str) -> None:
-        super().__init__("google")
+    def __init__(
+        self, *, client_id: str, client_secret: str, redirect_uri: str, port: int = 0
+    ) -> None:
+        super().__init__("google", port)
         self.client_id = client_id
         self.client_secret = client_secret
         self.redirect_uri = redirect_uri

@@ -33,6 +33,8 @@ def run(
         "MENTORSHIPS_ALLOW_TX_ROLLBACK": "true",
         "MENTORSHIPS_EPHEMERAL": "true",
         "MENTORSHIPS_MESSAGES_WORKER": "false",
+        "MENTORSHIPS_GCAL_WORKER": "false",
+        "MENTORSHIPS_GOOGLE_LOCAL": "false",
     }
     return subprocess.run(
         [sys.executable, "-m", "mentorships.cli", *args],

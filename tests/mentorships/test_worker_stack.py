@@ -36,6 +36,8 @@ def run(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         "MENTORSHIPS_SERVICES_PORT": str(settings.services_port),
         "MENTORSHIPS_PAYPAL_LOCAL_PORT": str(settings.paypal_local_port),
         "MENTORSHIPS_MESSAGES_WORKER": "true",
+        "MENTORSHIPS_GCAL_WORKER": "false",
+        "MENTORSHIPS_GOOGLE_LOCAL": "false",
     }
     return subprocess.run(
         [sys.executable, "-m", "mentorships.cli", *args],
