@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from testing.fakes.google_events import EventStore
+from testing.fakes.google_writes import EventWrites
 from testing.fakes.http import Request
 from testing.fakes.server import Answer, FakeServer
 
@@ -148,6 +149,7 @@ class GoogleFake(FakeServer):
         self.routes: list[tuple[str, re.Pattern[str], set[str], Handler]] = []
         self.route("GET", CALENDAR_LIST_PATH, CALENDAR_LIST_SCOPES, self._calendar_list)
         self.events = EventStore(self)  # events.list (testing/fakes/google_events.py)
+        self.writes = EventWrites(self, self.events)  # insert/get/patch/update/delete (google_writes.py)
         self.reset()
 
     def reset(self) -> None:
@@ -162,6 +164,7 @@ class GoogleFake(FakeServer):
             self.page_size = 100
             self._refuse_codes = 0
             self.events.reset()
+            self.writes.reset()
 
     def route(self, method: str, path: str, scopes: set[str], handler: Handler) -> None:
         """A Calendar v3 call: `path` a regular expression matched whole."""

@@ -30,6 +30,7 @@ class Answer:
     status: int
     body: Any = None  # JSON-able, or bytes as they are
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering (a client's timeout, after the fact)
 
 
 class FakeServer:
@@ -76,6 +77,8 @@ class FakeServer:
                     if answer.body is None
                     else json.dumps(answer.body).encode()
                 )
+                if answer.delay:
+                    time.sleep(answer.delay)
                 self.send_response(answer.status)
                 headers = {"Content-Type": "application/json"} | answer.headers
                 for name, value in headers.items():
