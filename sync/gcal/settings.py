@@ -51,6 +51,13 @@ class GcalSettings(ProviderSettings):
     gcal_poll_seconds: float = Field(15.0, gt=0, le=3600)
     # How long a claim is the worker's before another may take the mentor.
     gcal_lease_seconds: int = Field(300, ge=10, le=3600)
+    # Session events: sessions claimed at once, and how long a claim of them is the worker's.
+    gcal_jobs_batch_size: int = Field(20, ge=1, le=500)
+    gcal_jobs_lease_seconds: int = Field(120, ge=10, le=3600)
+    # How long one request to Google may take.
+    gcal_http_timeout_seconds: float = Field(30.0, gt=0, le=300)
+    # The services' public address: the call page link in each session event (as in messages).
+    call_page_url: str = "http://127.0.0.1:54330"
 
     @field_validator(*REQUIRED, "gcal_worker_name", mode="before")
     @classmethod
@@ -62,6 +69,8 @@ class GcalSettings(ProviderSettings):
     _service_role_key = field_validator("supabase_service_role_key")(
         WorkerSettings._service_role_key.__func__  # type: ignore[attr-defined]
     )
+
+    _call_page_url = field_validator("call_page_url")(WorkerSettings._base_url.__func__)  # type: ignore[attr-defined]
 
     @property
     def rest_url(self) -> str:

@@ -149,7 +149,9 @@ class GoogleFake(FakeServer):
         self.routes: list[tuple[str, re.Pattern[str], set[str], Handler]] = []
         self.route("GET", CALENDAR_LIST_PATH, CALENDAR_LIST_SCOPES, self._calendar_list)
         self.events = EventStore(self)  # events.list (testing/fakes/google_events.py)
-        self.writes = EventWrites(self, self.events)  # insert/get/patch/update/delete (google_writes.py)
+        self.writes = EventWrites(
+            self, self.events
+        )  # insert/get/patch/update/delete (google_writes.py)
         self.reset()
 
     def reset(self) -> None:

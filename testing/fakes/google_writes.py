@@ -37,7 +37,16 @@ WRITE_SCOPES = {
     "https://www.googleapis.com/auth/calendar.events",
 }
 EVENT_ID = re.compile(r"[a-v0-9]{5,1024}")
-FIELDS = {"id", "summary", "description", "location", "start", "end", "status", "extendedProperties"}
+FIELDS = {
+    "id",
+    "summary",
+    "description",
+    "location",
+    "start",
+    "end",
+    "status",
+    "extendedProperties",
+}
 REQUIRED = {"summary", "start", "end", "extendedProperties"}
 
 
@@ -99,7 +108,9 @@ class EventWrites:
         if set(request.query) - {"alt"}:
             return self.google.fail(f"events.{verb} with {request.query_string!r}")
         if request.headers.get("content-type", "").split(";")[0] != "application/json":
-            return self.google.fail(f"events.{verb}: Content-Type {request.headers.get('content-type')}")
+            return self.google.fail(
+                f"events.{verb}: Content-Type {request.headers.get('content-type')}"
+            )
         try:
             body = json.loads(request.body)
         except ValueError:
