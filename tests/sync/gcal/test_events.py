@@ -10,126 +10,32 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
-from typing import Any
 
 import psycopg
 import pytest
 
-from mentorships import jwt
-from mentorships.settings import Settings
 from sync.gcal import events
 from sync.gcal.sealing import TokenKeys
-from sync.gcal.settings import GcalSettings, load
+from sync.gcal.settings import GcalSettings
 from sync.gcal.worker import Syncer
 from testing.clock import Clock
 from testing.factories import Scenario
 from testing.fakes.google import GoogleFake
 from testing.gcal import Connected, connect_mentor
-from testing.services import GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, GOOGLE_TOKEN_KEY_1
+from tests.sync.gcal.events_setup import (
+    CALL_PAGE,
+    NOW,
+    TUE,
+    at,
+    book,
+    cancel,
+    jobs,
+    live,
+    reschedule,
+    span,
+)
 
-UTC = dt.UTC
-NOW = dt.datetime(2027, 1, 4, 6, 0, tzinfo=UTC)  # Monday; Berlin is UTC+1
-TUE = dt.datetime(2027, 1, 5, tzinfo=UTC)
-CALL_PAGE = "https://call.example.test"
-
-
-def at(day: dt.datetime, hh: int, mm: int = 0) -> dt.datetime:
-    return day.replace(hour=hh, minute=mm)
-
-
-@pytest.fixture
-def gcal_settings(settings: Settings, google_server: GoogleFake) -> GcalSettings:
-    return load(
-        supabase_url=settings.gateway_url,
-        supabase_service_role_key=jwt.service_role_key(settings),
-        google_client_id=GOOGLE_CLIENT_ID,
-        google_client_secret=GOOGLE_CLIENT_SECRET,
-        google_token_keys=GOOGLE_TOKEN_KEY_1,
-        google_oauth_base=google_server.url,
-        google_api_base=google_server.url,
-        gcal_concurrency=2,
-        gcal_http_timeout_seconds=1.0,
-        call_page_url=CALL_PAGE,
-    )
-
-
-@pytest.fixture
-def syncer(gcal_settings: GcalSettings) -> Iterator[Syncer]:
-    s = Syncer(gcal_settings, "test-worker")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def keys(gcal_settings: GcalSettings) -> TokenKeys:
-    return TokenKeys.from_settings(gcal_settings)
-
-
-@pytest.fixture(autouse=True)
-def frozen(clock: Clock, conn: psycopg.Connection) -> Clock:
-    """The clock frozen at NOW; the syncs and calendar jobs other tests left are parked, so a
-    drain here works on this test's mentors only."""
-    conn.execute("update private.calendar_sync_state set next_sync_at = 'infinity'")
-    conn.execute(
-        "update private.calendar_jobs set processed_at = now(), outcome = 'skipped',"
-        " last_error = 'parked by a test' where processed_at is null"
-    )
-    clock.freeze(NOW)
-    return clock
-
-
-@pytest.fixture
-def mentor(scenario: Scenario, google_api: GoogleFake, keys: TokenKeys) -> Connected:
-    return connect_mentor(scenario, google_api, keys)
-
-
-@pytest.fixture
-def student(scenario: Scenario) -> uuid.UUID:
-    return scenario.person("student")
-
-
-@pytest.fixture
-def pack(scenario: Scenario, mentor: Connected, student: uuid.UUID, syncer: Syncer) -> uuid.UUID:
-    """A pack with the (synced, so bookable) connected mentor."""
-    p = scenario.pack(mentor.mentor, student, purchased_at=NOW)
-    assert syncer.drain() == 1
-    return p
-
-
-def book(scenario: Scenario, student: uuid.UUID, pack: uuid.UUID, starts: dt.datetime) -> str:
-    answer = scenario.api(student).rpc("book_session", pack_id=pack, starts_at=starts)
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["id"])
-
-
-def reschedule(scenario: Scenario, student: uuid.UUID, session: str, starts: dt.datetime) -> None:
-    answer = scenario.api(student).rpc("reschedule_session", session_id=session, starts_at=starts)
-    assert answer.status_code == 200, answer.text
-
-
-def cancel(scenario: Scenario, who: uuid.UUID, session: str) -> None:
-    answer = scenario.api(who).rpc("cancel_session", session_id=session)
-    assert answer.status_code == 200, answer.text
-
-
-def live(google: GoogleFake, mentor: Connected) -> dict[str, dict[str, Any]]:
-    return google.writes.live(mentor.email, mentor.email)
-
-
-def span(e: dict[str, Any]) -> tuple[dt.datetime, dt.datetime]:
-    return (
-        dt.datetime.fromisoformat(e["start"]["dateTime"]),
-        dt.datetime.fromisoformat(e["end"]["dateTime"]),
-    )
-
-
-def jobs(conn: psycopg.Connection, session: str) -> list[tuple[Any, ...]]:
-    return conn.execute(
-        "select action, outcome, attempts, last_error from private.calendar_jobs"
-        " where session_id = %s order by id",
-        (session,),
-    ).fetchall()
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def test_event_id_is_the_session_id_in_base32hex(conn: psycopg.Connection) -> None:
