@@ -20,6 +20,7 @@ from sync.gcal.settings import GcalSettings
 from sync.gcal.worker import Syncer
 from testing.clock import Clock
 from testing.factories import Scenario
+from testing.fakes import google as google_fake
 from testing.fakes.google import GoogleFake
 from testing.gcal import Connected, connect_mentor
 from tests.sync.gcal.events_setup import (
@@ -294,3 +295,33 @@ def test_invalid_grant_on_an_event_revokes_as_the_sync_does(
         )
         >= 1
     )
+
+
+def test_choosing_another_receiving_calendar_moves_the_events_there(
+    scenario: Scenario,
+    student: uuid.UUID,
+    google_api: GoogleFake,
+    keys: TokenKeys,
+    syncer: Syncer,
+    conn: psycopg.Connection,
+) -> None:
+    work = "work.calendar@group.calendar.google.test"
+    mentor = connect_mentor(
+        scenario, google_api, keys, calendars=[google_fake.calendar(work, "Work")]
+    )
+    pack = scenario.pack(mentor.mentor, student, purchased_at=NOW)
+    assert syncer.drain() == 1
+    session = book(scenario, student, pack, at(TUE, 10))
+    syncer.drain_events()
+    eid = events.event_id(session)
+    chose = scenario.api(mentor.mentor).rpc(
+        "choose_google_calendars", busy_calendar_ids=[mentor.email], events_calendar_id=work
+    )
+    assert chose.status_code == 200, chose.text
+    assert syncer.drain_events() == 1
+    assert live(google_api, mentor) == {}
+    assert list(google_api.writes.live(mentor.email, work)) == [eid]
+    assert google_api.writes.calls[-2:] == [("delete", eid), ("insert", eid)]
+    assert conn.execute(
+        "select calendar_id from private.calendar_events where session_id = %s", (session,)
+    ).fetchone() == (work,)
