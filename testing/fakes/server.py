@@ -79,13 +79,18 @@ class FakeServer:
                 )
                 if answer.delay:
                     time.sleep(answer.delay)
-                self.send_response(answer.status)
-                headers = {"Content-Type": "application/json"} | answer.headers
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(answer.status)
+                    headers = {"Content-Type": "application/json"} | answer.headers
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    if not answer.delay:
+                        raise
+                    self.close_connection = True  # the client gave up waiting, as meant
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 

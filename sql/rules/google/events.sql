@@ -110,18 +110,28 @@ security definer
 set search_path = ''
 as $$
 begin
-  if tg_op = 'INSERT' then
-    perform private.queue_future_session_events(array(select distinct n.mentor_id from new_rows n where n.receives_events));
-  else
-    perform private.queue_future_session_events(array(
-      select distinct n.mentor_id from new_rows n join old_rows o on o.id = n.id
-       where n.receives_events and not o.receives_events));
-  end if;
+  perform private.queue_future_session_events(array(select distinct n.mentor_id from new_rows n where n.receives_events));
   return null;
 end
 $$;
-comment on function private.tg_mentor_calendars__queue_events() is 'A calendar newly receiving events: the mentor''s future sessions are queued into it.';
+comment on function private.tg_mentor_calendars__queue_events() is 'Calendars listed receiving events: the mentor''s future sessions are queued into it.';
 revoke execute on function private.tg_mentor_calendars__queue_events() from public, anon, authenticated;
+
+create or replace function private.tg_mentor_calendars__queue_moved_events()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.queue_future_session_events(array(
+    select distinct n.mentor_id from new_rows n join old_rows o on o.id = n.id
+     where n.receives_events and not o.receives_events));
+  return null;
+end
+$$;
+comment on function private.tg_mentor_calendars__queue_moved_events() is 'A calendar newly chosen to receive events: the mentor''s future sessions are queued into it.';
+revoke execute on function private.tg_mentor_calendars__queue_moved_events() from public, anon, authenticated;
 
 drop trigger if exists _200_queue_events_insert on public.mentor_calendars;
 create trigger _200_queue_events_insert
@@ -132,7 +142,7 @@ drop trigger if exists _210_queue_events_update on public.mentor_calendars;
 create trigger _210_queue_events_update
   after update on public.mentor_calendars
   referencing old table as old_rows new table as new_rows
-  for each statement execute function private.tg_mentor_calendars__queue_events();
+  for each statement execute function private.tg_mentor_calendars__queue_moved_events();
 
 -- --- the worker's calls --------------------------------------------------------------------------
 
