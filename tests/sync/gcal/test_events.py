@@ -9,6 +9,7 @@ Jan 2027 06:00 UTC."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 
 import psycopg
@@ -325,3 +326,48 @@ def test_choosing_another_receiving_calendar_moves_the_events_there(
     assert conn.execute(
         "select calendar_id from private.calendar_events where session_id = %s", (session,)
     ).fetchone() == (work,)
+
+
+def test_two_workers_draining_at_once_apply_each_session_once(
+    mentor: Connected,
+    student: uuid.UUID,
+    syncer: Syncer,
+    gcal_settings: GcalSettings,
+    scenario: Scenario,
+    google_api: GoogleFake,
+) -> None:
+    pack = scenario.pack(mentor.mentor, student, purchased_at=NOW, sessions=12)
+    assert syncer.drain() == 1
+    wed = TUE + dt.timedelta(days=1)
+    starts = [at(day, hh, mm) for day in (TUE, wed) for hh, mm in ((8, 0), (9, 30), (11, 0))]
+    sessions = [book(scenario, student, pack, s) for s in starts]
+    for session, s in zip(sessions, starts, strict=True):
+        reschedule(scenario, student, session, s + dt.timedelta(days=2))
+    other = Syncer(gcal_settings.model_copy(update={"gcal_jobs_batch_size": 1}), "other")
+    mine = Syncer(gcal_settings.model_copy(update={"gcal_jobs_batch_size": 1}), "mine")
+    try:
+        done: list[int] = []
+        threads = [
+            threading.Thread(target=lambda w=w: done.append(w.drain_events()))
+            for w in (mine, other)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sum(done) == len(sessions)
+    finally:
+        other.close()
+        mine.close()
+    found = {k: span(v) for k, v in live(google_api, mentor).items()}
+    assert found == {
+        events.event_id(session): (
+            s + dt.timedelta(days=2),
+            s + dt.timedelta(days=2, hours=1),
+        )
+        for session, s in zip(sessions, starts, strict=True)
+    }
+    # Each session's two jobs were one claim, applied by one worker: one insert each, nothing else.
+    assert sorted(google_api.writes.calls) == sorted(
+        ("insert", events.event_id(s)) for s in sessions
+    )
