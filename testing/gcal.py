@@ -43,10 +43,12 @@ def connect_mentor(
     *,
     calendars: list[dict[str, Any]] | None = None,
     time_zone: str = "Europe/Berlin",
+    mentor: uuid.UUID | None = None,
 ) -> Connected:
-    """A mentor (weekdays 9 to 5 in `time_zone`) connected to a new Google account whose primary
-    calendar (and any of `calendars`, listed after it) exist at the fake; the primary counts as busy."""
-    mentor = scenario.mentor(time_zone)
+    """A mentor (weekdays 9 to 5 in `time_zone`; or `mentor`, who exists) connected to a new
+    Google account whose primary calendar (and any of `calendars`, listed after it) exist at the
+    fake; the primary counts as busy and receives session events."""
+    mentor = mentor or scenario.mentor(time_zone)
     email = f"{mentor.hex[:12]}@gmail.test"
     entries = [
         google_fake.calendar(email, "Me", primary=True, time_zone=time_zone),

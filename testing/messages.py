@@ -11,7 +11,7 @@ from typing import Any
 from sync.messaging.context import Channel, MessageContext, Role
 
 # Every kind of public.notification_kind (supabase/migrations: 13 kinds + delivery_failed +
-# calendar_disconnected).
+# calendar_disconnected + calendar_event_changed).
 ALL_KINDS = (
     "pack_purchased",
     "session_booked",
@@ -28,6 +28,7 @@ ALL_KINDS = (
     "payment_flagged",
     "delivery_failed",
     "calendar_disconnected",
+    "calendar_event_changed",
 )
 SESSION = "5b0c3d52-9d7e-4c34-9a43-3c1e2f0a7d11"
 PACK = "a1f2e3d4-0000-4000-8000-000000000002"
@@ -69,6 +70,7 @@ ROLES: dict[str, Role] = {
     "delivery_failed": "admin",
     "seat_released": "mentor",
     "calendar_disconnected": "mentor",
+    "calendar_event_changed": "mentor",
 }
 
 
@@ -121,6 +123,13 @@ def payload(kind: str, starts_at: str, ends_at: str, other: str) -> dict[str, An
             "student_id": STUDENT,
             "mentor_id": MENTOR,
             "reason": "amount or currency differs from the order",
+        },
+        "calendar_event_changed": session
+        | {
+            "change": "moved",
+            "change_id": 7,
+            "google_starts_at": other,
+            "google_ends_at": other,
         },
         "calendar_disconnected": {
             "mentor_id": MENTOR,

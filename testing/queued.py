@@ -80,6 +80,22 @@ def queue_every_kind(w: World) -> dict[str, Any]:
         {"mentor_id": str(w.mentor), "revoked_at": "2026-12-01T12:00:00+00:00"},
     )
     w.notify(
+        [w.mentor],
+        "calendar_event_changed",
+        {
+            "session_id": str(s1),
+            "mentor_id": str(w.mentor),
+            "student_id": str(w.student),
+            "starts_at": TUE_10_NY.isoformat(),
+            "ends_at": (TUE_10_NY + dt.timedelta(hours=1)).isoformat(),
+            "change": "deleted",
+            "change_id": 1,
+            "google_starts_at": None,
+            "google_ends_at": None,
+        },
+        session_id=s1,
+    )
+    w.notify(
         [admin],
         "delivery_failed",
         {

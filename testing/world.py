@@ -170,6 +170,18 @@ def create(conn: psycopg.Connection) -> World:
                 " counts_as_busy, receives_events) values (%s, %s, %s, 'owner', true, true, true)",
                 (wid(f"calendar_{s}"), mentor, f"mentor-{s}@world.test"),
             )
+            # each mentor moved their session's event in Google (an open calendar change)
+            conn.execute(
+                "insert into public.calendar_event_changes (session_id, mentor_id, change,"
+                " google_starts_at, google_ends_at, noticed_at) values (%s, %s, 'moved', %s, %s, %s)",
+                (
+                    wid(f"session_{s}"),
+                    mentor,
+                    starts + dt.timedelta(hours=1),
+                    starts + dt.timedelta(hours=2),
+                    starts - dt.timedelta(days=1),
+                ),
+            )
             # each student turned renewal reminders off on Discord
             conn.execute(
                 "insert into public.notification_preferences (id, user_id, kind, channel, enabled)"
@@ -219,6 +231,13 @@ def _load_serial_ids(conn: psycopg.Connection, w: World) -> World:
         ).fetchone()
         assert row is not None
         w.ids[f"notification_{label}"] = row[0]
+    for s in "ab":
+        row = conn.execute(
+            "select id from public.calendar_event_changes where session_id = %s",
+            (wid(f"session_{s}"),),
+        ).fetchone()
+        assert row is not None
+        w.ids[f"change_{s}"] = row[0]
     row = conn.execute("select id from public.audit_log where action = 'world.created'").fetchone()
     assert row is not None
     w.ids["audit_1"] = row[0]

@@ -117,6 +117,7 @@ LABELS: dict[str, frozenset[str]] = {
     "audit_log": rows("audit_1"),
     "notification_preferences": rows("pref_a", "pref_b"),
     "mentor_calendars": rows("calendar_a", "calendar_b"),
+    "calendar_event_changes": rows("change_a", "change_b"),
 }
 
 SELECT: dict[str, dict[str, Expect]] = {
@@ -192,6 +193,17 @@ SELECT: dict[str, dict[str, Expect]] = {
         "admin": LABELS["mentor_calendars"],
         "service": LABELS["mentor_calendars"],
     },
+}
+
+# a mentor reads the flags of their own sessions; admins all; the calendar sync writes them
+SELECT["calendar_event_changes"] = {
+    "anon": DENIED,
+    "student_a": NONE,
+    "student_b": NONE,
+    "mentor_a": rows("change_a"),
+    "mentor_b": rows("change_b"),
+    "admin": LABELS["calendar_event_changes"],
+    "service": LABELS["calendar_event_changes"],
 }
 
 # insert: one plausible new row per table (on the A side) ---------------------------------------
@@ -359,6 +371,17 @@ INSERT["mentor_calendars"] = (
     only({"service": rows("new")}),
 )
 
+# written only by the rules (calendar_synced, resolve_calendar_change): no one writes directly
+INSERT["calendar_event_changes"] = (
+    lambda w: {
+        "session_id": str(w["session_a"]),
+        "mentor_id": str(w["mentor_a"]),
+        "change": "deleted",
+        "noticed_at": "2027-01-01T00:00:00Z",
+    },
+    only({}),
+)
+
 # update: one harmless column (not one a trigger sets, as updated_at: the value written must come
 # back), aimed at every world row of the table ------------------------------------------------------
 UPDATE: dict[str, tuple[dict[str, Any], dict[str, Expect]]] = {
@@ -432,6 +455,7 @@ UPDATE: dict[str, tuple[dict[str, Any], dict[str, Expect]]] = {
 }
 
 UPDATE["mentor_calendars"] = ({"summary": "Renamed"}, only({"service": LABELS["mentor_calendars"]}))
+UPDATE["calendar_event_changes"] = ({"change": "deleted"}, only({}))
 
 # delete: aimed at every world row; 409 where a foreign key (on delete restrict) stops it -------
 DELETE: dict[str, dict[str, Expect]] = {
@@ -459,6 +483,7 @@ DELETE: dict[str, dict[str, Expect]] = {
 
 
 DELETE["mentor_calendars"] = only({"service": LABELS["mentor_calendars"]})
+DELETE["calendar_event_changes"] = only({})
 
 
 def test_matrix_covers_every_public_table(conn: Any) -> None:

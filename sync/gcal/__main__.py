@@ -1,4 +1,4 @@
-"""`python -m sync.gcal`: run the calendar sync (sync.gcal.worker)."""
+"""`python -m sync.gcal`: run the calendar sync and the session events (sync.gcal.worker)."""
 
 from sync.gcal.worker import main
 

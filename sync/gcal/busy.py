@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import google.auth.exceptions
 from googleapiclient.errors import HttpError
 
+from sync.gcal.events import is_ours
 from sync.gcal.google import calendar_api, user_credentials
 from sync.gcal.sealing import TokenKeys
 from sync.settings import ProviderSettings
@@ -49,8 +50,11 @@ class Failed:
 
 
 def busy_span(event: dict[str, Any], zone: str) -> tuple[datetime, datetime] | None:
-    """The instants an event makes the mentor busy, or None when it does not."""
+    """The instants an event makes the mentor busy, or None when it does not. Our own session
+    events are not busy: the session itself blocks its time (and a group session has seats)."""
     if event.get("status") == "cancelled" or event.get("transparency") == "transparent":
+        return None
+    if is_ours(event):
         return None
     for attendee in event.get("attendees", []):
         if attendee.get("self") and attendee.get("responseStatus") == "declined":
@@ -106,7 +110,7 @@ def list_calendar(calendar: Any, cal: dict[str, Any]) -> dict[str, Any]:
     if token is None:
         items, new_token = _list(calendar, cal, None)
     intervals = []
-    for event in items:
+    for event in items if cal.get("busy", True) else []:
         span = busy_span(event, cal["time_zone"])
         if span is not None:
             intervals.append(
@@ -124,6 +128,20 @@ def list_calendar(calendar: Any, cal: dict[str, Any]) -> dict[str, Any]:
         "time_max": cal["time_max"],
         "changed_event_ids": [event["id"] for event in items],
         "intervals": intervals,
+        # Our session events as Google has them (sql/rules/google/changes.sql compares them
+        # with what we last wrote: a deletion or a move made in Google).
+        "ours": [
+            {
+                "event_id": event["id"],
+                "starts_at": event["start"]["dateTime"],
+                "ends_at": event["end"]["dateTime"],
+            }
+            for event in items
+            if is_ours(event)
+            and event.get("status") != "cancelled"
+            and "dateTime" in event.get("start", {})
+        ],
+        "cancelled_event_ids": [e["id"] for e in items if e.get("status") == "cancelled"],
     }
 
 

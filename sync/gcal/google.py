@@ -95,11 +95,13 @@ def user_credentials(
 
 
 def calendar_api(
-    settings: ProviderSettings, credentials: google.oauth2.credentials.Credentials
+    settings: ProviderSettings,
+    credentials: google.oauth2.credentials.Credentials,
+    timeout: float = TIMEOUT,
 ) -> Any:
     """Calendar v3 from the discovery document google-api-python-client ships (never fetched),
-    at MENTORSHIPS_GOOGLE_API_BASE."""
-    http = google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=TIMEOUT))
+    at MENTORSHIPS_GOOGLE_API_BASE; `timeout` seconds a request."""
+    http = google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout))
     return build(
         "calendar",
         "v3",

@@ -66,6 +66,13 @@ class GcalSettings(ProviderSettings):
     gcal_database_url: SecretStr | None = None
     # A health file the worker rewrites each loop (mentorships status reads the stack's).
     gcal_status_file: Path | None = None
+    # Session events: sessions claimed at once, and how long a claim of them is the worker's.
+    gcal_jobs_batch_size: int = Field(20, ge=1, le=500)
+    gcal_jobs_lease_seconds: int = Field(120, ge=10, le=3600)
+    # How long one request to Google may take.
+    gcal_http_timeout_seconds: float = Field(30.0, gt=0, le=300)
+    # The services' public address: the call page link in each session event (as in messages).
+    call_page_url: str = "http://127.0.0.1:54330"
 
     @field_validator(
         *REQUIRED, "gcal_worker_name", "google_webhook_url", "gcal_database_url", mode="before"
@@ -101,6 +108,7 @@ class GcalSettings(ProviderSettings):
     _database_url = field_validator("gcal_database_url")(
         WorkerSettings._database_url.__func__  # type: ignore[attr-defined]
     )
+    _call_page_url = field_validator("call_page_url")(WorkerSettings._base_url.__func__)  # type: ignore[attr-defined]
 
     @property
     def rest_url(self) -> str:

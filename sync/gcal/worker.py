@@ -4,8 +4,9 @@ A loop: claim the mentors whose sync is due (claim_calendar_syncs, under a lease
 calendars at Google (sync/gcal/busy.py, a few mentors at once in threads: Google's client is
 synchronous), and report each one, synced (calendar_synced: their busy intervals replaced in one
 transaction) or failed (calendar_sync_failed: back-off, or the grant marked revoked on
-invalid_grant). Every rule is SQL (sql/rules/google/busy.sql); the worker keeps nothing a restart
-would lose. SIGTERM or SIGINT: it finishes the mentors in flight, reports them and exits.
+invalid_grant). In the same loop it drains the session events (claim_calendar_jobs, then
+sync/gcal/events.py, then calendar_job_done or calendar_job_failed). Every rule is SQL
+(sql/rules/google/busy.sql, events.sql); the worker keeps nothing a restart would lose. SIGTERM or SIGINT: it finishes the mentors in flight, reports them and exits.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any, NoReturn
 import httpx
 
 from sync import logs
+from sync.gcal import events
 from sync.gcal.busy import Failed, Synced, sync_mentor
 from sync.gcal.channels import Channels
 from sync.gcal.listen import Listener
@@ -47,6 +49,8 @@ class Totals:
     synced: int = 0
     failed: int = 0
     revoked: int = 0
+    events_done: int = 0
+    events_failed: int = 0
 
 
 class Syncer:
@@ -139,6 +143,65 @@ class Syncer:
             log.error("reporting a calendar sync failed", extra={"error": str(e)})
             return 0
 
+    # --- session events out
+
+    def claim_jobs(self) -> list[dict[str, Any]]:
+        claims: list[dict[str, Any]] = self.rpc(
+            "claim_calendar_jobs",
+            worker=self.worker_name,
+            max_jobs=str(self.settings.gcal_jobs_batch_size),
+            lease_seconds=str(self.settings.gcal_jobs_lease_seconds),
+        )
+        return claims
+
+    def apply_one(self, claim: dict[str, Any]) -> events.Applied | events.Failed:
+        """One claimed session: applied at Google, then reported."""
+        session_id = claim["session_id"]
+        result = events.apply_claim(self.settings, self.keys, claim)
+        if isinstance(result, events.Applied):
+            self.rpc(
+                "calendar_job_done",
+                for_session_id=session_id,
+                worker=self.worker_name,
+                written=result.written,
+            )
+            self.totals.events_done += 1
+        else:
+            log.warning(
+                "session event failed",
+                extra={"session_id": session_id, "error": result.error},
+            )
+            self.rpc(
+                "calendar_job_failed",
+                for_session_id=session_id,
+                worker=self.worker_name,
+                error=result.error,
+                invalid_grant=str(result.invalid_grant).lower(),
+            )
+            self.totals.events_failed += 1
+        return result
+
+    def drain_events(self, stop: threading.Event | None = None) -> int:
+        """Claims and applies session events until none is due (or `stop` is set): how many
+        sessions were reported."""
+        done = 0
+        with ThreadPoolExecutor(self.settings.gcal_concurrency) as pool:
+            while stop is None or not stop.is_set():
+                claims = self.claim_jobs()
+                for outcome in pool.map(self._safe_event, claims):
+                    done += outcome
+                if len(claims) < self.settings.gcal_jobs_batch_size:
+                    break
+        return done
+
+    def _safe_event(self, claim: dict[str, Any]) -> int:
+        try:
+            self.apply_one(claim)
+            return 1
+        except ApiFailed as e:  # the report is lost: the lease runs out and the jobs come back
+            log.error("reporting a session event failed", extra={"error": str(e)})
+            return 0
+
     def run(self, stop: threading.Event) -> None:
         """Drains (syncs, then push channels when a webhook address is set), then waits for a
         wake-up (LISTEN calendar_sync_due, sync/gcal/listen.py) or the poll interval."""
@@ -154,6 +217,7 @@ class Syncer:
                 self.drain(stop)
                 if channels is not None:
                     channels.drain()
+                self.drain_events(stop)
             except ApiFailed as e:
                 log.error("the database API failed", extra={"error": str(e)})
             self.write_status()

@@ -110,6 +110,10 @@ def _reconnect_links(ctx: MessageContext, links: Links) -> list[Link]:
     return [Link("Reconnect Google Calendar", links.calendar)]
 
 
+def _change_links(ctx: MessageContext, links: Links) -> list[Link]:
+    return [Link("Choose what to do", links.session(ctx.session_id))]
+
+
 def _renew_links(ctx: MessageContext, links: Links) -> list[Link]:
     return [
         Link("Buy another pack", links.mentor(ctx.text("mentor_id"))),
@@ -315,6 +319,26 @@ Until you reconnect it, students cannot book you: we cannot see when you are bus
 none of your times rather than risk a double booking. Your booked sessions stay as they are.
 """,
         links=_reconnect_links,
+    ),
+    "calendar_event_changed": KindTemplate(
+        subject="""{% if ctx.payload.get("change") == "moved" %}Moved{% else %}Deleted{% endif %}\
+ in Google Calendar: your session with {{ other() }}""",
+        body="""
+{% if ctx.payload.get("change") == "moved" %}
+The Google Calendar event of your session with {{ other() }} on {{ session() }} was moved in
+Google Calendar to {{ when("google_starts_at") }}.
+{% else %}
+The Google Calendar event of your session with {{ other() }} on {{ session() }} was deleted in
+Google Calendar.
+{% endif %}
+
+The session itself has not changed: {{ other() }} still expects you at its time. Nothing is
+canceled unless you say so.
+
+Choose on the session's page: cancel the session (the credit goes back to the student's pack and
+they are told), or put the event back in your calendar at the session's time.
+""",
+        links=_change_links,
     ),
     "delivery_failed": KindTemplate(
         subject='A {{ field("kind") }} message could not be delivered',

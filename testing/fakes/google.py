@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from testing.fakes.google_channels import ChannelStore
 from testing.fakes.google_events import EventStore
+from testing.fakes.google_writes import EventWrites
 from testing.fakes.http import Request
 from testing.fakes.server import Answer, FakeServer
 
@@ -153,6 +154,9 @@ class GoogleFake(FakeServer):
         self.route("GET", CALENDAR_LIST_PATH, CALENDAR_LIST_SCOPES, self._calendar_list)
         self.events = EventStore(self)  # events.list (testing/fakes/google_events.py)
         self.channels = ChannelStore(self)  # events.watch, channels.stop (google_channels.py)
+        self.writes = EventWrites(
+            self, self.events
+        )  # insert/get/patch/update/delete (google_writes.py)
         self.reset()
 
     def reset(self) -> None:
@@ -168,6 +172,7 @@ class GoogleFake(FakeServer):
             self._refuse_codes = 0
             self.events.reset()
             self.channels.reset()
+            self.writes.reset()
 
     def route(self, method: str, path: str, scopes: set[str], handler: Handler) -> None:
         """A Calendar v3 call: `path` a regular expression matched whole."""

@@ -30,6 +30,7 @@ class Answer:
     status: int
     body: Any = None  # JSON-able, or bytes as they are
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering (a client's timeout, after the fact)
 
 
 class FakeServer:
@@ -76,13 +77,20 @@ class FakeServer:
                     if answer.body is None
                     else json.dumps(answer.body).encode()
                 )
-                self.send_response(answer.status)
-                headers = {"Content-Type": "application/json"} | answer.headers
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                if answer.delay:
+                    time.sleep(answer.delay)
+                try:
+                    self.send_response(answer.status)
+                    headers = {"Content-Type": "application/json"} | answer.headers
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    if not answer.delay:
+                        raise
+                    self.close_connection = True  # the client gave up waiting, as meant
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 

@@ -155,6 +155,7 @@ begin
            coalesce((
              select jsonb_agg(jsonb_build_object(
                       'calendar_id', mc.calendar_id,
+                      'busy', mc.counts_as_busy,
                       'time_zone', coalesce(mc.time_zone, m.time_zone),
                       'sync_token', case when t.window_ends_at >= now_ + make_interval(days => m.booking_horizon_days + 1)
                                          then t.sync_token end,
@@ -164,7 +165,7 @@ begin
                from public.mentor_calendars mc
                left join private.calendar_sync_calendars t
                  on t.mentor_id = mc.mentor_id and t.calendar_id = mc.calendar_id
-              where mc.mentor_id = c.mentor_id and mc.counts_as_busy), '[]'::jsonb)
+              where mc.mentor_id = c.mentor_id and (mc.counts_as_busy or mc.receives_events)), '[]'::jsonb)
       from claimed c
       join private.google_credentials g on g.mentor_id = c.mentor_id
       join public.mentors m on m.id = c.mentor_id
@@ -222,36 +223,46 @@ declare
   interval_seconds integer := private.calendar_next_sync_in(for_mentor_id);
   cal record;
   busy text[];
+  listed text[];
+  claimed_at timestamptz;
   complete boolean;
 begin
-  perform private.held_calendar_claim(for_mentor_id, worker);
+  claimed_at := (private.held_calendar_claim(for_mentor_id, worker)).last_attempt_at;
   busy := array(select mc.calendar_id from public.mentor_calendars mc
                  where mc.mentor_id = for_mentor_id and mc.counts_as_busy);
+  listed := array(select mc.calendar_id from public.mentor_calendars mc
+                   where mc.mentor_id = for_mentor_id and (mc.counts_as_busy or mc.receives_events));
   begin
     for cal in
       select c.calendar_id, c.sync_token, coalesce(c."full", false) as is_full, c.time_min, c.time_max,
-             coalesce(c.changed_event_ids, '[]') as changed_event_ids, coalesce(c.intervals, '[]') as intervals
+             coalesce(c.changed_event_ids, '[]') as changed_event_ids, coalesce(c.intervals, '[]') as intervals,
+             coalesce(c.ours, '[]') as ours, coalesce(c.cancelled_event_ids, '[]') as cancelled_event_ids
         from pg_catalog.jsonb_to_recordset(calendars)
                as c (calendar_id text, sync_token text, "full" boolean, time_min timestamptz, time_max timestamptz,
-                     changed_event_ids jsonb, intervals jsonb)
+                     changed_event_ids jsonb, intervals jsonb, ours jsonb, cancelled_event_ids jsonb)
     loop
       if cal.calendar_id is null or cal.sync_token is null or (cal.is_full and (cal.time_min is null or cal.time_max is null)) then
         perform private.refuse(422, 'each calendar needs calendar_id and sync_token, and a full one time_min and time_max',
           hint => 'Send calendars as [{calendar_id, sync_token, full, time_min, time_max, changed_event_ids, intervals}].', details => 'calendars');
       end if;
-      continue when not (cal.calendar_id = any(busy));  -- no longer busy: its intervals go below
-      if cal.is_full then
-        delete from private.calendar_busy_intervals b
-         where b.mentor_id = for_mentor_id and b.calendar_id = cal.calendar_id;
-      else
-        delete from private.calendar_busy_intervals b
-         where b.mentor_id = for_mentor_id and b.calendar_id = cal.calendar_id
-           and b.source_event_id in (select pg_catalog.jsonb_array_elements_text(cal.changed_event_ids));
+      continue when not (cal.calendar_id = any(listed));  -- no longer listed: its state goes below
+      -- Our session events as Google has them now (changes.sql): a deletion or a move made in Google.
+      perform private.calendar_changes_seen(for_mentor_id, cal.calendar_id, cal.is_full, cal.time_min, cal.time_max,
+                                            cal.ours, cal.cancelled_event_ids, claimed_at);
+      if cal.calendar_id = any(busy) then
+        if cal.is_full then
+          delete from private.calendar_busy_intervals b
+           where b.mentor_id = for_mentor_id and b.calendar_id = cal.calendar_id;
+        else
+          delete from private.calendar_busy_intervals b
+           where b.mentor_id = for_mentor_id and b.calendar_id = cal.calendar_id
+             and b.source_event_id in (select pg_catalog.jsonb_array_elements_text(cal.changed_event_ids));
+        end if;
+        insert into private.calendar_busy_intervals (mentor_id, calendar_id, source_event_id, starts_at, ends_at, synced_at)
+        select for_mentor_id, cal.calendar_id, i.event_id, i.starts_at, i.ends_at, now_
+          from pg_catalog.jsonb_to_recordset(cal.intervals) as i (event_id text, starts_at timestamptz, ends_at timestamptz)
+         where i.ends_at > i.starts_at;
       end if;
-      insert into private.calendar_busy_intervals (mentor_id, calendar_id, source_event_id, starts_at, ends_at, synced_at)
-      select for_mentor_id, cal.calendar_id, i.event_id, i.starts_at, i.ends_at, now_
-        from pg_catalog.jsonb_to_recordset(cal.intervals) as i (event_id text, starts_at timestamptz, ends_at timestamptz)
-       where i.ends_at > i.starts_at;
       if cal.is_full then
         insert into private.calendar_sync_calendars as t (mentor_id, calendar_id, sync_token, window_starts_at, window_ends_at, last_synced_at)
         values (for_mentor_id, cal.calendar_id, cal.sync_token, cal.time_min, cal.time_max, now_)
@@ -273,7 +284,7 @@ begin
   delete from private.calendar_busy_intervals b
    where b.mentor_id = for_mentor_id and (b.calendar_id is null or not (b.calendar_id = any(busy)));
   delete from private.calendar_sync_calendars t
-   where t.mentor_id = for_mentor_id and not (t.calendar_id = any(busy));
+   where t.mentor_id = for_mentor_id and not (t.calendar_id = any(listed));
   complete := not exists (select from pg_catalog.unnest(busy) b (id)
                            where not exists (select from private.calendar_sync_calendars t
                                               where t.mentor_id = for_mentor_id and t.calendar_id = b.id));
@@ -292,6 +303,35 @@ comment on function private.calendar_synced(uuid, text, jsonb) is 'See public.ca
 revoke execute on function private.calendar_synced(uuid, text, jsonb) from public, anon, authenticated;
 grant execute on function private.calendar_synced(uuid, text, jsonb) to service_role;
 
+-- Google answered invalid_grant (the busy sync or a session event): the grant is marked revoked,
+-- the mentor's sync stops and their slots stay closed until they reconnect, and they are told
+-- once per grant (email and Discord, with a link to reconnect).
+create or replace function private.google_grant_revoked(for_mentor_id uuid)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  g private.google_credentials;
+begin
+  update private.google_credentials x set revoked_at = coalesce(x.revoked_at, private.clock_now())
+   where x.mentor_id = for_mentor_id
+  returning * into g;
+  if not found then
+    return;
+  end if;
+  update private.calendar_sync_state x set grant_revoked = true where x.mentor_id = for_mentor_id;
+  perform private.notify(array[for_mentor_id], 'calendar_disconnected',
+    format('calendar_disconnected:%s:%s', for_mentor_id, extract(epoch from g.connected_at)),
+    jsonb_build_object('mentor_id', for_mentor_id, 'revoked_at', g.revoked_at, 'connected_at', g.connected_at));
+end
+$$;
+comment on function private.google_grant_revoked(uuid) is
+  'Google refused the mentor''s grant (invalid_grant): marked revoked, the sync stopped (slots closed), the mentor told once per grant.';
+revoke execute on function private.google_grant_revoked(uuid) from public, anon, authenticated;
+
 -- A failed sync: back-off per mentor, d = min(base * 2^(failures - 1), max) seconds with its second
 -- half drawn at random (private.message_retry_delay, as the outbox's). invalid_grant: Google will
 -- not take the grant again; it is marked revoked, the sync stops, the mentor's slots stay closed,
@@ -307,7 +347,6 @@ declare
   now_ timestamptz := private.clock_now();
   p public.platform_settings;
   s private.calendar_sync_state;
-  g private.google_credentials;
 begin
   s := private.held_calendar_claim(for_mentor_id, worker);
   select * into p from public.platform_settings x where x.id;
@@ -320,12 +359,7 @@ begin
    where x.mentor_id = for_mentor_id
   returning * into s;
   if calendar_sync_failed.grant_revoked then
-    update private.google_credentials x set revoked_at = coalesce(x.revoked_at, now_)
-     where x.mentor_id = for_mentor_id
-    returning * into g;
-    perform private.notify(array[for_mentor_id], 'calendar_disconnected',
-      format('calendar_disconnected:%s:%s', for_mentor_id, extract(epoch from g.connected_at)),
-      jsonb_build_object('mentor_id', for_mentor_id, 'revoked_at', g.revoked_at, 'connected_at', g.connected_at));
+    perform private.google_grant_revoked(for_mentor_id);
   end if;
   return s;
 end

@@ -17,7 +17,7 @@ begin
 end
 $$;
 comment on function public.claim_calendar_syncs(text, text, text) is
-$$Service role (the calendar sync): claims up to max_mentors connected mentors whose sync is due (rows another worker holds are skipped), leased to worker until now + lease_seconds, and returns each with its sealed grant and its busy calendars: [{calendar_id, time_zone, sync_token (null: list in full), time_min, time_max (the window of a full list)}].
+$$Service role (the calendar sync): claims up to max_mentors connected mentors whose sync is due (rows another worker holds are skipped), leased to worker until now + lease_seconds, and returns each with its sealed grant and the calendars to list, its busy ones and the one receiving session events: [{calendar_id, busy (false: listed only for our session events), time_zone, sync_token (null: list in full), time_min, time_max (the window of a full list)}].
 Arguments: worker (text, at most 200 characters), max_mentors (1 to 500, default 10), lease_seconds (10 to 3600, default 300).
 Errors: 422 PT422 missing or malformed argument.$$;
 revoke execute on function public.claim_calendar_syncs(text, text, text) from public, anon, authenticated;
@@ -41,7 +41,8 @@ end
 $$;
 comment on function public.calendar_synced(text, text, jsonb) is
 $$Service role (the calendar sync): a claimed mentor's sync succeeded. In one transaction, per busy calendar: a full list replaces its busy intervals, an incremental one replaces those of the events it returned; the new sync tokens are kept; intervals of calendars no longer busy go; the mentor is fresh again (slots open) when every busy calendar was listed.
-Arguments: for_mentor_id (UUID), worker (the claim's), calendars ([{calendar_id, sync_token, full, time_min, time_max, changed_event_ids: [event ids], intervals: [{event_id, starts_at, ends_at}]}]).
+Per listed calendar also ours (our session events as Google has them) and cancelled_event_ids: an event of ours deleted or moved in Google, with no job of its session pending, flags the session (calendar_event_changes) and tells the mentor.
+Arguments: for_mentor_id (UUID), worker (the claim's), calendars ([{calendar_id, sync_token, full, time_min, time_max, changed_event_ids: [event ids], intervals: [{event_id, starts_at, ends_at}], ours: [{event_id, starts_at, ends_at}], cancelled_event_ids: [event ids]}]).
 Errors: 404 PT404 not connected; 409 PT409 the claim is not this worker's (lease ran out); 422 PT422 missing or malformed argument (details names it).$$;
 revoke execute on function public.calendar_synced(text, text, jsonb) from public, anon, authenticated;
 grant execute on function public.calendar_synced(text, text, jsonb) to service_role;

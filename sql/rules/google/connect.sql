@@ -224,11 +224,14 @@ begin
     perform private.refuse(422, format('events_calendar_id: you cannot write to %s', private.quoted(events_calendar_id)),
       hint => 'Choose a calendar whose access_role is writer or owner.', details => 'events_calendar_id');
   end if;
+  -- (Two steps: at most one calendar of a mentor receives events at any moment. The chosen one
+  -- keeps its flag when it had it, so choosing it again queues none of its events again.)
   update public.mentor_calendars c
-     set counts_as_busy = c.calendar_id = any (busy_calendar_ids), receives_events = false
+     set counts_as_busy = c.calendar_id = any (busy_calendar_ids),
+         receives_events = c.receives_events and c.calendar_id = events_calendar_id
    where c.mentor_id = me;
   update public.mentor_calendars c set receives_events = true
-   where c.mentor_id = me and c.calendar_id = events_calendar_id;
+   where c.mentor_id = me and c.calendar_id = events_calendar_id and not c.receives_events;
   update private.google_credentials g set calendar_id = events_calendar_id where g.mentor_id = me;
   return query select * from public.mentor_calendars c where c.mentor_id = me
                 order by not c.is_primary, c.calendar_id;

@@ -1798,6 +1798,7 @@ begin
            coalesce((
              select jsonb_agg(jsonb_build_object(
                       'calendar_id', mc.calendar_id,
+                      'busy', mc.counts_as_busy,
                       'time_zone', coalesce(mc.time_zone, m.time_zone),
                       'sync_token', case when t.window_ends_at >= now_ + make_interval(days => m.booking_horizon_days + 1)
                                          then t.sync_token end,
@@ -1807,7 +1808,7 @@ begin
                from public.mentor_calendars mc
                left join private.calendar_sync_calendars t
                  on t.mentor_id = mc.mentor_id and t.calendar_id = mc.calendar_id
-              where mc.mentor_id = c.mentor_id and mc.counts_as_busy), '[]'::jsonb)
+              where mc.mentor_id = c.mentor_id and (mc.counts_as_busy or mc.receives_events)), '[]'::jsonb)
       from claimed c
       join private.google_credentials g on g.mentor_id = c.mentor_id
       join public.mentors m on m.id = c.mentor_id
@@ -1865,36 +1866,46 @@ declare
   interval_seconds integer := private.calendar_next_sync_in(for_mentor_id);
   cal record;
   busy text[];
+  listed text[];
+  claimed_at timestamptz;
   complete boolean;
 begin
-  perform private.held_calendar_claim(for_mentor_id, worker);
+  claimed_at := (private.held_calendar_claim(for_mentor_id, worker)).last_attempt_at;
   busy := array(select mc.calendar_id from public.mentor_calendars mc
                  where mc.mentor_id = for_mentor_id and mc.counts_as_busy);
+  listed := array(select mc.calendar_id from public.mentor_calendars mc
+                   where mc.mentor_id = for_mentor_id and (mc.counts_as_busy or mc.receives_events));
   begin
     for cal in
       select c.calendar_id, c.sync_token, coalesce(c."full", false) as is_full, c.time_min, c.time_max,
-             coalesce(c.changed_event_ids, '[]') as changed_event_ids, coalesce(c.intervals, '[]') as intervals
+             coalesce(c.changed_event_ids, '[]') as changed_event_ids, coalesce(c.intervals, '[]') as intervals,
+             coalesce(c.ours, '[]') as ours, coalesce(c.cancelled_event_ids, '[]') as cancelled_event_ids
         from pg_catalog.jsonb_to_recordset(calendars)
                as c (calendar_id text, sync_token text, "full" boolean, time_min timestamptz, time_max timestamptz,
-                     changed_event_ids jsonb, intervals jsonb)
+                     changed_event_ids jsonb, intervals jsonb, ours jsonb, cancelled_event_ids jsonb)
     loop
       if cal.calendar_id is null or cal.sync_token is null or (cal.is_full and (cal.time_min is null or cal.time_max is null)) then
         perform private.refuse(422, 'each calendar needs calendar_id and sync_token, and a full one time_min and time_max',
           hint => 'Send calendars as [{calendar_id, sync_token, full, time_min, time_max, changed_event_ids, intervals}].', details => 'calendars');
       end if;
-      continue when not (cal.calendar_id = any(busy));  -- no longer busy: its intervals go below
-      if cal.is_full then
-        delete from private.calendar_busy_intervals b
-         where b.mentor_id = for_mentor_id and b.calendar_id = cal.calendar_id;
-      else
-        delete from private.calendar_busy_intervals b
-         where b.mentor_id = for_mentor_id and b.calendar_id = cal.calendar_id
-           and b.source_event_id in (select pg_catalog.jsonb_array_elements_text(cal.changed_event_ids));
+      continue when not (cal.calendar_id = any(listed));  -- no longer listed: its state goes below
+      -- Our session events as Google has them now (changes.sql): a deletion or a move made in Google.
+      perform private.calendar_changes_seen(for_mentor_id, cal.calendar_id, cal.is_full, cal.time_min, cal.time_max,
+                                            cal.ours, cal.cancelled_event_ids, claimed_at);
+      if cal.calendar_id = any(busy) then
+        if cal.is_full then
+          delete from private.calendar_busy_intervals b
+           where b.mentor_id = for_mentor_id and b.calendar_id = cal.calendar_id;
+        else
+          delete from private.calendar_busy_intervals b
+           where b.mentor_id = for_mentor_id and b.calendar_id = cal.calendar_id
+             and b.source_event_id in (select pg_catalog.jsonb_array_elements_text(cal.changed_event_ids));
+        end if;
+        insert into private.calendar_busy_intervals (mentor_id, calendar_id, source_event_id, starts_at, ends_at, synced_at)
+        select for_mentor_id, cal.calendar_id, i.event_id, i.starts_at, i.ends_at, now_
+          from pg_catalog.jsonb_to_recordset(cal.intervals) as i (event_id text, starts_at timestamptz, ends_at timestamptz)
+         where i.ends_at > i.starts_at;
       end if;
-      insert into private.calendar_busy_intervals (mentor_id, calendar_id, source_event_id, starts_at, ends_at, synced_at)
-      select for_mentor_id, cal.calendar_id, i.event_id, i.starts_at, i.ends_at, now_
-        from pg_catalog.jsonb_to_recordset(cal.intervals) as i (event_id text, starts_at timestamptz, ends_at timestamptz)
-       where i.ends_at > i.starts_at;
       if cal.is_full then
         insert into private.calendar_sync_calendars as t (mentor_id, calendar_id, sync_token, window_starts_at, window_ends_at, last_synced_at)
         values (for_mentor_id, cal.calendar_id, cal.sync_token, cal.time_min, cal.time_max, now_)
@@ -1916,7 +1927,7 @@ begin
   delete from private.calendar_busy_intervals b
    where b.mentor_id = for_mentor_id and (b.calendar_id is null or not (b.calendar_id = any(busy)));
   delete from private.calendar_sync_calendars t
-   where t.mentor_id = for_mentor_id and not (t.calendar_id = any(busy));
+   where t.mentor_id = for_mentor_id and not (t.calendar_id = any(listed));
   complete := not exists (select from pg_catalog.unnest(busy) b (id)
                            where not exists (select from private.calendar_sync_calendars t
                                               where t.mentor_id = for_mentor_id and t.calendar_id = b.id));
@@ -1935,6 +1946,35 @@ comment on function private.calendar_synced(uuid, text, jsonb) is 'See public.ca
 revoke execute on function private.calendar_synced(uuid, text, jsonb) from public, anon, authenticated;
 grant execute on function private.calendar_synced(uuid, text, jsonb) to service_role;
 
+-- Google answered invalid_grant (the busy sync or a session event): the grant is marked revoked,
+-- the mentor's sync stops and their slots stay closed until they reconnect, and they are told
+-- once per grant (email and Discord, with a link to reconnect).
+create or replace function private.google_grant_revoked(for_mentor_id uuid)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  g private.google_credentials;
+begin
+  update private.google_credentials x set revoked_at = coalesce(x.revoked_at, private.clock_now())
+   where x.mentor_id = for_mentor_id
+  returning * into g;
+  if not found then
+    return;
+  end if;
+  update private.calendar_sync_state x set grant_revoked = true where x.mentor_id = for_mentor_id;
+  perform private.notify(array[for_mentor_id], 'calendar_disconnected',
+    format('calendar_disconnected:%s:%s', for_mentor_id, extract(epoch from g.connected_at)),
+    jsonb_build_object('mentor_id', for_mentor_id, 'revoked_at', g.revoked_at, 'connected_at', g.connected_at));
+end
+$$;
+comment on function private.google_grant_revoked(uuid) is
+  'Google refused the mentor''s grant (invalid_grant): marked revoked, the sync stopped (slots closed), the mentor told once per grant.';
+revoke execute on function private.google_grant_revoked(uuid) from public, anon, authenticated;
+
 -- A failed sync: back-off per mentor, d = min(base * 2^(failures - 1), max) seconds with its second
 -- half drawn at random (private.message_retry_delay, as the outbox's). invalid_grant: Google will
 -- not take the grant again; it is marked revoked, the sync stops, the mentor's slots stay closed,
@@ -1950,7 +1990,6 @@ declare
   now_ timestamptz := private.clock_now();
   p public.platform_settings;
   s private.calendar_sync_state;
-  g private.google_credentials;
 begin
   s := private.held_calendar_claim(for_mentor_id, worker);
   select * into p from public.platform_settings x where x.id;
@@ -1963,12 +2002,7 @@ begin
    where x.mentor_id = for_mentor_id
   returning * into s;
   if calendar_sync_failed.grant_revoked then
-    update private.google_credentials x set revoked_at = coalesce(x.revoked_at, now_)
-     where x.mentor_id = for_mentor_id
-    returning * into g;
-    perform private.notify(array[for_mentor_id], 'calendar_disconnected',
-      format('calendar_disconnected:%s:%s', for_mentor_id, extract(epoch from g.connected_at)),
-      jsonb_build_object('mentor_id', for_mentor_id, 'revoked_at', g.revoked_at, 'connected_at', g.connected_at));
+    perform private.google_grant_revoked(for_mentor_id);
   end if;
   return s;
 end
@@ -2024,7 +2058,7 @@ begin
 end
 $$;
 comment on function public.claim_calendar_syncs(text, text, text) is
-$$Service role (the calendar sync): claims up to max_mentors connected mentors whose sync is due (rows another worker holds are skipped), leased to worker until now + lease_seconds, and returns each with its sealed grant and its busy calendars: [{calendar_id, time_zone, sync_token (null: list in full), time_min, time_max (the window of a full list)}].
+$$Service role (the calendar sync): claims up to max_mentors connected mentors whose sync is due (rows another worker holds are skipped), leased to worker until now + lease_seconds, and returns each with its sealed grant and the calendars to list, its busy ones and the one receiving session events: [{calendar_id, busy (false: listed only for our session events), time_zone, sync_token (null: list in full), time_min, time_max (the window of a full list)}].
 Arguments: worker (text, at most 200 characters), max_mentors (1 to 500, default 10), lease_seconds (10 to 3600, default 300).
 Errors: 422 PT422 missing or malformed argument.$$;
 revoke execute on function public.claim_calendar_syncs(text, text, text) from public, anon, authenticated;
@@ -2048,7 +2082,8 @@ end
 $$;
 comment on function public.calendar_synced(text, text, jsonb) is
 $$Service role (the calendar sync): a claimed mentor's sync succeeded. In one transaction, per busy calendar: a full list replaces its busy intervals, an incremental one replaces those of the events it returned; the new sync tokens are kept; intervals of calendars no longer busy go; the mentor is fresh again (slots open) when every busy calendar was listed.
-Arguments: for_mentor_id (UUID), worker (the claim's), calendars ([{calendar_id, sync_token, full, time_min, time_max, changed_event_ids: [event ids], intervals: [{event_id, starts_at, ends_at}]}]).
+Per listed calendar also ours (our session events as Google has them) and cancelled_event_ids: an event of ours deleted or moved in Google, with no job of its session pending, flags the session (calendar_event_changes) and tells the mentor.
+Arguments: for_mentor_id (UUID), worker (the claim's), calendars ([{calendar_id, sync_token, full, time_min, time_max, changed_event_ids: [event ids], intervals: [{event_id, starts_at, ends_at}], ours: [{event_id, starts_at, ends_at}], cancelled_event_ids: [event ids]}]).
 Errors: 404 PT404 not connected; 409 PT409 the claim is not this worker's (lease ran out); 422 PT422 missing or malformed argument (details names it).$$;
 revoke execute on function public.calendar_synced(text, text, jsonb) from public, anon, authenticated;
 grant execute on function public.calendar_synced(text, text, jsonb) to service_role;
@@ -2099,12 +2134,148 @@ Errors: 403 PT403 not an admin.$$;
 revoke execute on function public.calendar_sync_status() from public, anon;
 grant execute on function public.calendar_sync_status() to authenticated, service_role;
 
+-- >>> sql/rules/google/changes.sql
+-- Google Calendar, changes made in Google come back: the calendar sync lists the receiving
+-- calendar too (busy.sql), and calendar_synced hands this file what it saw of our session events.
+-- An event deleted in Google, or whose times differ from what WE LAST WROTE (calendar_events, not
+-- the session's current times: a reschedule whose patch is still queued is not the mentor's
+-- edit), of a future scheduled session with no job pending, flags the session
+-- (public.calendar_event_changes) and tells the mentor (calendar_event_changed). Nothing is
+-- canceled automatically: the mentor chooses with resolve_calendar_change (cancel, credit
+-- restored; or restore, the event put back at the session's time).
+
+-- What one listed calendar showed of our events. ours: [{event_id, starts_at, ends_at}] (the live
+-- events carrying our private marker); cancelled_event_ids: the ids Google listed as cancelled; a
+-- full list (is_full) also tells by absence: one of ours within its window that it did not list
+-- is gone. Only events we wrote before the claim (claimed_at) are judged: a write after it may be
+-- newer than the list.
+create or replace function private.calendar_changes_seen(for_mentor_id uuid, for_calendar_id text, is_full boolean,
+                                                         time_min timestamptz, time_max timestamptz, ours jsonb,
+                                                         cancelled_event_ids jsonb, claimed_at timestamptz)
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  now_ timestamptz := private.clock_now();
+  seen record;
+  s public.sessions;
+  flag public.calendar_event_changes;
+  n integer := 0;
+begin
+  for seen in
+    select e.session_id, o.starts_at as google_starts_at, o.ends_at as google_ends_at,
+           case when o.event_id is null then 'deleted' else 'moved' end as change
+      from private.calendar_events e
+      left join pg_catalog.jsonb_to_recordset(ours) as o (event_id text, starts_at timestamptz, ends_at timestamptz)
+        on o.event_id = e.event_id
+     where e.mentor_id = for_mentor_id and e.calendar_id = for_calendar_id and e.written_at < claimed_at
+       and ((o.event_id is not null and (o.starts_at <> e.starts_at or o.ends_at <> e.ends_at))
+            or (o.event_id is null and e.event_id in (select pg_catalog.jsonb_array_elements_text(cancelled_event_ids)))
+            or (o.event_id is null and is_full and e.ends_at > time_min and e.starts_at < time_max))
+     order by e.session_id
+  loop
+    select * into s from public.sessions x where x.id = seen.session_id;
+    continue when not found or s.status <> 'scheduled' or s.ends_at <= now_;
+    continue when exists (select from private.calendar_jobs j where j.session_id = s.id and j.processed_at is null);
+    update public.calendar_event_changes c
+       set change = seen.change, google_starts_at = seen.google_starts_at, google_ends_at = seen.google_ends_at,
+           noticed_at = now_
+     where c.session_id = s.id and c.resolved_at is null
+    returning * into flag;
+    if not found then
+      insert into public.calendar_event_changes (session_id, mentor_id, change, google_starts_at, google_ends_at, noticed_at)
+      values (s.id, s.mentor_id, seen.change, seen.google_starts_at, seen.google_ends_at, now_)
+      returning * into flag;
+      perform private.notify(array[s.mentor_id], 'calendar_event_changed', format('calendar_event_changed:%s', flag.id),
+        private.session_payload(s) || jsonb_build_object('change', flag.change, 'change_id', flag.id,
+          'google_starts_at', flag.google_starts_at, 'google_ends_at', flag.google_ends_at),
+        null, s.id);
+    end if;
+    n := n + 1;
+  end loop;
+  return n;
+end
+$$;
+comment on function private.calendar_changes_seen(uuid, text, boolean, timestamptz, timestamptz, jsonb, jsonb, timestamptz) is
+  'Flags the sessions whose event the mentor deleted or moved in Google (compared with what we last wrote; none with a job pending) and tells the mentor once per flag.';
+revoke execute on function private.calendar_changes_seen(uuid, text, boolean, timestamptz, timestamptz, jsonb, jsonb, timestamptz)
+  from public, anon, authenticated;
+
+-- The mentor's choice about a flagged session: cancel (the existing cancel rule, as the mentor:
+-- credit restored) or restore (an upsert queued: the event goes back to the session's time).
+create or replace function private.resolve_calendar_change(for_session_id uuid, choice text)
+returns public.calendar_event_changes
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  s public.sessions;
+  flag public.calendar_event_changes;
+begin
+  if choice is null or choice not in ('cancel', 'restore') then
+    perform private.refuse(422, format('choice: %s is not cancel or restore', coalesce(private.quoted(choice), 'nothing')),
+      hint => 'Send choice as cancel (the session is canceled, credit restored) or restore (the event is put back).',
+      details => 'choice');
+  end if;
+  select * into s from public.sessions x where x.id = for_session_id;
+  if not found then
+    perform private.refuse(404, format('no session %s', for_session_id), details => 'session_id');
+  end if;
+  if s.mentor_id is distinct from (select auth.uid()) and not private.is_admin() then
+    perform private.refuse(403, 'this session is not yours', details => 'session_id');
+  end if;
+  select * into flag from public.calendar_event_changes c
+   where c.session_id = s.id and c.resolved_at is null for update;
+  if not found then
+    perform private.refuse(409, 'the session''s calendar event has no change to resolve',
+      hint => 'Only a session whose event was deleted or moved in Google (calendar_event_changes, open) has a choice.',
+      details => 'session_id');
+  end if;
+  if choice = 'cancel' then
+    perform private.cancel_session(s.id, 'the event was deleted or moved in Google Calendar');
+  else
+    insert into private.calendar_jobs (session_id, mentor_id, action, requested_at)
+    values (s.id, s.mentor_id, 'upsert', private.clock_now());
+  end if;
+  update public.calendar_event_changes c set resolved_at = private.clock_now(), resolution = choice
+   where c.id = flag.id
+  returning * into flag;
+  return flag;
+end
+$$;
+comment on function private.resolve_calendar_change(uuid, text) is 'See public.resolve_calendar_change.';
+revoke execute on function private.resolve_calendar_change(uuid, text) from public, anon;
+grant execute on function private.resolve_calendar_change(uuid, text) to authenticated;
+
+create or replace function public.resolve_calendar_change(session_id text default null, choice text default null)
+returns public.calendar_event_changes
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  return private.resolve_calendar_change(private.uuid_arg(session_id, 'session_id'),
+                                         private.text_arg(choice, 'choice', 20, required => true));
+end
+$$;
+comment on function public.resolve_calendar_change(text, text) is
+$$The session's mentor (or an admin): what to do about a session whose Google Calendar event was deleted or moved in Google (an open row of calendar_event_changes). cancel: the session is canceled as a mentor cancels it (credit restored, both told). restore: the event is put back at the session's time (the calendar worker writes it). Answers the resolved row.
+Arguments: session_id (UUID), choice (cancel or restore).
+Errors: 403 PT403 not your session; 404 PT404 no such session; 409 PT409 no open change for it (or the cancel rule's: already started); 422 PT422 missing or malformed argument (details names it).$$;
+revoke execute on function public.resolve_calendar_change(text, text) from public, anon;
+grant execute on function public.resolve_calendar_change(text, text) to authenticated;
+
 -- >>> sql/rules/google/channels.sql
 -- Google Calendar, push: events.watch channels on each watched calendar (counts as busy, or
 -- receives session events) of a connected mentor, so that a change in Google makes the mentor's
 -- sync due at once instead of at the next poll. The worker (`python -m sync.gcal`, only when
 -- MENTORSHIPS_GOOGLE_WEBHOOK_URL is set) claims what to open and what to stop; POST
--- /webhooks/google hands each notification to google_push (below), which checks the channel's
+-- /webhooks/google hands each notification to google_push (push.sql), which checks the channel's
 -- token and wakes the worker (pg_notify 'calendar_sync_due'). The public RPCs are channels_api.sql.
 --
 --   claimed (token handed out once) --opened--> live --renewal: a new one opened--> to stop --stopped--> stopped
@@ -2414,104 +2585,6 @@ $$;
 comment on function private.calendar_channel_failed(uuid, text, text) is 'See public.calendar_channel_failed.';
 revoke execute on function private.calendar_channel_failed(uuid, text, text) from public, anon, authenticated;
 grant execute on function private.calendar_channel_failed(uuid, text, text) to service_role;
-
--- --- the services: a grant going, and Google's notifications ------------------------------------
-
--- The opened channels of the mentor's removed or replaced grant, for the services to stop with
--- that grant (queued in google_revocations) before revoking it.
-create or replace function private.google_channels_to_stop(for_mentor_id uuid)
-returns table (channel_id uuid, calendar_id text, resource_id text)
-language sql
-stable
-security definer
-set search_path = ''
-as $$
-  select c.id, c.calendar_id, c.resource_id from private.calendar_channels c
-   where c.mentor_id = for_mentor_id and c.grant_gone and c.stopped_at is null and c.opened_at is not null
-   order by c.id
-$$;
-comment on function private.google_channels_to_stop(uuid) is 'See public.google_channels_to_stop.';
-revoke execute on function private.google_channels_to_stop(uuid) from public, anon, authenticated;
-grant execute on function private.google_channels_to_stop(uuid) to service_role;
-
-create or replace function private.google_channel_stopped(for_channel_id uuid, error text)
-returns private.calendar_channels
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-  c private.calendar_channels;
-begin
-  update private.calendar_channels x set stopped_at = private.clock_now(), last_error = left(google_channel_stopped.error, 2000)
-   where x.id = for_channel_id and x.grant_gone and x.stopped_at is null
-  returning * into c;
-  if not found then
-    perform private.refuse(404, format('no watch channel %s of a removed grant is left to stop', for_channel_id),
-      hint => 'List them with google_channels_to_stop.');
-  end if;
-  return c;
-end
-$$;
-comment on function private.google_channel_stopped(uuid, text) is 'See public.google_channel_stopped.';
-revoke execute on function private.google_channel_stopped(uuid, text) from public, anon, authenticated;
-grant execute on function private.google_channel_stopped(uuid, text) to service_role;
-
--- One notification of Google's (POST /webhooks/google): the channel must exist, its token match
--- (compared as sha256, so not in time that depends on the token), the channel not be stopped,
--- and the resource id (once known) be the channel's. `sync` (sent once when the channel opens) is
--- acknowledged; `exists` and `not_exists` make the mentor's sync due now and wake the worker.
-create or replace function private.google_push(for_channel_id uuid, token text, resource_id text, resource_state text,
-                                               message_number bigint)
-returns table (channel_id uuid, mentor_id uuid, sync_due boolean)
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-  now_ timestamptz := private.clock_now();
-  c private.calendar_channels;
-  change boolean;
-begin
-  select * into c from private.calendar_channels x where x.id = for_channel_id;
-  if not found then
-    perform private.refuse(404, 'no watch channel has the id in X-Goog-Channel-ID', details => 'X-Goog-Channel-ID',
-      hint => 'Only channels these services opened are taken.');
-  end if;
-  if token is null or sha256(convert_to(token, 'UTF8')) <> c.token_sha256 then
-    perform private.refuse(403, 'X-Goog-Channel-Token does not match the channel''s token', details => 'X-Goog-Channel-Token',
-      hint => 'Google sends the token given at events.watch with every notification.');
-  end if;
-  if c.stopped_at is not null or c.grant_gone then
-    perform private.refuse(410, 'the watch channel was stopped', details => 'X-Goog-Channel-ID',
-      hint => 'Its calendar is watched by a newer channel, or no longer.');
-  end if;
-  if c.resource_id is not null and google_push.resource_id is distinct from c.resource_id then
-    perform private.refuse(403, 'X-Goog-Resource-ID is not the resource the channel watches', details => 'X-Goog-Resource-ID',
-      hint => 'Google sends the resourceId of the watch''s answer.');
-  end if;
-  if resource_state is null or resource_state not in ('sync', 'exists', 'not_exists') then
-    perform private.refuse(422, 'X-Goog-Resource-State must be sync, exists or not_exists', details => 'X-Goog-Resource-State',
-      hint => 'Send the state Google sent.');
-  end if;
-  change := resource_state <> 'sync';
-  update private.calendar_channels x
-     set last_message_number = greatest(x.last_message_number, message_number),
-         last_change_at = case when change then now_ else x.last_change_at end
-   where x.id = for_channel_id;
-  if change then
-    update private.calendar_sync_state s set next_sync_at = now_
-     where s.mentor_id = c.mentor_id and s.next_sync_at > now_;
-    perform pg_notify('calendar_sync_due', c.mentor_id::text);
-  end if;
-  return query select c.id, c.mentor_id, change;
-end
-$$;
-comment on function private.google_push(uuid, text, text, text, bigint) is 'See public.google_push.';
-revoke execute on function private.google_push(uuid, text, text, text, bigint) from public, anon, authenticated;
-grant execute on function private.google_push(uuid, text, text, text, bigint) to service_role;
 
 -- >>> sql/rules/google/channels_api.sql
 -- Google Calendar, push: the public RPCs (service role only) the calendar sync calls for its
@@ -2901,11 +2974,14 @@ begin
     perform private.refuse(422, format('events_calendar_id: you cannot write to %s', private.quoted(events_calendar_id)),
       hint => 'Choose a calendar whose access_role is writer or owner.', details => 'events_calendar_id');
   end if;
+  -- (Two steps: at most one calendar of a mentor receives events at any moment. The chosen one
+  -- keeps its flag when it had it, so choosing it again queues none of its events again.)
   update public.mentor_calendars c
-     set counts_as_busy = c.calendar_id = any (busy_calendar_ids), receives_events = false
+     set counts_as_busy = c.calendar_id = any (busy_calendar_ids),
+         receives_events = c.receives_events and c.calendar_id = events_calendar_id
    where c.mentor_id = me;
   update public.mentor_calendars c set receives_events = true
-   where c.mentor_id = me and c.calendar_id = events_calendar_id;
+   where c.mentor_id = me and c.calendar_id = events_calendar_id and not c.receives_events;
   update private.google_credentials g set calendar_id = events_calendar_id where g.mentor_id = me;
   return query select * from public.mentor_calendars c where c.mentor_id = me
                 order by not c.is_primary, c.calendar_id;
@@ -3069,6 +3145,515 @@ $$Mentors: disconnects your Google Calendar: the grant is queued for revocation 
 Errors: 403 PT403 you are not a mentor.$$;
 revoke execute on function public.disconnect_google() from public, anon;
 grant execute on function public.disconnect_google() to authenticated;
+
+-- >>> sql/rules/google/events.sql
+-- Google Calendar, session events out: the calendar worker (`python -m sync.gcal`, its events
+-- loop sync/gcal/events.py) drains private.calendar_jobs, which book, reschedule, cancel and
+-- refunds queue in their own transactions. Per session, never two claims at once: the pending
+-- jobs of a session collapse into one claim whose action comes from the session's CURRENT state
+-- (scheduled, completed or a no-show: the event at its times; canceled: no event), so a retried
+-- or late job can never bring back or move an event wrongly. What we wrote is kept in
+-- private.calendar_events (changes.sql compares Google's events with it).
+--
+--   queued --claim--> in flight --calendar_job_done--> done (calendar_events updated)
+--     |                  |-----calendar_job_failed--> due after a back-off; gave_up after the max
+--     '-- mentor without a connected receiving calendar: skipped at once (last_error says why);
+--         connecting (or choosing another receiving calendar) queues their future sessions again.
+-- The public RPCs are in events_api.sql.
+
+-- Google lets a client choose an event id: 5 to 1024 characters of base32hex (a-v, 0-9). The
+-- session id's 16 bytes in base32hex, lowercase, unpadded: 26 characters, one event per session.
+create or replace function private.google_event_id(session_id uuid)
+returns text
+language plpgsql
+immutable
+parallel safe
+set search_path = ''
+as $$
+declare
+  b bytea := pg_catalog.uuid_send(session_id);
+  bits text := '';
+  out text := '';
+begin
+  for i in 0..15 loop
+    bits := bits || pg_catalog.get_byte(b, i)::bit(8)::text;
+  end loop;
+  bits := rpad(bits, 130, '0');
+  for i in 0..25 loop
+    out := out || substr('0123456789abcdefghijklmnopqrstuv', substr(bits, i * 5 + 1, 5)::bit(5)::integer + 1, 1);
+  end loop;
+  return out;
+end
+$$;
+comment on function private.google_event_id(uuid) is
+  'The Google Calendar event id of a session: its 16 bytes in base32hex (RFC 4648), lowercase, unpadded (26 characters).';
+revoke execute on function private.google_event_id(uuid) from public, anon, authenticated;
+grant execute on function private.google_event_id(uuid) to service_role;
+
+-- The mentor's calendar that receives session events, when the grant is live; null otherwise.
+create or replace function private.events_calendar_of(for_mentor_id uuid)
+returns text
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select mc.calendar_id
+    from public.mentor_calendars mc
+    join private.google_credentials g on g.mentor_id = mc.mentor_id and g.revoked_at is null
+   where mc.mentor_id = for_mentor_id and mc.receives_events;
+$$;
+comment on function private.events_calendar_of(uuid) is
+  'The calendar receiving the mentor''s session events (Google connected, grant not revoked); null when there is none.';
+revoke execute on function private.events_calendar_of(uuid) from public, anon, authenticated;
+
+-- Upserts for a mentor's future sessions (not ended, not canceled) that have no pending job.
+create or replace function private.queue_future_session_events(for_mentor_ids uuid[])
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  n integer;
+begin
+  insert into private.calendar_jobs (session_id, mentor_id, action, requested_at)
+  select s.id, s.mentor_id, 'upsert', private.clock_now()
+    from public.sessions s
+   where s.mentor_id = any(for_mentor_ids) and s.status = 'scheduled' and s.ends_at > private.clock_now()
+     and not exists (select from private.calendar_jobs j where j.session_id = s.id and j.processed_at is null);
+  get diagnostics n = row_count;
+  return n;
+end
+$$;
+comment on function private.queue_future_session_events(uuid[]) is
+  'Queues the calendar event of every future scheduled session of the mentors (connecting later still puts existing sessions in the calendar).';
+revoke execute on function private.queue_future_session_events(uuid[]) from public, anon, authenticated;
+
+-- A mentor connected (or reconnected) Google, or chose another calendar to receive events: their
+-- future sessions go into it (the worker deletes an event from the calendar it was in before).
+create or replace function private.tg_google_credentials__queue_events()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.queue_future_session_events(array[new.mentor_id]);
+  return null;
+end
+$$;
+comment on function private.tg_google_credentials__queue_events() is 'A stored grant: the mentor''s future sessions are queued into their calendar.';
+revoke execute on function private.tg_google_credentials__queue_events() from public, anon, authenticated;
+
+drop trigger if exists _200_queue_events on private.google_credentials;
+create trigger _200_queue_events
+  after insert or update of refresh_token_ciphertext on private.google_credentials
+  for each row execute function private.tg_google_credentials__queue_events();
+
+create or replace function private.tg_mentor_calendars__queue_events()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.queue_future_session_events(array(select distinct n.mentor_id from new_rows n where n.receives_events));
+  return null;
+end
+$$;
+comment on function private.tg_mentor_calendars__queue_events() is 'Calendars listed receiving events: the mentor''s future sessions are queued into it.';
+revoke execute on function private.tg_mentor_calendars__queue_events() from public, anon, authenticated;
+
+create or replace function private.tg_mentor_calendars__queue_moved_events()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.queue_future_session_events(array(
+    select distinct n.mentor_id from new_rows n join old_rows o on o.id = n.id
+     where n.receives_events and not o.receives_events));
+  return null;
+end
+$$;
+comment on function private.tg_mentor_calendars__queue_moved_events() is 'A calendar newly chosen to receive events: the mentor''s future sessions are queued into it.';
+revoke execute on function private.tg_mentor_calendars__queue_moved_events() from public, anon, authenticated;
+
+drop trigger if exists _200_queue_events_insert on public.mentor_calendars;
+create trigger _200_queue_events_insert
+  after insert on public.mentor_calendars
+  referencing new table as new_rows
+  for each statement execute function private.tg_mentor_calendars__queue_events();
+drop trigger if exists _210_queue_events_update on public.mentor_calendars;
+create trigger _210_queue_events_update
+  after update on public.mentor_calendars
+  referencing old table as old_rows new table as new_rows
+  for each statement execute function private.tg_mentor_calendars__queue_moved_events();
+
+-- --- the worker's calls --------------------------------------------------------------------------
+
+-- Claims the pending jobs of up to max_jobs sessions under a lease. Per session (a transaction
+-- advisory lock, then a fresh look under it), never a second claim while one is in flight; all
+-- its pending jobs are claimed together and answered with what the worker needs now. Jobs of a
+-- mentor with no live receiving calendar are finished first (outcome skipped, last_error why).
+create or replace function private.claim_calendar_jobs(worker text, max_jobs integer, lease_seconds integer)
+returns table (session_id uuid, mentor_id uuid, job_ids bigint[], attempts integer, action text,
+               calendar_id text, written_calendar_id text, event_id text, refresh_token_sealed text,
+               key_version integer, summary text, mentor_name text, student_name text,
+               starts_at timestamptz, ends_at timestamptz, time_zone text)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  now_ timestamptz := private.clock_now();
+  candidate record;
+  ids bigint[];
+  taken integer := 0;
+begin
+  update private.calendar_jobs j
+     set processed_at = now_, outcome = 'skipped',
+         last_error = 'the mentor has no Google Calendar connected that receives session events'
+   where j.processed_at is null and (j.locked_until is null or j.locked_until <= now_)
+     and private.events_calendar_of(j.mentor_id) is null;
+  for candidate in
+    select j.session_id as sid, min(j.id) as first_id
+      from private.calendar_jobs j
+     where j.processed_at is null
+     group by j.session_id
+    having bool_and(j.locked_until is null or j.locked_until <= now_)
+       and min(coalesce(j.next_attempt_at, j.requested_at)) <= now_
+     order by min(j.id)
+  loop
+    exit when taken >= max_jobs;
+    continue when not pg_catalog.pg_try_advisory_xact_lock(12, pg_catalog.hashtext(candidate.sid::text));
+    -- Under the lock, a statement of its own sees every claim committed before.
+    ids := array(select j.id from private.calendar_jobs j
+                  where j.session_id = candidate.sid and j.processed_at is null
+                  order by j.id for update);
+    continue when cardinality(ids) = 0 or exists (
+      select from private.calendar_jobs j
+       where j.id = any(ids) and j.locked_until > now_);
+    update private.calendar_jobs j
+       set claimed_by = claim_calendar_jobs.worker, attempts = j.attempts + 1,
+           locked_until = now_ + make_interval(secs => claim_calendar_jobs.lease_seconds)
+     where j.id = any(ids);
+    taken := taken + 1;
+    return query
+      select s.id, s.mentor_id, ids, (select max(j.attempts) from private.calendar_jobs j where j.id = any(ids)),
+             case when s.status in ('canceled', 'late_canceled') then 'delete' else 'upsert' end,
+             private.events_calendar_of(s.mentor_id), e.calendar_id, private.google_event_id(s.id),
+             private.base64_text(g.refresh_token_ciphertext), g.key_version,
+             format('%s: %s with %s', pr.title, coalesce(st.display_name, 'a student'), m.public_name),
+             m.public_name, st.display_name, s.starts_at, s.ends_at, m.time_zone
+        from public.sessions s
+        join public.mentors m on m.id = s.mentor_id
+        join public.session_packs p on p.id = s.pack_id
+        join public.mentorship_products pr on pr.id = p.product_id
+        join private.google_credentials g on g.mentor_id = s.mentor_id
+        left join public.profiles st on st.id = s.student_id
+        left join private.calendar_events e on e.session_id = s.id
+       where s.id = candidate.sid;
+  end loop;
+end
+$$;
+comment on function private.claim_calendar_jobs(text, integer, integer) is 'See public.claim_calendar_jobs.';
+revoke execute on function private.claim_calendar_jobs(text, integer, integer) from public, anon, authenticated;
+grant execute on function private.claim_calendar_jobs(text, integer, integer) to service_role;
+
+-- The jobs of the session this worker's claim holds (locked); 409 when it holds none.
+create or replace function private.held_calendar_jobs(for_session_id uuid, worker text)
+returns bigint[]
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  ids bigint[];
+begin
+  ids := array(select j.id from private.calendar_jobs j
+                where j.session_id = for_session_id and j.processed_at is null
+                  and j.claimed_by = worker and j.locked_until is not null
+                order by j.id for update);
+  if cardinality(ids) = 0 then
+    perform private.refuse(409, format('no calendar job of session %s is claimed by %s', for_session_id, private.quoted(worker)),
+      hint => 'The claim''s lease ran out and another worker took it, or it was reported already: drop this result.');
+  end if;
+  return ids;
+end
+$$;
+comment on function private.held_calendar_jobs(uuid, text) is 'The claimed jobs of the session when worker holds them, locked; 409 otherwise.';
+revoke execute on function private.held_calendar_jobs(uuid, text) from public, anon, authenticated;
+
+-- Google has the event as claimed: written (upsert: where, its times and etag) or gone (delete).
+create or replace function private.calendar_job_done(for_session_id uuid, worker text, written jsonb)
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  ids bigint[] := private.held_calendar_jobs(for_session_id, worker);
+  w record;
+begin
+  if written is null then
+    delete from private.calendar_events e where e.session_id = for_session_id;
+  else
+    begin
+      select * into strict w
+        from pg_catalog.jsonb_to_record(written)
+          as x (calendar_id text, event_id text, starts_at timestamptz, ends_at timestamptz, etag text);
+      insert into private.calendar_events as e (session_id, mentor_id, calendar_id, event_id, starts_at, ends_at, etag, written_at)
+      select for_session_id, s.mentor_id, w.calendar_id, w.event_id, w.starts_at, w.ends_at, w.etag, private.clock_now()
+        from public.sessions s where s.id = for_session_id
+      on conflict (session_id) do update
+        set calendar_id = excluded.calendar_id, event_id = excluded.event_id, starts_at = excluded.starts_at,
+            ends_at = excluded.ends_at, etag = excluded.etag, written_at = excluded.written_at;
+    exception
+      when data_exception or integrity_constraint_violation then
+        perform private.refuse(422, format('written is malformed (%s)', sqlerrm),
+          hint => 'Send written as {calendar_id, event_id, starts_at, ends_at, etag}, or null for a deleted event.',
+          details => 'written');
+    end;
+  end if;
+  update private.calendar_jobs j
+     set processed_at = private.clock_now(), outcome = 'done', last_error = null, locked_until = null
+   where j.id = any(ids);
+  return cardinality(ids);
+end
+$$;
+comment on function private.calendar_job_done(uuid, text, jsonb) is 'See public.calendar_job_done.';
+revoke execute on function private.calendar_job_done(uuid, text, jsonb) from public, anon, authenticated;
+grant execute on function private.calendar_job_done(uuid, text, jsonb) to service_role;
+
+-- Google did not take it: the session's jobs are due again after a back-off (as the busy sync's,
+-- with jitter), given up after platform_settings.calendar_job_max_attempts; invalid_grant is the
+-- busy sync's rule (private.google_grant_revoked), and the jobs are skipped until a reconnect
+-- queues them again.
+create or replace function private.calendar_job_failed(for_session_id uuid, worker text, error text, grant_revoked boolean)
+returns table (attempts integer, next_attempt_at timestamptz, outcome text)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  ids bigint[] := private.held_calendar_jobs(for_session_id, worker);
+  p public.platform_settings;
+  tries integer;
+  mentor uuid;
+begin
+  select * into p from public.platform_settings x where x.id;
+  select max(j.attempts), min(j.mentor_id::text)::uuid into tries, mentor from private.calendar_jobs j where j.id = any(ids);
+  if calendar_job_failed.grant_revoked then
+    perform private.google_grant_revoked(mentor);
+  end if;
+  return query
+    with changed as (
+    update private.calendar_jobs j
+       set last_error = left(calendar_job_failed.error, 2000), locked_until = null,
+           processed_at = case when calendar_job_failed.grant_revoked or tries >= p.calendar_job_max_attempts
+                               then private.clock_now() end,
+           outcome = case when calendar_job_failed.grant_revoked then 'skipped'
+                          when tries >= p.calendar_job_max_attempts then 'gave_up' end,
+           next_attempt_at = private.clock_now()
+                             + private.message_retry_delay(tries, p.calendar_retry_base_seconds, p.calendar_retry_max_seconds)
+     where j.id = any(ids)
+    returning j.next_attempt_at, j.outcome)
+    select tries, c.next_attempt_at, c.outcome from changed c limit 1;
+end
+$$;
+comment on function private.calendar_job_failed(uuid, text, text, boolean) is 'See public.calendar_job_failed.';
+revoke execute on function private.calendar_job_failed(uuid, text, text, boolean) from public, anon, authenticated;
+grant execute on function private.calendar_job_failed(uuid, text, text, boolean) to service_role;
+
+-- >>> sql/rules/google/events_api.sql
+-- Google Calendar, session events out: the public RPCs the calendar worker calls with the
+-- service-role key (claim_calendar_jobs, calendar_job_done, calendar_job_failed). Each reads its
+-- arguments and calls its definer in events.sql.
+
+create or replace function public.claim_calendar_jobs(worker text default null, max_jobs text default null,
+                                                      lease_seconds text default null)
+returns table (session_id uuid, mentor_id uuid, job_ids bigint[], attempts integer, action text,
+               calendar_id text, written_calendar_id text, event_id text, refresh_token_sealed text,
+               key_version integer, summary text, mentor_name text, student_name text,
+               starts_at timestamptz, ends_at timestamptz, time_zone text)
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  return query select * from private.claim_calendar_jobs(
+    private.text_arg(worker, 'worker', 200, required => true),
+    private.integer_arg(coalesce(max_jobs, '20'), 'max_jobs', 1, 500),
+    private.integer_arg(coalesce(lease_seconds, '120'), 'lease_seconds', 10, 3600));
+end
+$$;
+comment on function public.claim_calendar_jobs(text, text, text) is
+$$Service role (the calendar worker): claims the pending calendar jobs of up to max_jobs sessions, leased to worker until now + lease_seconds; never a second claim of a session while one is in flight. A session's pending jobs are one claim, answered from the session's current state: action upsert (scheduled, completed, a no-show: the event at starts_at..ends_at) or delete (canceled), calendar_id (the mentor's calendar receiving events), written_calendar_id (where our event is now, null: never written), event_id (base32hex of the session id), the sealed grant, summary, both names, the mentor's time_zone. Jobs of a mentor with no connected receiving calendar are finished first (outcome skipped).
+Arguments: worker (text, at most 200 characters), max_jobs (1 to 500, default 20), lease_seconds (10 to 3600, default 120).
+Errors: 422 PT422 missing or malformed argument.$$;
+revoke execute on function public.claim_calendar_jobs(text, text, text) from public, anon, authenticated;
+grant execute on function public.claim_calendar_jobs(text, text, text) to service_role;
+
+create or replace function public.calendar_job_done(for_session_id text default null, worker text default null,
+                                                    written jsonb default null)
+returns integer
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  if written is not null and pg_catalog.jsonb_typeof(written) not in ('object', 'null') then
+    perform private.refuse(422, 'written must be an object or null',
+      hint => 'Send written as {calendar_id, event_id, starts_at, ends_at, etag}, or null for a deleted event.', details => 'written');
+  end if;
+  return private.calendar_job_done(private.uuid_arg(for_session_id, 'for_session_id'),
+    private.text_arg(worker, 'worker', 200, required => true),
+    case when pg_catalog.jsonb_typeof(written) = 'object' then written end);
+end
+$$;
+comment on function public.calendar_job_done(text, text, jsonb) is
+$$Service role (the calendar worker): the session's claimed jobs are done. written: the event as Google now has it ({calendar_id, event_id, starts_at, ends_at, etag}), kept as what we last wrote; null: the event is gone (deleted, or never there). Answers how many jobs it finished.
+Arguments: for_session_id (UUID), worker (the claim's), written (object or null).
+Errors: 409 PT409 the claim is not this worker's (lease ran out, or reported already); 422 PT422 missing or malformed argument.$$;
+revoke execute on function public.calendar_job_done(text, text, jsonb) from public, anon, authenticated;
+grant execute on function public.calendar_job_done(text, text, jsonb) to service_role;
+
+create or replace function public.calendar_job_failed(for_session_id text default null, worker text default null,
+                                                      error text default null, invalid_grant text default null)
+returns table (attempts integer, next_attempt_at timestamptz, outcome text)
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  if invalid_grant is not null and lower(btrim(invalid_grant)) not in ('true', 'false') then
+    perform private.refuse(422, format('invalid_grant: %s is not true or false', private.quoted(invalid_grant)),
+      hint => 'Send invalid_grant as true or false.', details => 'invalid_grant');
+  end if;
+  return query select * from private.calendar_job_failed(private.uuid_arg(for_session_id, 'for_session_id'),
+    private.text_arg(worker, 'worker', 200, required => true),
+    private.text_arg(error, 'error', 10000, required => true),
+    coalesce(lower(btrim(invalid_grant)) = 'true', false));
+end
+$$;
+comment on function public.calendar_job_failed(text, text, text, text) is
+$$Service role (the calendar worker): Google did not take the session's claimed jobs. They are due again after a back-off (platform_settings.calendar_retry_*, doubling, with jitter) and given up (outcome gave_up) after calendar_job_max_attempts. invalid_grant true: the grant is marked revoked and the mentor told, as the busy sync does, and the jobs are skipped (a reconnect queues the sessions again).
+Arguments: for_session_id (UUID), worker (the claim's), error (text, at most 10000 characters; the first 2000 are kept), invalid_grant (true or false, default false).
+Errors: 409 PT409 the claim is not this worker's; 422 PT422 missing or malformed argument.$$;
+revoke execute on function public.calendar_job_failed(text, text, text, text) from public, anon, authenticated;
+grant execute on function public.calendar_job_failed(text, text, text, text) to service_role;
+
+-- >>> sql/rules/google/push.sql
+-- Google Calendar, push: what the services call (channels.sql holds the worker's part). Before
+-- a removed or replaced grant is revoked, the channels opened with it are listed and reported
+-- stopped (google_channels_to_stop, google_channel_stopped); each of Google's notifications
+-- (POST /webhooks/google) is checked and makes the mentor's sync due (google_push). The public
+-- RPCs are channels_api.sql.
+
+
+-- The opened channels of the mentor's removed or replaced grant, for the services to stop with
+-- that grant (queued in google_revocations) before revoking it.
+create or replace function private.google_channels_to_stop(for_mentor_id uuid)
+returns table (channel_id uuid, calendar_id text, resource_id text)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select c.id, c.calendar_id, c.resource_id from private.calendar_channels c
+   where c.mentor_id = for_mentor_id and c.grant_gone and c.stopped_at is null and c.opened_at is not null
+   order by c.id
+$$;
+comment on function private.google_channels_to_stop(uuid) is 'See public.google_channels_to_stop.';
+revoke execute on function private.google_channels_to_stop(uuid) from public, anon, authenticated;
+grant execute on function private.google_channels_to_stop(uuid) to service_role;
+
+create or replace function private.google_channel_stopped(for_channel_id uuid, error text)
+returns private.calendar_channels
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  c private.calendar_channels;
+begin
+  update private.calendar_channels x set stopped_at = private.clock_now(), last_error = left(google_channel_stopped.error, 2000)
+   where x.id = for_channel_id and x.grant_gone and x.stopped_at is null
+  returning * into c;
+  if not found then
+    perform private.refuse(404, format('no watch channel %s of a removed grant is left to stop', for_channel_id),
+      hint => 'List them with google_channels_to_stop.');
+  end if;
+  return c;
+end
+$$;
+comment on function private.google_channel_stopped(uuid, text) is 'See public.google_channel_stopped.';
+revoke execute on function private.google_channel_stopped(uuid, text) from public, anon, authenticated;
+grant execute on function private.google_channel_stopped(uuid, text) to service_role;
+
+-- One notification of Google's (POST /webhooks/google): the channel must exist, its token match
+-- (compared as sha256, so not in time that depends on the token), the channel not be stopped,
+-- and the resource id (once known) be the channel's. `sync` (sent once when the channel opens) is
+-- acknowledged; `exists` and `not_exists` make the mentor's sync due now and wake the worker.
+create or replace function private.google_push(for_channel_id uuid, token text, resource_id text, resource_state text,
+                                               message_number bigint)
+returns table (channel_id uuid, mentor_id uuid, sync_due boolean)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  now_ timestamptz := private.clock_now();
+  c private.calendar_channels;
+  change boolean;
+begin
+  select * into c from private.calendar_channels x where x.id = for_channel_id;
+  if not found then
+    perform private.refuse(404, 'no watch channel has the id in X-Goog-Channel-ID', details => 'X-Goog-Channel-ID',
+      hint => 'Only channels these services opened are taken.');
+  end if;
+  if token is null or sha256(convert_to(token, 'UTF8')) <> c.token_sha256 then
+    perform private.refuse(403, 'X-Goog-Channel-Token does not match the channel''s token', details => 'X-Goog-Channel-Token',
+      hint => 'Google sends the token given at events.watch with every notification.');
+  end if;
+  if c.stopped_at is not null or c.grant_gone then
+    perform private.refuse(410, 'the watch channel was stopped', details => 'X-Goog-Channel-ID',
+      hint => 'Its calendar is watched by a newer channel, or no longer.');
+  end if;
+  if c.resource_id is not null and google_push.resource_id is distinct from c.resource_id then
+    perform private.refuse(403, 'X-Goog-Resource-ID is not the resource the channel watches', details => 'X-Goog-Resource-ID',
+      hint => 'Google sends the resourceId of the watch''s answer.');
+  end if;
+  if resource_state is null or resource_state not in ('sync', 'exists', 'not_exists') then
+    perform private.refuse(422, 'X-Goog-Resource-State must be sync, exists or not_exists', details => 'X-Goog-Resource-State',
+      hint => 'Send the state Google sent.');
+  end if;
+  change := resource_state <> 'sync';
+  update private.calendar_channels x
+     set last_message_number = greatest(x.last_message_number, message_number),
+         last_change_at = case when change then now_ else x.last_change_at end
+   where x.id = for_channel_id;
+  if change then
+    update private.calendar_sync_state s set next_sync_at = now_
+     where s.mentor_id = c.mentor_id and s.next_sync_at > now_;
+    perform pg_notify('calendar_sync_due', c.mentor_id::text);
+  end if;
+  return query select c.id, c.mentor_id, change;
+end
+$$;
+comment on function private.google_push(uuid, text, text, text, bigint) is 'See public.google_push.';
+revoke execute on function private.google_push(uuid, text, text, text, bigint) from public, anon, authenticated;
+grant execute on function private.google_push(uuid, text, text, text, bigint) to service_role;
 
 -- >>> sql/rules/google/tokens.sql
 -- Google Calendar: the sealed grants after connecting. The calendar sync reads a grant
@@ -6006,6 +6591,18 @@ grant select on table public.audit_log to authenticated;
 grant select, insert on table public.audit_log to service_role;
 
 create policy "admins read the audit log" on public.audit_log
+  for select to authenticated using ((select private.is_admin()));
+
+-- >>> sql/rls/calendar_event_changes.sql
+alter table public.calendar_event_changes enable row level security;
+revoke all on table public.calendar_event_changes from anon, authenticated, service_role;
+-- A mentor reads the flags of their own sessions (and resolves them only through
+-- resolve_calendar_change); admins read all. The calendar sync writes them (calendar_synced).
+grant select on table public.calendar_event_changes to authenticated, service_role;
+
+create policy "mentors read their sessions' calendar changes" on public.calendar_event_changes
+  for select to authenticated using (mentor_id = (select auth.uid()));
+create policy "admins read all calendar changes" on public.calendar_event_changes
   for select to authenticated using ((select private.is_admin()));
 
 -- >>> sql/rls/mentor_calendars.sql
