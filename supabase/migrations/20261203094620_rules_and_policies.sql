@@ -2315,8 +2315,12 @@ begin
     perform pg_notify('calendar_sync_due', for_mentor_id::text);
     return 0;
   end if;
-  if not exists (select from public.mentor_calendars mc
-                  where mc.mentor_id = for_mentor_id and mc.counts_as_busy
+  -- every watched calendar (busy, or receiving the session events whose edits come back) has a
+  -- live channel, and there is one
+  if exists (select from public.mentor_calendars mc
+              where mc.mentor_id = for_mentor_id and (mc.counts_as_busy or mc.receives_events))
+     and not exists (select from public.mentor_calendars mc
+                  where mc.mentor_id = for_mentor_id and (mc.counts_as_busy or mc.receives_events)
                     and not exists (select from private.calendar_channels c
                                      where c.mentor_id = mc.mentor_id and c.calendar_id = mc.calendar_id
                                        and c.opened_at is not null and c.stopped_at is null and not c.grant_gone
@@ -2327,7 +2331,7 @@ begin
 end
 $$;
 comment on function private.calendar_next_sync_in(uuid) is
-  'Seconds until the mentor''s next sync after a successful one: 0 (and the worker woken) when a change notification came during the sync, the push safety-net interval when every busy calendar is watched by a live channel, else the polling interval.';
+  'Seconds until the mentor''s next sync after a successful one: 0 (and the worker woken) when a change notification came during the sync, the push safety-net interval when every watched calendar (busy or receiving events) has a live channel, else the polling interval.';
 revoke execute on function private.calendar_next_sync_in(uuid) from public, anon, authenticated;
 grant execute on function private.calendar_next_sync_in(uuid) to service_role;
 
