@@ -5,7 +5,8 @@ callback with the code it issued), each with busy events in the week that follow
 class, an all-day conference, ordinary appointments and a "free" (transparent) one that must not
 block. From then on the real calendar sync (sync/gcal/worker.py's Syncer) runs at every hour of
 the history, at the frozen clock, so the mentors stay fresh (slots open) and their busy times
-close slots; the storylines book around them. An hour before the end the fourth mentor removes
+close slots; the storylines book around them, and the same worker writes each session booked,
+moved or canceled into the mentor's calendar (check: Google holds exactly the sessions). An hour before the end the fourth mentor removes
 the app's access at Google: the next sync meets invalid_grant, the grant is marked revoked, their
 slots close and `calendar_disconnected` goes to them. The stack's own calendar sync is stopped while
 the history plays (it would claim at the frozen clock too), as the dispatcher is."""
@@ -27,6 +28,7 @@ from demo.stage import Stage
 from mentorships import jwt as jwt_
 from mentorships.settings import Settings
 from mentorships.stack import GcalWorker, LocalGoogle
+from sync.gcal import events
 from sync.gcal.worker import Syncer
 from testing.fakes.google_events import event, weekly
 from testing.fakes.google_local import LocalGoogleAdmin
@@ -42,6 +44,7 @@ class Calendars:
     stage: Stage
     google: LocalGoogle
     connected: list[Mentor] = field(default_factory=list)
+    connected_at: dict[Mentor, dt.datetime] = field(default_factory=dict)
     revoked: Mentor | None = None
 
     def __post_init__(self) -> None:
@@ -92,11 +95,15 @@ class Calendars:
         back = self.admin.approve(start.json()["url"], m.person.email)
         _ok(http.get(back), "the Google callback")
         self.connected.append(m)
+        self.connected_at[m] = self.stage.now
         self.stage.count("calendars connected")
 
     def sync(self) -> None:
-        """The calendar sync's turn at this instant: every due mentor listed and reported."""
+        """The calendar worker's turn at this instant: the session events queued since (booked,
+        moved, canceled) written into the mentors' calendars, then every due mentor listed and
+        reported."""
         self.stage.share_clock()
+        self.stage.count("session events", self.syncer.drain_events())
         self.stage.count("calendar syncs", self.syncer.drain())
 
 
@@ -167,6 +174,8 @@ def check(conn: psycopg.Connection, calendars: Calendars) -> list[str]:
         ).fetchone()
         if (revoked and revoked[0]) != (m is calendars.revoked):
             wrong.append(f"{m.person.handle}: revoked is {revoked}")
+        if m is not calendars.revoked:
+            wrong += _events_check(conn, calendars, m)
     if calendars.revoked is not None:
         told = conn.execute(
             "select count(*) from public.notifications where recipient_id = %s"
@@ -175,4 +184,37 @@ def check(conn: psycopg.Connection, calendars: Calendars) -> list[str]:
         ).fetchone()
         if not told or not told[0]:
             wrong.append(f"{calendars.revoked.person.handle}: no calendar_disconnected sent")
+    return wrong
+
+
+def _events_check(conn: psycopg.Connection, calendars: Calendars, m: Mentor) -> list[str]:
+    """The mentor's calendar at the local Google holds one event of ours per session that was
+    still to come when they connected or was booked after (canceled ones deleted), and they
+    changed none of them there."""
+    with httpx.Client(timeout=10) as http:  # the seed's own client is closed by now
+        items = LocalGoogleAdmin(calendars.google.address, http).events(
+            m.person.email, m.person.email
+        )
+    ours = sorted(e["id"] for e in items if events.is_ours(e))
+    expected = sorted(
+        events.event_id(r[0])
+        for r in conn.execute(
+            "select id from public.sessions where mentor_id = %s and ends_at > %s"
+            " and status not in ('canceled', 'late_canceled')",
+            (m.id, calendars.connected_at[m]),
+        )
+    )
+    wrong = []
+    if not expected:
+        wrong.append(f"{m.person.handle}: no session to put in their calendar")
+    if ours != expected:
+        wrong.append(
+            f"{m.person.handle}: Google holds {len(ours)} session events, expected {len(expected)}"
+            f" ({len(set(ours) - set(expected))} extra, {len(set(expected) - set(ours))} missing)"
+        )
+    flagged = conn.execute(
+        "select count(*) from public.calendar_event_changes where mentor_id = %s", (m.id,)
+    ).fetchone()
+    if flagged and flagged[0]:
+        wrong.append(f"{m.person.handle}: {flagged[0]} session events flagged as changed in Google")
     return wrong

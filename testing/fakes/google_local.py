@@ -189,6 +189,11 @@ class LocalGoogle(g.GoogleFake):
         if request.method == "POST" and what == "revoke":
             self.revoke_account(body["account"])
             return Answer(200, {"revoked": body["account"]})
+        if request.method == "GET" and what == "events":
+            account, calendar_id = request.query["account"], request.query["calendar_id"]
+            cal = self.events.calendars.get((account, calendar_id))
+            stored = [] if cal is None else [e for e in cal.events.values() if not e.cancelled]
+            return Answer(200, {"items": [e.event for e in stored]})
         if request.method == "GET" and what == "accounts":
             return Answer(200, {"accounts": sorted(self.accounts)})
         return self.fail(f"no local admin call {request.method} {request.path}", 404)
@@ -231,6 +236,15 @@ class LocalGoogleAdmin:
         self._call(
             "POST", "events", {"account": account, "calendar_id": calendar_id, "event": event}
         )
+
+    def events(self, account: str, calendar_id: str) -> list[dict[str, Any]]:
+        """The calendar's events as its owner sees them (cancelled ones left out)."""
+        r = self.http.get(
+            f"{self.base}{ADMIN}/events", params={"account": account, "calendar_id": calendar_id}
+        )
+        r.raise_for_status()
+        items: list[dict[str, Any]] = r.json()["items"]
+        return items
 
     def revoke_account(self, account: str) -> None:
         """The person removed the app's access in their Google account."""

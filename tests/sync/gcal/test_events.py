@@ -250,6 +250,32 @@ def test_a_mentor_not_connected_has_jobs_skipped_and_connecting_later_puts_the_e
     assert set(live(google_api, connected)) == {events.event_id(session)}
 
 
+def test_a_session_that_ended_before_its_event_was_written_is_not_added(
+    mentor: Connected,
+    student: uuid.UUID,
+    pack: uuid.UUID,
+    syncer: Syncer,
+    scenario: Scenario,
+    google_api: GoogleFake,
+    conn: psycopg.Connection,
+    frozen: Clock,
+) -> None:
+    """A worker that was down while a session came and went: its job is finished, no event."""
+    ended = book(scenario, student, pack, at(TUE, 10))
+    frozen.advance(at(TUE, 12) - NOW)
+    assert syncer.drain_events() == 0
+    assert jobs(conn, ended) == [
+        (
+            "upsert",
+            "skipped",
+            0,
+            "the session ended before its event was written: past sessions are not added to"
+            " the calendar",
+        )
+    ]
+    assert live(google_api, mentor) == {}
+
+
 def test_our_own_events_are_not_busy(
     mentor: Connected,
     student: uuid.UUID,

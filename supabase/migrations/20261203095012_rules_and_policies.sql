@@ -3302,7 +3302,8 @@ create trigger _210_queue_events_update
 -- Claims the pending jobs of up to max_jobs sessions under a lease. Per session (a transaction
 -- advisory lock, then a fresh look under it), never a second claim while one is in flight; all
 -- its pending jobs are claimed together and answered with what the worker needs now. Jobs of a
--- mentor with no live receiving calendar are finished first (outcome skipped, last_error why).
+-- mentor with no live receiving calendar, and of a session that ended before its event was ever
+-- written, are finished first (outcome skipped, last_error why).
 create or replace function private.claim_calendar_jobs(worker text, max_jobs integer, lease_seconds integer)
 returns table (session_id uuid, mentor_id uuid, job_ids bigint[], attempts integer, action text,
                calendar_id text, written_calendar_id text, event_id text, refresh_token_sealed text,
@@ -3324,6 +3325,15 @@ begin
          last_error = 'the mentor has no Google Calendar connected that receives session events'
    where j.processed_at is null and (j.locked_until is null or j.locked_until <= now_)
      and private.events_calendar_of(j.mentor_id) is null;
+  -- A session that ended before its event was ever written is not added to the calendar now (jobs
+  -- left from before the mentor connected, or a worker that was down): one that has an event is
+  -- still kept in step.
+  update private.calendar_jobs j
+     set processed_at = now_, outcome = 'skipped',
+         last_error = 'the session ended before its event was written: past sessions are not added to the calendar'
+   where j.processed_at is null and (j.locked_until is null or j.locked_until <= now_)
+     and exists (select from public.sessions s where s.id = j.session_id and s.ends_at <= now_)
+     and not exists (select from private.calendar_events e where e.session_id = j.session_id);
   for candidate in
     select j.session_id as sid, min(j.id) as first_id
       from private.calendar_jobs j
