@@ -41,6 +41,7 @@ _CLEANUP: tuple[str, ...] = (
     f"delete from private.webhook_events w where w.order_id in (select id from public.orders where {OWNED})"
     " or (w.provider, w.payment_ref) in (select provider, provider_payment_id from public.payments"
     f" where student_id in {D})",
+    f"delete from public.calendar_event_changes where mentor_id in {D}",
     f"delete from private.calendar_jobs where mentor_id in {D}"
     f" or session_id in (select id from public.sessions where student_id in {D})",
     f"delete from public.session_credit_ledger where {OWNED}",
@@ -61,6 +62,8 @@ _CLEANUP: tuple[str, ...] = (
     *(
         f"delete from private.{t} where mentor_id in {D}"
         for t in (
+            "calendar_events",
+            "calendar_channels",
             "calendar_busy_intervals",
             "calendar_sync_calendars",
             "calendar_sync_state",
