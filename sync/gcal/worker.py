@@ -19,6 +19,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -125,23 +126,35 @@ class Syncer:
 
     def drain(self, stop: threading.Event | None = None) -> int:
         """Claims and syncs batches until none is due (or `stop` is set): how many mentors."""
+        return self._drain(self.claim, self.sync_one, self.settings.gcal_batch_size, stop)
+
+    def _drain(
+        self,
+        claim: Callable[[], list[dict[str, Any]]],
+        apply: Callable[[dict[str, Any]], object],
+        batch_size: int,
+        stop: threading.Event | None,
+    ) -> int:
+        """Claims batches and applies each claim, a few at once, until a batch comes back short
+        (or `stop` is set): how many claims were reported. A lost report is logged: the lease runs
+        out and the claim comes back."""
+
+        def safe(one: dict[str, Any]) -> int:
+            try:
+                apply(one)
+                return 1
+            except ApiFailed as e:
+                log.error("a report to the database API failed", extra={"error": str(e)})
+                return 0
+
         done = 0
         with ThreadPoolExecutor(self.settings.gcal_concurrency) as pool:
             while stop is None or not stop.is_set():
-                claims = self.claim()
-                for outcome in pool.map(self._safe, claims):
-                    done += outcome
-                if len(claims) < self.settings.gcal_batch_size:
+                claims = claim()
+                done += sum(pool.map(safe, claims))
+                if len(claims) < batch_size:
                     break
         return done
-
-    def _safe(self, claim: dict[str, Any]) -> int:
-        try:
-            self.sync_one(claim)
-            return 1
-        except ApiFailed as e:  # the report is lost: the lease runs out and the mentor is due again
-            log.error("reporting a calendar sync failed", extra={"error": str(e)})
-            return 0
 
     # --- session events out
 
@@ -184,23 +197,9 @@ class Syncer:
     def drain_events(self, stop: threading.Event | None = None) -> int:
         """Claims and applies session events until none is due (or `stop` is set): how many
         sessions were reported."""
-        done = 0
-        with ThreadPoolExecutor(self.settings.gcal_concurrency) as pool:
-            while stop is None or not stop.is_set():
-                claims = self.claim_jobs()
-                for outcome in pool.map(self._safe_event, claims):
-                    done += outcome
-                if len(claims) < self.settings.gcal_jobs_batch_size:
-                    break
-        return done
-
-    def _safe_event(self, claim: dict[str, Any]) -> int:
-        try:
-            self.apply_one(claim)
-            return 1
-        except ApiFailed as e:  # the report is lost: the lease runs out and the jobs come back
-            log.error("reporting a session event failed", extra={"error": str(e)})
-            return 0
+        return self._drain(
+            self.claim_jobs, self.apply_one, self.settings.gcal_jobs_batch_size, stop
+        )
 
     def run(self, stop: threading.Event) -> None:
         """Drains (syncs, then push channels when a webhook address is set), then waits for a
