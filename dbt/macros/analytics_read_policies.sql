@@ -1,0 +1,16 @@
+{#
+  Run after every mart build (dbt_project.yml's post-hook), in the build's transaction: a table
+  rebuilt by dbt is a new table, so its grants and policies are made again each time.
+  - authenticated: only where private.is_admin() (students and mentors read nothing);
+  - analyst: every row (the role reads `analytics` and nothing else);
+  - service_role bypasses RLS, as in Supabase; anon gets nothing.
+#}
+{% macro analytics_read_policies() %}
+  revoke all on {{ this }} from public, anon;
+  grant select on {{ this }} to authenticated, service_role, analyst;
+  alter table {{ this }} enable row level security;
+  drop policy if exists admins_read on {{ this }};
+  create policy admins_read on {{ this }} for select to authenticated using ((select private.is_admin()));
+  drop policy if exists analyst_reads on {{ this }};
+  create policy analyst_reads on {{ this }} for select to analyst using (true);
+{% endmacro %}
