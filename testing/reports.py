@@ -75,7 +75,7 @@ def mart_like_post_hook(conn: psycopg.Connection, name: str) -> None:
                 sql.Identifier("analytics", name, column)
             )
         )
-    conn.execute(post_hook_sql(f"analytics.{name}"))  # type: ignore[arg-type]
+    conn.execute(post_hook_sql(f"analytics.{name}"))
     conn.execute("notify pgrst, 'reload schema'")
 
 

@@ -125,7 +125,7 @@ def test_the_analyst_executes_no_security_definer_and_nothing_of_ours(
 )
 def test_the_analyst_writes_nothing(analyst: psycopg.Connection, statement: str) -> None:
     with pytest.raises(errors.InsufficientPrivilege):
-        analyst.execute(statement)  # type: ignore[arg-type]
+        analyst.execute(statement)
     assert analyst.execute("select count(*) from analytics.analyst_probe").fetchone() == (2,)
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -47,7 +48,7 @@ def claim(
 
 def finish(
     conn: psycopg.Connection, run_id: int, outcome: str = "succeeded", error: str | None = None
-) -> dict:
+) -> dict[str, Any]:
     cur = conn.cursor(row_factory=psycopg.rows.dict_row)
     row = cur.execute(
         "select * from private.finish_report_build(%s, %s, %s, '1.11.16')", (run_id, outcome, error)
@@ -199,7 +200,7 @@ def test_bad_arguments_are_refused_naming_the_field(
     conn: psycopg.Connection, fresh: Clock, call: str, code: str, message: str
 ) -> None:
     with pytest.raises(psycopg.Error) as caught:
-        conn.execute(call)  # type: ignore[arg-type]
+        conn.execute(call)
     assert refusal(caught.value) == (code, message)
 
 
