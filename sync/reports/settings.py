@@ -38,7 +38,9 @@ class ReportsSettings(BaseSettings):
     reports_lease_seconds: int = Field(3600, ge=60, le=86400)
     # The health file the worker rewrites each loop (JSON; `mentorships status` reads it).
     reports_status_file: Path | None = None
-    # dbt's target/ and logs/ (default: dbt/target, dbt/logs).
+    # The dbt project (default: dbt/ of this checkout), and dbt's target/ and logs/ (default:
+    # its target/ and logs/).
+    reports_project_dir: Path | None = None
     reports_target_dir: Path | None = None
     reports_log_dir: Path | None = None
 
@@ -46,6 +48,7 @@ class ReportsSettings(BaseSettings):
         "reports_database_url",
         "reports_worker_name",
         "reports_status_file",
+        "reports_project_dir",
         "reports_target_dir",
         "reports_log_dir",
         mode="before",
@@ -65,10 +68,11 @@ class ReportsSettings(BaseSettings):
         return self.reports_database_url.get_secret_value()
 
     def place(self) -> dbt.Place:
-        default = dbt.Place()
+        project = self.reports_project_dir or dbt.PROJECT_DIR
         return dbt.Place(
-            target_dir=self.reports_target_dir or default.target_dir,
-            log_dir=self.reports_log_dir or default.log_dir,
+            project_dir=project,
+            target_dir=self.reports_target_dir or project / "target",
+            log_dir=self.reports_log_dir or project / "logs",
         )
 
     def problems(self) -> list[str]:
