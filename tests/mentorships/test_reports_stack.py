@@ -7,6 +7,7 @@ once, shown by `status` with the reports' "as of" in the reader's zone (named), 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import signal
@@ -22,11 +23,14 @@ import httpx
 import psycopg
 import pytest
 
+from mentorships import jwt
+from mentorships.info import reports_lines
 from mentorships.settings import PROJECT_DIR, Settings
 from mentorships.stack import Stack
 from testing.api import Api
 from testing.clock import Clock
-from testing.reports import marts
+from testing.reports import mart_like_post_hook, marts
+from testing.world import World, email
 from tests.test_reports_api import NOBODY, PROFILE, READERS, check_contract, served
 
 CLI = Path(sys.executable).parent / "mentorships"
@@ -46,7 +50,9 @@ def cli_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def reports(settings: Settings, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def reports(
+    settings: Settings, *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(CLI), "reports", *args],
         env=cli_env(settings),
@@ -178,6 +184,36 @@ def test_the_schedule_starts_builds_once_and_status_shows_as_of(
     (line,) = schedule._reports_status(ZoneInfo("Asia/Tokyo"))
     assert line.healthy
     # 2042-07-01 10:00 UTC is 19:00 in Tokyo
-    assert re.search(r"last run #\d+ \(schedule\) succeeded 2042-07-01 19:00; reports as of 2042-07-01 19:00 Asia/Tokyo", line.detail), line.detail
+    assert re.search(
+        r"last run #\d+ \(schedule\) succeeded 2042-07-01 19:00; reports as of 2042-07-01 19:00 Asia/Tokyo",
+        line.detail,
+    ), line.detail
     assert schedule.reports.stop()
     assert schedule.reports.pid() is None
+
+
+def test_info_prints_the_analyst_login_and_a_curl_line_that_works(
+    settings: Settings, conn: psycopg.Connection, actors: dict[str, Api], world: World
+) -> None:
+    mart_like_post_hook(conn, "aaa_info_probe")  # the first mart when the real ones are not there
+    try:
+        served(conn, actors["service"], "aaa_info_probe")
+        lines = reports_lines(settings)
+        pw = settings.analyst_password.get_secret_value()
+        assert any(
+            f"postgresql://analyst:{pw}@{settings.host}:{settings.db_port}/postgres" in line
+            for line in lines
+        )
+        (curl,) = [line.strip() for line in lines if line.strip().startswith("curl ")]
+        token = jwt.user_token(settings, world.uid("admin"), email("admin"))
+        done = subprocess.run(
+            ["bash", "-c", f"ADMIN={token}; {curl} -w '\\n%{{http_code}}'"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        body, status = done.stdout.rsplit("\n", 1)
+        assert status == "200", done.stdout
+        assert isinstance(json.loads(body), list)
+    finally:
+        conn.execute("drop table analytics.aaa_info_probe")

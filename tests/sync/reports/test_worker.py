@@ -90,9 +90,7 @@ def test_a_due_build_runs_and_is_recorded_with_its_rows(
 def test_a_failing_build_is_recorded_failed_with_dbts_error(
     settings: Settings, conn: psycopg.Connection, frozen: Clock, tmp_path: Path
 ) -> None:
-    place = probe_project(
-        tmp_path / "p", "worker_broken", "select 1 / 0 as id, 'x'::text as label"
-    )
+    place = probe_project(tmp_path / "p", "worker_broken", "select 1 / 0 as id, 'x'::text as label")
     worker = Scheduler(
         load(
             reports_database_url=settings.dsn(),
