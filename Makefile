@@ -14,7 +14,7 @@ demo: setup ## Start the local stack, apply the SQL, load demo data, build the r
 	@$(BIN)/mentorships up
 	@$(BIN)/mentorships db apply
 	@$(BIN)/mentorships seed
-	@$(BIN)/mentorships reports build --trigger demo
+	@$(BIN)/mentorships reports build --trigger demo --wait
 	@$(BIN)/mentorships info
 
 up: setup ## Start the local stack without (re)seeding

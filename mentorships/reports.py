@@ -18,6 +18,7 @@ from mentorships.stack.reports_worker import ReportsWorker
 from sync.reports import dbt, runs
 
 DOCS_PORT = 8580
+WAIT_POLL_SECONDS = 2
 
 
 @click.group(name="reports")
@@ -45,12 +46,17 @@ def reports_group() -> None:
     show_default=True,
     help="What report_runs records as the run's trigger (`make demo` passes demo).",
 )
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="When another build is running, wait for it to end, then build (`make demo` does).",
+)
 @click.pass_context
-def build(ctx: click.Context, select: tuple[str, ...], trigger: str) -> None:
+def build(ctx: click.Context, select: tuple[str, ...], trigger: str, wait: bool) -> None:
     """Run `dbt build` (models, then their tests) against the stack's database, dbt's lines
     streamed, and record the run in public.report_runs (start, end, outcome, rows per mart).
     Other arguments go to dbt as they are (e.g. `--full-refresh`, `--exclude X`). Exit status 1
-    when the build fails (dbt's errors shown) or another build is running."""
+    when the build fails (dbt's errors shown) or another build is running (unless --wait)."""
     settings: Settings = ctx.obj
     args = [*(a for s in select for a in ("--select", s)), *ctx.args]
     place = ReportsWorker(settings).place
@@ -59,19 +65,27 @@ def build(ctx: click.Context, select: tuple[str, ...], trigger: str) -> None:
         f"building the reports on {settings.host}:{settings.db_port} (`dbt build {' '.join(args)}`)"
     )
     started = time.monotonic()
-    try:
-        done = runs.build_once(
-            settings.dsn(),
-            worker=worker,
-            trigger=trigger,
-            args=args,
-            place=place,
-            on_line=click.echo,
-        )
-    except FileNotFoundError as e:
-        raise StackError(f"dbt is not installed ({e.filename}); run `make setup`") from None
+    waiting_for = None
+    while True:
+        try:
+            done = runs.build_once(
+                settings.dsn(),
+                worker=worker,
+                trigger=trigger,
+                args=args,
+                place=place,
+                on_line=click.echo,
+            )
+        except FileNotFoundError as e:
+            raise StackError(f"dbt is not installed ({e.filename}); run `make setup`") from None
+        live = None if done is not None else runs.live(settings.dsn())
+        if done is not None or not wait:
+            break
+        if live is not None and live.id != waiting_for:
+            waiting_for = live.id
+            click.echo(f"waiting for run #{live.id} ({live.trigger}, by {live.claimed_by}) to end")
+        time.sleep(WAIT_POLL_SECONDS)
     if done is None:
-        live = runs.live(settings.dsn())
         who = (
             f"run #{live.id} by {live.claimed_by} since {live.started_at:%Y-%m-%d %H:%M %Z}"
             if live

@@ -217,3 +217,43 @@ def test_info_prints_the_analyst_login_and_a_curl_line_that_works(
         assert isinstance(json.loads(body), list)
     finally:
         conn.execute("drop table analytics.aaa_info_probe")
+
+
+def test_a_build_refuses_while_another_runs_or_waits_for_it(
+    settings: Settings, conn: psycopg.Connection
+) -> None:
+    row = conn.execute(
+        "select private.claim_report_build('elsewhere', 'command', null, 600)"
+    ).fetchone()
+    assert row is not None and row[0] is not None
+    other = int(row[0])
+    try:
+        refused = reports(settings, "build", timeout=120)
+        assert refused.returncode == 1
+        assert f"another build of the reports is running (run #{other} by elsewhere since" in (
+            refused.stderr
+        )
+        waiting = subprocess.Popen(
+            [str(CLI), "reports", "build", "--wait", "--select", "nothing_at_all"],
+            env=cli_env(settings),
+            cwd=PROJECT_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert waiting.stdout is not None
+        first = waiting.stdout.readline() + waiting.stdout.readline()
+        assert f"waiting for run #{other} (command, by elsewhere) to end" in first
+    finally:
+        conn.execute(
+            "select private.finish_report_build(%s, 'failed', 'stopped by the test')", (other,)
+        )
+    out, _ = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, first + out
+    assert "succeeded" in out
+    _, outcome, _, _ = last_run(conn)
+    assert outcome == "succeeded"
+    row = conn.execute(
+        "select selector from public.report_runs order by id desc limit 1"
+    ).fetchone()
+    assert row == ("nothing_at_all",)
