@@ -7,14 +7,19 @@
 
 from __future__ import annotations
 
+import http
 import re
 import shutil
+import time
 from pathlib import Path
+from typing import Any, cast
 
+import httpx
 import psycopg
 from psycopg import sql
 
 from sync.reports import dbt
+from testing.api import Api
 
 DBT_DIR = dbt.PROJECT_DIR
 MACRO = DBT_DIR / "macros" / "analytics_read_policies.sql"
@@ -49,6 +54,12 @@ def probe_project(
     (marts / f"{name}.sql").write_text(body + "\n")
     (marts / f"{name}.yml").write_text(PROBE_YML.format(name=name))
     return dbt.Place(project_dir=project, target_dir=root / "target", log_dir=root / "logs")
+
+
+def clear_runs(conn: psycopg.Connection) -> None:
+    """Removes every report run but the test world's: a test of the due rule starts from a
+    history it knows (another test's run, started at its own frozen instant, would decide it)."""
+    conn.execute("delete from public.report_runs where claimed_by <> 'world'")
 
 
 def post_hook_sql(table: str) -> str:
@@ -88,3 +99,48 @@ def marts(conn: psycopg.Connection) -> list[str]:
             " where n.nspname = 'analytics' and c.relkind in ('r', 'p') order by 1"
         )
     ]
+
+
+# --- the marts over HTTP (Accept-Profile: analytics) ---------------------------------------------
+
+KEYS = {"code", "message", "details", "hint"}
+READERS = ("admin", "service")
+NOBODY = ("student_a", "student_b", "mentor_a", "mentor_b")
+PROFILE = {"Accept-Profile": "analytics"}
+WRITE_PROFILE = {"Content-Profile": "analytics"}
+
+
+def served(conn: psycopg.Connection, api: Api, mart: str, timeout: float = 15) -> None:
+    """Waits until PostgREST's schema cache holds the mart (its OpenAPI lists it): a read would
+    pass before (PostgREST 12 reads a relation it does not know yet), a write would not. A
+    reload notification PostgREST missed while reloading is sent again."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = api.get("/", headers=PROFILE)
+        if r.status_code == 200 and f"/{mart}" in r.json().get("paths", {}):
+            return
+        assert time.monotonic() < deadline, (
+            f"{mart} not in PostgREST's schema cache: {r.text[:300]}"
+        )
+        conn.execute("notify pgrst, 'reload schema'")
+        time.sleep(0.5)
+
+
+def first_column(conn: psycopg.Connection, mart: str) -> str:
+    row = conn.execute(
+        "select attname from pg_attribute where attrelid = %s::regclass and attnum = 1",
+        (f'analytics."{mart}"',),
+    ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def check_contract(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """A refusal in the project's error shape, with the standard reason phrase."""
+    assert r.status_code == status, f"{r.status_code} {r.text} {r.request.method} {r.request.url}"
+    assert r.reason_phrase == http.HTTPStatus(status).phrase
+    assert r.headers["content-type"].startswith("application/json")
+    body = cast(dict[str, Any], r.json())
+    assert set(body) == KEYS, body
+    assert body["code"] == code, body
+    return body

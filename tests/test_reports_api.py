@@ -6,11 +6,8 @@ way as the probe made here as the post-hook makes a mart."""
 
 from __future__ import annotations
 
-import http
-import time
-from typing import Any, cast
+from typing import Any
 
-import httpx
 import psycopg
 import pytest
 
@@ -18,29 +15,17 @@ from mentorships import jwt
 from mentorships.settings import Settings
 from supabase import create_client
 from testing.api import Api
-from testing.reports import mart_like_post_hook, marts
-
-KEYS = {"code", "message", "details", "hint"}
-READERS = ("admin", "service")
-NOBODY = ("student_a", "student_b", "mentor_a", "mentor_b")
-PROFILE = {"Accept-Profile": "analytics"}
-WRITE_PROFILE = {"Content-Profile": "analytics"}
-
-
-def served(conn: psycopg.Connection, api: Api, mart: str, timeout: float = 15) -> None:
-    """Waits until PostgREST's schema cache holds the mart (its OpenAPI lists it): a read would
-    pass before (PostgREST 12 reads a relation it does not know yet), a write would not. A
-    reload notification PostgREST missed while reloading is sent again."""
-    deadline = time.monotonic() + timeout
-    while True:
-        r = api.get("/", headers=PROFILE)
-        if r.status_code == 200 and f"/{mart}" in r.json().get("paths", {}):
-            return
-        assert time.monotonic() < deadline, (
-            f"{mart} not in PostgREST's schema cache: {r.text[:300]}"
-        )
-        conn.execute("notify pgrst, 'reload schema'")
-        time.sleep(0.5)
+from testing.reports import (
+    NOBODY,
+    PROFILE,
+    READERS,
+    WRITE_PROFILE,
+    check_contract,
+    first_column,
+    mart_like_post_hook,
+    marts,
+    served,
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,28 +39,6 @@ def every_mart(conn: psycopg.Connection, actors: dict[str, Api]) -> list[tuple[s
         found.append((mart, int(row[0])))
     assert ("api_probe", 2) in found
     return found
-
-
-def first_column(conn: psycopg.Connection, mart: str) -> str:
-    row = conn.execute(
-        "select attname from pg_attribute where attrelid = %s::regclass and attnum = 1",
-        (f'analytics."{mart}"',),
-    ).fetchone()
-    assert row is not None
-    return str(row[0])
-
-
-def check_contract(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """A refusal in the project's error shape, with the standard reason phrase."""
-    assert r.status_code == status, (
-        f"{r.status_code} {r.text} {r.request.method} {r.request.url} {r.request.headers} {r.request.content!r}"
-    )
-    assert r.reason_phrase == http.HTTPStatus(status).phrase
-    assert r.headers["content-type"].startswith("application/json")
-    body = cast(dict[str, Any], r.json())
-    assert set(body) == KEYS, body
-    assert body["code"] == code, body
-    return body
 
 
 @pytest.mark.parametrize("actor", READERS)

@@ -80,16 +80,16 @@ security definer
 set search_path = ''
 as $$
 declare
-  t record;
+  mart text;
   n bigint;
-  counts jsonb := '{}';
+  counts jsonb := '{}'::jsonb;
 begin
-  for t in
-    select c.relname from pg_catalog.pg_class c join pg_catalog.pg_namespace s on s.oid = c.relnamespace
+  for mart in
+    select c.relname::text from pg_catalog.pg_class c join pg_catalog.pg_namespace s on s.oid = c.relnamespace
      where s.nspname = 'analytics' and c.relkind in ('r', 'p') order by c.relname
   loop
-    execute format('select count(*) from analytics.%I', t.relname) into n;
-    counts := counts || jsonb_build_object(t.relname, n);
+    execute format('select count(*) from analytics.%I', mart) into n;
+    counts := counts || jsonb_build_object(mart, n);
   end loop;
   return counts;
 end

@@ -29,9 +29,17 @@ from mentorships.settings import PROJECT_DIR, Settings
 from mentorships.stack import Stack
 from testing.api import Api
 from testing.clock import Clock
-from testing.reports import mart_like_post_hook, marts
+from testing.reports import (
+    NOBODY,
+    PROFILE,
+    READERS,
+    check_contract,
+    clear_runs,
+    mart_like_post_hook,
+    marts,
+    served,
+)
 from testing.world import World, email
-from tests.test_reports_api import NOBODY, PROFILE, READERS, check_contract, served
 
 CLI = Path(sys.executable).parent / "mentorships"
 
@@ -156,11 +164,13 @@ def test_reports_docs_serves_the_docs_site_where_it_says(settings: Settings, sta
 @pytest.fixture
 def schedule(settings: Settings, conn: psycopg.Connection, clock: Clock) -> Iterator[Stack]:
     stack = Stack(settings.model_copy(update={"reports_worker": True}))
+    clear_runs(conn)
     clock.freeze(dt.datetime(2042, 7, 1, 10, 0, tzinfo=dt.UTC))
     try:
         yield stack
     finally:
         stack.reports.stop()
+        clear_runs(conn)
 
 
 def test_the_schedule_starts_builds_once_and_status_shows_as_of(

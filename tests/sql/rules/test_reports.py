@@ -1,8 +1,8 @@
 """The report builds' rules (sql/rules/reports.sql): a scheduled build is due only when the last
 finished run started report_build_interval_minutes ago; a command or demo build whenever no run is
 live; two claims at once make one run; a dead builder's run fails when its lease runs out; a
-finished run records the rows of every table in analytics. The clock is frozen far ahead (2040),
-past every run other tests leave; each test removes the runs it made."""
+finished run records the rows of every table in analytics. The clock is frozen in 2040, and
+no run but the test world's (2031) is there before or after each test."""
 
 from __future__ import annotations
 
@@ -18,21 +18,20 @@ import pytest
 from mentorships.settings import Settings
 from testing.api import refusal, together
 from testing.clock import Clock
-from testing.reports import mart_like_post_hook
+from testing.reports import clear_runs, mart_like_post_hook
 
 NOW = dt.datetime(2040, 1, 6, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
 def fresh(conn: psycopg.Connection, clock: Clock) -> Iterator[Clock]:
-    """The clock frozen at NOW; the runs made during the test removed after it."""
-    row = conn.execute("select coalesce(max(id), 0) from public.report_runs").fetchone()
-    assert row is not None
+    """The clock frozen at NOW, no run but the world's (2031) before and after the test."""
+    clear_runs(conn)
     clock.freeze(NOW)
     try:
         yield clock
     finally:
-        conn.execute("delete from public.report_runs where id > %s", (row[0],))
+        clear_runs(conn)
         conn.execute("update public.platform_settings set report_build_interval_minutes = 60")
 
 

@@ -2,7 +2,7 @@
 on a throwaway copy of the project with a mart of the test's own (the real post-hook and contract)
 and is recorded with its rows; the next poll finds nothing due; a failing build is recorded
 failed with dbt's error; the worker refuses to start without its database. The clock is frozen in
-2041, past every run other tests leave."""
+2041, with no run but the test world's (2031) before each test."""
 
 from __future__ import annotations
 
@@ -21,20 +21,19 @@ from mentorships.settings import Settings
 from sync.reports.settings import load
 from sync.reports.worker import Scheduler
 from testing.clock import Clock
-from testing.reports import probe_project
+from testing.reports import clear_runs, probe_project
 
 NOW = dt.datetime(2041, 2, 3, 4, 5, tzinfo=dt.UTC)
 
 
 @pytest.fixture
 def frozen(conn: psycopg.Connection, clock: Clock) -> Iterator[Clock]:
-    row = conn.execute("select coalesce(max(id), 0) from public.report_runs").fetchone()
-    assert row is not None
+    clear_runs(conn)
     clock.freeze(NOW)
     try:
         yield clock
     finally:
-        conn.execute("delete from public.report_runs where id > %s", (row[0],))
+        clear_runs(conn)
         conn.execute("drop table if exists analytics.worker_probe, analytics.worker_broken")
 
 
