@@ -10,10 +10,11 @@ help: ## List the targets
 setup: ## Install Debian packages, PostgREST and the Python env (idempotent)
 	@scripts/setup.sh
 
-demo: setup ## Start the local stack, apply the SQL, load demo data, print URLs and keys
+demo: setup ## Start the local stack, apply the SQL, load demo data, build the reports, print URLs and keys
 	@$(BIN)/mentorships up
 	@$(BIN)/mentorships db apply
 	@$(BIN)/mentorships seed
+	@$(BIN)/mentorships reports build --trigger demo --wait
 	@$(BIN)/mentorships info
 
 up: setup ## Start the local stack without (re)seeding

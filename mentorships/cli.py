@@ -53,6 +53,7 @@ def cli(ctx: click.Context) -> None:
       mentorships db apply    migrations, then sql/rules, then sql/rls
       mentorships seed        demo data
       mentorships info        URLs, keys and curl lines that work
+      mentorships reports build   the reports (dbt) in the analytics schema
     """
     ctx.obj = get_settings()
 
@@ -104,6 +105,11 @@ def up(settings: Settings) -> None:
         _done(t, stack.gcal.start())
     else:
         click.echo("  calendar sync: off (MENTORSHIPS_GCAL_WORKER=false)")
+    if stack.reports.enabled:
+        t = _step("reports schedule")
+        _done(t, stack.reports.start())
+    else:
+        click.echo("  reports schedule: off (MENTORSHIPS_REPORTS_WORKER=false)")
     local = stack.services.local_providers()
     if local:
         secrets_file = stack.services.p.provider_secrets.relative_to(PROJECT_DIR)
@@ -503,6 +509,11 @@ def info(settings: Settings) -> None:
     from mentorships.info import info_text
 
     click.echo(info_text(settings))
+
+
+from mentorships.reports import reports_group  # noqa: E402
+
+cli.add_command(reports_group)
 
 
 def main() -> None:

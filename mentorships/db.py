@@ -59,6 +59,7 @@ MIGRATIONS_DIR = PROJECT.migrations_dir
 RULES_DIR = PROJECT.rules_dir
 RLS_DIR = PROJECT.rls_dir
 LOCAL_SHIM = PROJECT_DIR / "sql" / "local" / "auth_shim.sql"
+ANALYST_LOGIN = PROJECT_DIR / "sql" / "local" / "analyst_login.sql"
 # pgTAP helpers (tests.*), installed on test databases only.
 TEST_HELPERS_DIR = PROJECT_DIR / "supabase" / "tests" / "helpers"
 MIGRATION_NAME = re.compile(r"^(?P<version>\d{14})_(?P<name>[a-z0-9_]+)\.sql$")
@@ -207,6 +208,18 @@ def apply_shim(settings: Settings) -> None:
         what="local auth shim (sql/local/auth_shim.sql)",
         variables={"authenticator_password": settings.db_password.get_secret_value()},
     )
+    apply_analyst_login(settings)
+
+
+def apply_analyst_login(settings: Settings) -> None:
+    """The analyst role's password from the settings (local stack; once the role exists)."""
+    psql(
+        settings,
+        "-f",
+        str(ANALYST_LOGIN),
+        what="analyst login (sql/local/analyst_login.sql)",
+        variables={"analyst_password": settings.analyst_password.get_secret_value()},
+    )
 
 
 EDITED_HELP = (
@@ -342,13 +355,15 @@ def apply(
         args += ["-f", str(path)]
     args += ["-c", "notify pgrst, 'reload schema'"]
     psql(settings, *args, what="sql/rules + sql/rls")
+    if local:
+        apply_analyst_login(settings)
     return new
 
 
 RESET_SQL = """
 drop extension if exists pg_cron cascade;
 drop extension if exists pgtap cascade;
-drop schema if exists public, private, analytics, auth, extensions, supabase_migrations cascade;
+drop schema if exists public, private, analytics, analytics_staging, analytics_intermediate, auth, extensions, supabase_migrations cascade;
 create schema public authorization pg_database_owner;
 grant usage on schema public to public;
 comment on schema public is 'standard public schema';

@@ -29,6 +29,47 @@ def _demo_counts(settings: Settings) -> tuple[int, int] | None:
     return None if row is None else (int(row[0]), int(row[1]))
 
 
+PREFERRED_MART = "instructor_overview"
+
+
+def _marts(settings: Settings) -> list[str] | None:
+    """The tables in analytics (None when the database does not answer)."""
+    try:
+        with db.connect(settings) as conn:
+            return [
+                str(r[0])
+                for r in conn.execute(
+                    "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                    " where n.nspname = 'analytics' and c.relkind in ('r', 'p') order by 1"
+                )
+            ]
+    except (StackError, psycopg.Error):
+        return None
+
+
+def reports_lines(settings: Settings) -> list[str]:
+    """Where the reports are: the analyst's connection string, the marts, a curl line as an
+    admin (Accept-Profile: analytics)."""
+    anon = jwt_.anon_key(settings)
+    found = _marts(settings)
+    if found is None:
+        built = "  (database not reachable)"
+    elif not found:
+        built = "  (not built yet: run `mentorships reports build`)"
+    else:
+        built = f"  marts: {', '.join(found)}"
+    mart = PREFERRED_MART if not found or PREFERRED_MART in found else found[0]
+    return [
+        "Reports (dbt marts in the `analytics` schema; `mentorships reports build`, `reports docs`)",
+        f"  analyst (SQL, read-only)   {settings.analyst_dsn()}",
+        built,
+        "  # 4. a report as an admin (students and mentors read nothing there)",
+        f"  ADMIN=$(.venv/bin/mentorships token {ADMIN_EMAIL})",
+        f"  curl -s '{settings.rest_url}/{mart}?limit=5' -H \"apikey: {anon}\" "
+        '-H "Authorization: Bearer $ADMIN" -H "Accept-Profile: analytics"',
+    ]
+
+
 def info_text(settings: Settings) -> str:
     """URLs, keys, demo accounts and three curl lines that work after `mentorships seed`."""
     anon = jwt_.anon_key(settings)
@@ -85,5 +126,7 @@ def info_text(settings: Settings) -> str:
         "-H 'Content-Type: application/json' -d '{\"remaining_sessions\": 99}'",
         f"  curl -s '{rest}/audit_log?select=action,created_at' "
         f'-H "apikey: {anon}" -H "Authorization: Bearer $TOKEN"',
+        "",
+        *reports_lines(settings),
     ]
     return "\n".join(lines)

@@ -44,6 +44,8 @@ class Settings(ProviderSettings):
     services_port: int = 54330
     db_name: str = "postgres"
     db_password: SecretStr = SecretStr("postgres")
+    # The `analyst` role's login password (the reports in SQL); `db apply` and `up` set it.
+    analyst_password: SecretStr = SecretStr("analyst")
     jwt_secret: SecretStr = SecretStr(LOCAL_JWT_SECRET)
     jwt_expiry_seconds: int = Field(3600, ge=60, le=30 * 24 * 3600)
     postgrest_db_pool: int = Field(20, ge=1, le=200)
@@ -59,6 +61,9 @@ class Settings(ProviderSettings):
     # Whether `up` starts the calendar sync (`python -m sync.gcal`); the test stack leaves it out
     # as it does the dispatcher.
     gcal_worker: bool = True
+    # Whether `up` starts the reports' schedule (`python -m sync.reports`); the test stack leaves
+    # it out as it does the other workers.
+    reports_worker: bool = True
     # Local Google mode: with no Google client configured (MENTORSHIPS_GOOGLE_CLIENT_ID unset and
     # Google's own addresses), `up` runs a local Google (OAuth and Calendar v3, the strict fake's
     # logic) on this port and points the services and the calendar sync at it. Not set (or
@@ -96,6 +101,9 @@ class Settings(ProviderSettings):
     @property
     def rest_url(self) -> str:
         return f"{self.gateway_url}/rest/v1"
+
+    def analyst_dsn(self) -> str:
+        return self.dsn("analyst", self.analyst_password.get_secret_value())
 
     def dsn(self, user: str = "postgres", password: str | None = None) -> str:
         pw = self.db_password.get_secret_value() if password is None else password

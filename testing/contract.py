@@ -30,6 +30,9 @@ ALLOWED_HEADERS = {
     "transfer-encoding",
     "connection",
     "content-range",
+    # PostgREST names the schema it answered from when it serves more than one (public, analytics):
+    # one of its db-schemas, never the request's text (another profile is refused, 406 PGRST106).
+    "content-profile",
     "content-location",
     "location",
     "preference-applied",
@@ -46,7 +49,8 @@ ALLOWED_HEADERS = {
 FIXED_HEADER_TEXT = (
     "authorization, apikey, content-type, prefer, range, range-unit, accept-profile, "
     "content-profile, x-client-info, accept, x-upsert; content-range, content-profile, "
-    "preference-applied; GET, POST, PATCH, PUT, DELETE, OPTIONS; application/json; charset=utf-8"
+    "preference-applied; GET, POST, PATCH, PUT, DELETE, OPTIONS; application/json; charset=utf-8; "
+    "public, analytics"
 )
 
 # Tables a call could touch, counted before and after a refusal.

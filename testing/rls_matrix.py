@@ -111,6 +111,7 @@ LABELS: dict[str, frozenset[str]] = {
     "notification_preferences": rows("pref_a", "pref_b"),
     "mentor_calendars": rows("calendar_a", "calendar_b"),
     "calendar_event_changes": rows("change_a", "change_b"),
+    "report_runs": rows("run_1"),
 }
 
 SELECT: dict[str, dict[str, Expect]] = {
@@ -375,6 +376,18 @@ INSERT["calendar_event_changes"] = (
     only({}),
 )
 
+# the reports' builds: admins read them ("as of"); only the build rules write them
+SELECT["report_runs"] = {
+    **only({}),
+    **{a: NONE for a in EVERYONE_SIGNED_IN},
+    "admin": LABELS["report_runs"],
+    "service": LABELS["report_runs"],
+}
+INSERT["report_runs"] = (
+    lambda w: {"started_at": "2027-01-01T00:00:00Z", "trigger": "command", "claimed_by": "me"},
+    only({}),
+)
+
 # update: one harmless column (not one a trigger sets, as updated_at: the value written must come
 # back), aimed at every world row of the table ------------------------------------------------------
 UPDATE: dict[str, tuple[dict[str, Any], dict[str, Expect]]] = {
@@ -449,6 +462,7 @@ UPDATE: dict[str, tuple[dict[str, Any], dict[str, Expect]]] = {
 
 UPDATE["mentor_calendars"] = ({"summary": "Renamed"}, only({"service": LABELS["mentor_calendars"]}))
 UPDATE["calendar_event_changes"] = ({"change": "deleted"}, only({}))
+UPDATE["report_runs"] = ({"error": "edited"}, only({}))
 
 # delete: aimed at every world row; 409 where a foreign key (on delete restrict) stops it -------
 DELETE: dict[str, dict[str, Expect]] = {
@@ -477,3 +491,4 @@ DELETE: dict[str, dict[str, Expect]] = {
 
 DELETE["mentor_calendars"] = only({"service": LABELS["mentor_calendars"]})
 DELETE["calendar_event_changes"] = only({})
+DELETE["report_runs"] = only({})

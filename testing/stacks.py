@@ -54,6 +54,7 @@ def settings_for_tests() -> Settings:
         ephemeral=True,
         messages_worker=False,
         gcal_worker=False,
+        reports_worker=False,
         google_local=False,
     )
 

@@ -195,6 +195,11 @@ def create(conn: psycopg.Connection) -> World:
                     (wid(recipient), f"world:{recipient}:session_booked", wid(f"session_{s}")),
                 )
         conn.execute(
+            "insert into public.report_runs (started_at, finished_at, outcome, trigger, claimed_by,"
+            " rows_per_mart, dbt_version) values (%s, %s, 'succeeded', 'command', 'world', '{}', '1.11')",
+            (SESSION_DAY, SESSION_DAY + dt.timedelta(minutes=1)),
+        )
+        conn.execute(
             "insert into public.audit_log (actor_id, action, table_name, row_id, reason)"
             " values (%s, 'world.created', 'session_packs', %s, 'test world')",
             (wid("admin"), wid("pack_a")),
@@ -238,6 +243,9 @@ def _load_serial_ids(conn: psycopg.Connection, w: World) -> World:
         ).fetchone()
         assert row is not None
         w.ids[f"change_{s}"] = row[0]
+    row = conn.execute("select id from public.report_runs where claimed_by = 'world'").fetchone()
+    assert row is not None
+    w.ids["run_1"] = row[0]
     row = conn.execute("select id from public.audit_log where action = 'world.created'").fetchone()
     assert row is not None
     w.ids["audit_1"] = row[0]

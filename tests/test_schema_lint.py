@@ -16,9 +16,10 @@ import sqlglot
 from sqlglot import exp
 
 from mentorships.settings import Settings
+from testing.reports import mart_like_post_hook
 
-EXPOSED = ["public"]  # PostgREST db-schemas
-OURS = ["public", "private"]
+EXPOSED = ["public", "analytics"]  # PostgREST db-schemas
+OURS = ["public", "private", "analytics"]
 # Functions anon may execute, and why.
 ANON_CALLABLE = {
     "public.free_seats(public.mentors)": "catalog computed field: free seats of a mentor",
@@ -245,8 +246,11 @@ LINTS: dict[str, Lint] = {
 @pytest.fixture(scope="module")
 def lint_conn(stack: object, settings: Settings) -> Iterator[psycopg.Connection]:
     with psycopg.connect(settings.dsn(), autocommit=True) as c:
+        # a mart as the build leaves one (the post-hook's grants and policies), linted with the rest
+        mart_like_post_hook(c, "lint_probe")
         c.execute("set search_path = ''")
         yield c
+        c.execute("drop table analytics.lint_probe")
 
 
 @pytest.mark.parametrize("name", list(LINTS))

@@ -24,6 +24,7 @@ from mentorships.stack.google_local import LocalGoogle
 from mentorships.stack.paypal_local import PayPalCert, PayPalSigner
 from mentorships.stack.postgres import Postgres
 from mentorships.stack.postgrest import PostgREST
+from mentorships.stack.reports_worker import ReportsWorker, describe_runs
 from mentorships.stack.services import LOCAL_PAYPAL_CERT_PATH, Services, call_sdk_missing
 from mentorships.stack.worker import Worker
 
@@ -39,6 +40,7 @@ __all__ = [
     "PayPalSigner",
     "PostgREST",
     "Postgres",
+    "ReportsWorker",
     "Services",
     "Stack",
     "Worker",
@@ -70,6 +72,7 @@ class Stack:
         self.services = Services(settings)
         self.worker = Worker(settings)
         self.gcal = GcalWorker(settings)
+        self.reports = ReportsWorker(settings)
         self.google = LocalGoogle(settings)
 
     def status(self) -> list[ComponentStatus]:
@@ -112,6 +115,7 @@ class Stack:
             ),
             *self._worker_status(),
             *self._gcal_status(),
+            *self._reports_status(),
             *self._paypal_status(bool(gw_pid)),
             *self._google_status(),
         ]
@@ -140,6 +144,26 @@ class Stack:
                 bool(pid) and self.gcal.healthy(),
                 "; ".join(part for part in (f"pid {pid}" if pid else "", summary) if part),
                 lines,
+            )
+        ]
+
+    def _reports_status(self, zone: ZoneInfo | None = None) -> list[ComponentStatus]:
+        """The reports' schedule, when this stack runs one: healthy when its health file is fresh
+        (or a build is running); the last run's outcome and the reports' "as of", in the
+        reader's zone, named."""
+        if not self.reports.enabled:
+            return []
+        zone = zone or ZoneInfo(local_zone())
+        pid = self.reports.pid()
+        found = self.reports.runs()
+        summary = "runs: unknown (database down)" if found is None else describe_runs(*found, zone)
+        return [
+            ComponentStatus(
+                "reports",
+                "reports schedule",
+                bool(pid),
+                bool(pid) and self.reports.healthy(),
+                "; ".join(part for part in (f"pid {pid}" if pid else "", summary) if part),
             )
         ]
 
@@ -209,6 +233,7 @@ class Stack:
     def stop(self) -> Iterator[tuple[str, bool]]:
         yield "worker", self.worker.stop()
         yield "gcal", self.gcal.stop()
+        yield "reports", self.reports.stop()
         yield "services", self.services.stop()
         yield "gateway", self.gateway.stop()
         yield "google", self.google.stop()

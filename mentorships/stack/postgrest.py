@@ -35,7 +35,8 @@ class PostgREST:
             "\n".join(
                 [
                     f'db-uri = "{authenticator_uri}"',
-                    'db-schemas = "public"',
+                    # public is the default profile; Accept-Profile: analytics reads the reports.
+                    'db-schemas = "public, analytics"',
                     'db-anon-role = "anon"',
                     'db-extra-search-path = "public, extensions"',
                     "db-max-rows = 1000",

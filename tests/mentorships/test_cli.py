@@ -34,6 +34,7 @@ def run(
         "MENTORSHIPS_EPHEMERAL": "true",
         "MENTORSHIPS_MESSAGES_WORKER": "false",
         "MENTORSHIPS_GCAL_WORKER": "false",
+        "MENTORSHIPS_REPORTS_WORKER": "false",
         "MENTORSHIPS_GOOGLE_LOCAL": "false",
     }
     return subprocess.run(

@@ -88,6 +88,7 @@ def status(settings: Settings, google: GoogleFake) -> str:
         "MENTORSHIPS_SERVICES_PORT": str(settings.services_port),
         "MENTORSHIPS_MESSAGES_WORKER": "false",
         "MENTORSHIPS_GCAL_WORKER": "true",
+        "MENTORSHIPS_REPORTS_WORKER": "false",
         "MENTORSHIPS_GOOGLE_CLIENT_ID": GOOGLE_CLIENT_ID,
         "MENTORSHIPS_GOOGLE_CLIENT_SECRET": GOOGLE_CLIENT_SECRET,
         "MENTORSHIPS_GOOGLE_TOKEN_KEYS": GOOGLE_TOKEN_KEY_1,

@@ -37,6 +37,7 @@ def run(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         "MENTORSHIPS_PAYPAL_LOCAL_PORT": str(settings.paypal_local_port),
         "MENTORSHIPS_MESSAGES_WORKER": "true",
         "MENTORSHIPS_GCAL_WORKER": "false",
+        "MENTORSHIPS_REPORTS_WORKER": "false",
         "MENTORSHIPS_GOOGLE_LOCAL": "false",
     }
     return subprocess.run(
