@@ -18,7 +18,7 @@ with sessions as (
 changed_packs as (
     select distinct pack_id
     from sessions
-    where updated_at > (select coalesce(max(sessions_updated_at), '-infinity'::timestamptz) from {{ this }})
+    where updated_at >= (select coalesce(max(sessions_updated_at), '-infinity'::timestamptz) from {{ this }})
 ),
 {% endif %}
 
