@@ -8,8 +8,11 @@
     pack, cut short by the next span or the seat's release;
   - held: a seat that began as a checkout hold, from its creation until its first pack was paid,
     the hold expired or the seat was released.
-  Incremental: rows of mentors whose packs or seats changed on or after the last built day
-  (updated_at, indexed), and every mentor's rows from the last built day on.
+  Incremental: every mentor's rows from the last built day on (that day was counted at the
+  clock of the last build); earlier days are kept as they were counted. Every change the rules
+  make is stamped with the clock of the change, so it lands on those days; only a backdated
+  write (a pack granted with a past purchased_at, a used-up pack made active again) differs
+  from a full refresh, which derives every day from the current rows.
 #}
 {{ config(
     materialized='incremental',
@@ -165,36 +168,59 @@ daily_changes as (
     group by mentor_id, day
 ),
 
+{% if is_incremental() %}
+last_build as (
+    select coalesce(max(day), '-infinity'::date) as day from {{ this }}
+),
+{% endif %}
+
+-- the days this build writes: from the mentor's first seat (full) or from the last built day
+bounds as (
+    select
+        mentor_id,
+        {% if is_incremental() %}
+        greatest(min(first_day), (select day from last_build)) as from_day
+        {% else %}
+        min(first_day) as from_day
+        {% endif %}
+    from clipped
+    group by mentor_id
+),
+
+-- the seats counted before from_day (nothing on a full build)
+carried as (
+    select
+        daily_changes.mentor_id,
+        sum(daily_changes.held_change) as held,
+        sum(daily_changes.active_change) as active,
+        sum(daily_changes.grace_change) as in_grace
+    from daily_changes
+    inner join bounds on bounds.mentor_id = daily_changes.mentor_id
+    where daily_changes.day < bounds.from_day
+    group by daily_changes.mentor_id
+),
+
 spine as (
-    select clipped.mentor_id, days.day::date as day
-    from (select mentor_id, min(first_day) as first_day from clipped group by mentor_id) as clipped
+    select bounds.mentor_id, days.day::date as day
+    from bounds
     cross join report
-    cross join lateral generate_series(clipped.first_day, report.today, interval '1 day') as days (day)
+    cross join lateral generate_series(bounds.from_day, report.today, interval '1 day') as days (day)
 ),
 
 counted as (
     select
         spine.mentor_id,
         spine.day,
-        (sum(coalesce(daily_changes.held_change, 0)) over running)::integer as held,
-        (sum(coalesce(daily_changes.active_change, 0)) over running)::integer as active,
-        (sum(coalesce(daily_changes.grace_change, 0)) over running)::integer as in_grace
+        (coalesce(carried.held, 0) + sum(coalesce(daily_changes.held_change, 0)) over running)::integer as held,
+        (coalesce(carried.active, 0) + sum(coalesce(daily_changes.active_change, 0)) over running)::integer
+            as active,
+        (coalesce(carried.in_grace, 0) + sum(coalesce(daily_changes.grace_change, 0)) over running)::integer
+            as in_grace
     from spine
     left join daily_changes on daily_changes.mentor_id = spine.mentor_id and daily_changes.day = spine.day
+    left join carried on carried.mentor_id = spine.mentor_id
     window running as (partition by spine.mentor_id order by spine.day)
 ),
-
-{% if is_incremental() %}
-last_build as (
-    select coalesce(max(day), '-infinity'::date) as day from {{ this }}
-),
-
-touched_mentors as (
-    select packs.mentor_id from packs cross join last_build where packs.updated_at >= last_build.day
-    union
-    select seats.mentor_id from seats cross join last_build where seats.updated_at >= last_build.day
-),
-{% endif %}
 
 final as (
     select
@@ -209,10 +235,6 @@ final as (
             as occupancy
     from counted
     inner join mentors on mentors.mentor_id = counted.mentor_id
-    {% if is_incremental() %}
-    where counted.mentor_id in (select mentor_id from touched_mentors)
-        or counted.day >= (select day from last_build)
-    {% endif %}
 )
 
 select * from final
