@@ -9,7 +9,8 @@
   - held: a seat that began as a checkout hold, from its creation until its first pack was paid,
     the hold expired or the seat was released.
   Incremental: every mentor's rows from the last built day on (that day was counted at the
-  clock of the last build); earlier days are kept as they were counted. Every change the rules
+  clock of the last build), from the packs and holds that can still count then; earlier days
+  are kept as they were counted. Every change the rules
   make is stamped with the clock of the change, so it lands on those days; only a backdated
   write (a pack granted with a past purchased_at, a used-up pack made active again) differs
   from a full refresh, which derives every day from the current rows.
@@ -34,6 +35,18 @@ seats as (
     select * from {{ ref('stg_app__seat_reservations') }}
 ),
 
+{% if is_incremental() %}
+last_build as (
+    select coalesce(max(day), '-infinity'::date) as day from {{ this }}
+),
+
+-- what an incremental build reads: packs and holds that can still count on the last built day
+-- or later (a grace period lasts at most 720 hours: 30 days)
+cutoff as (
+    select (day - 31)::timestamp at time zone 'UTC' as at from last_build
+),
+{% endif %}
+
 report as (
     select
         {{ report_now() }} as now_at,
@@ -50,6 +63,10 @@ pack_spans as (
         least(depleted_at, expired_at, refunded_at) as ended_at,
         coalesce(refunded_at = least(depleted_at, expired_at, refunded_at), false) as ended_by_refund
     from packs
+    {% if is_incremental() %}
+    where least(depleted_at, expired_at, refunded_at) is null
+        or least(depleted_at, expired_at, refunded_at) >= (select at from cutoff)
+    {% endif %}
 ),
 
 covered as (
@@ -101,6 +118,11 @@ spans_in_order as (
 first_purchases as (
     select seat_reservation_id, min(purchased_at) as purchased_at
     from packs
+    {% if is_incremental() %}
+    where seat_reservation_id in (
+        select seat_reservation_id from seats where hold_expires_at >= (select at from cutoff)
+    )
+    {% endif %}
     group by seat_reservation_id
 ),
 
@@ -128,6 +150,9 @@ intervals as (
     from seats
     left join first_purchases on first_purchases.seat_reservation_id = seats.seat_reservation_id
     where seats.hold_expires_at is not null
+    {% if is_incremental() %}
+        and seats.hold_expires_at >= (select at from cutoff)
+    {% endif %}
 ),
 
 -- the UTC days whose end (or report_now(), today) falls inside [from_at, until_at)
@@ -168,12 +193,6 @@ daily_changes as (
     group by mentor_id, day
 ),
 
-{% if is_incremental() %}
-last_build as (
-    select coalesce(max(day), '-infinity'::date) as day from {{ this }}
-),
-{% endif %}
-
 -- the days this build writes: from the mentor's first seat (full) or from the last built day
 bounds as (
     select
@@ -185,6 +204,14 @@ bounds as (
         {% endif %}
     from clipped
     group by mentor_id
+    {% if is_incremental() %}
+    union
+    -- mentors with nothing live now still get their new days
+    select mentor_id, (select day from last_build) as from_day
+    from {{ this }}
+    where day = (select day from last_build)
+        and mentor_id not in (select mentor_id from clipped)
+    {% endif %}
 ),
 
 -- the seats counted before from_day (nothing on a full build)
