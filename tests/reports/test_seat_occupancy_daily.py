@@ -22,7 +22,7 @@ def test_every_day_from_the_first_seat(people: People) -> None:
         (day(2), 0, 2, 1, 2),  # D's pack used up at 17:30: grace
         (day(3), 0, 2, 1, 2),
         (day(4), 0, 2, 1, 2),
-        (day(5), 0, 1, 1, 3),  # A in grace from 11:30; D released at 17:30
+        (day(5), 0, 1, 1, 3),  # A in grace from 11:30; D's grace over at 17:30
         (day(6), 0, 3, 0, 2),  # A renewed, D bought again
         (day(7), 0, 3, 0, 2),
         (day(8), 1, 3, 0, 1),  # at the report's clock: E's hold is live
