@@ -38,16 +38,21 @@ def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(2001, 1, day, hour, minute, tzinfo=UTC)
 
 
-def build(settings: Settings, *marts: str, full_refresh: bool = False) -> list[dict[str, Any]]:
-    """dbt build of the marts and what they are built from (tests whose parents are all built)."""
+def build(
+    settings: Settings, *marts: str, full_refresh: bool = False, command: str = "build"
+) -> list[dict[str, Any]]:
+    """dbt build (or run: no tests) of the marts and what they are built from; with build, the
+    tests whose parents are all built."""
     selected = [f"+{m}" for m in marts or MARTS]
-    args = ["build", "--select", *selected, "--indirect-selection", "buildable"]
+    args = [command, "--select", *selected]
+    if command == "build":
+        args += ["--indirect-selection", "buildable"]
     return dbt(settings, *args, *(["--full-refresh"] if full_refresh else []))
 
 
 def rows(conn: psycopg.Connection, sql: str, *params: Any) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(sql, params).fetchall()  # type: ignore[arg-type]
+        return cur.execute(sql, params).fetchall()
 
 
 @dataclass

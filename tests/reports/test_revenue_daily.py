@@ -56,6 +56,10 @@ def test_each_refund_is_recorded_on_its_own(story: Story, conn: psycopg.Connecti
     ]
 
 
+def day(d: int) -> dt.date:
+    return dt.date(2001, 1, d)
+
+
 def test_money_per_day_mentor_currency_and_provider(story: Story, conn: psycopg.Connection) -> None:
     got = rows(
         conn,
@@ -64,7 +68,6 @@ def test_money_per_day_mentor_currency_and_provider(story: Story, conn: psycopg.
         " order by revenue_day, currency, provider",
         story.mentor,
     )
-    day = lambda d: dt.date(2001, 1, d)  # noqa: E731
     assert [tuple(r.values()) for r in got] == [
         # Monday: two code redemptions at 80.00, a PayPal order at 100.00, a euro order at 50.00;
         # the flagged order (Stripe paid a PayPal order) is not revenue
