@@ -2,7 +2,8 @@
 -- 1. Each refund as a row of its own: payments keep only the cumulative refunded_cents, so the day
 --    of a partial refund was lost when a later one came (revenue_daily counts a refund on its day).
 -- 2. A change stamp on the outbox, and indexes on the change stamps the incremental marts read
---    (the groups touched since the last build are found through them, not by a scan).
+--    (the groups touched since the last build are found through them, not by a scan), and on the
+--    UTC days they group by (a touched day's rows are read again through them).
 
 create table private.payment_refunds (
   id bigint generated always as identity primary key,
@@ -21,7 +22,7 @@ comment on column private.payment_refunds.refunded_total_cents is 'The payment''
 comment on column private.payment_refunds.currency is 'ISO 4217 currency, lowercase (the payment''s).';
 comment on column private.payment_refunds.refunded_at is 'When the refund was recorded (the business clock).';
 create index payment_refunds_payment_id_idx on private.payment_refunds (payment_id);
-create index payment_refunds_refunded_at_idx on private.payment_refunds (refunded_at);
+create index payment_refunds_refunded_day_idx on private.payment_refunds (((refunded_at at time zone 'UTC')::date));
 alter table private.payment_refunds enable row level security;
 
 -- Refunds recorded before this table: one row per refunded payment, its total, dated at the
@@ -41,7 +42,9 @@ alter table public.notifications
 comment on column public.notifications.updated_at is 'Last change.';
 
 create index notifications_updated_at_idx on public.notifications (updated_at);
--- message_delivery recomputes whole days of messages (by send_after) that a change touched.
-create index notifications_send_after_idx on public.notifications (send_after);
+-- message_delivery recomputes the UTC days (of send_after) that a change touched, revenue_daily
+-- those of paid_at; each reads its days through these.
+create index notifications_send_day_idx on public.notifications (((send_after at time zone 'UTC')::date));
+create index payments_paid_day_idx on public.payments (((paid_at at time zone 'UTC')::date));
 create index sessions_updated_at_idx on public.sessions (updated_at);
 create index payments_updated_at_idx on public.payments (updated_at);

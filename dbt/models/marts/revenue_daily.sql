@@ -11,11 +11,12 @@
 
 with
 
-payments as (
+-- not materialized: read several times in an incremental build, each time through an index
+payments as not materialized (
     select * from {{ ref('int_payments__fulfilled') }}
 ),
 
-refunds as (
+refunds as not materialized (
     select
         refunds.payment_refund_id,
         refunds.payment_id,
@@ -24,6 +25,7 @@ refunds as (
         payments.provider,
         refunds.amount_cents,
         {{ money_activity__utc_day('refunds.refunded_at') }} as revenue_day,
+        refunds.refunded_at,
         payments.updated_at
     from {{ ref('stg_app__payment_refunds') }} as refunds
     inner join payments on payments.payment_id = refunds.payment_id
@@ -31,61 +33,82 @@ refunds as (
 
 {% if is_incremental() %}
 changed as (
-    select payment_id
+    select payment_id, mentor_id, currency, provider, paid_at
     from payments
     where updated_at > {{ money_activity__changed_after() }}
 ),
 
 touched as (
     select mentor_id, currency, provider, {{ money_activity__utc_day('paid_at') }} as revenue_day
-    from payments
-    where payment_id in (select payment_id from changed)
+    from changed
     union
-    select refunds.mentor_id, refunds.currency, refunds.provider, refunds.revenue_day
+    select mentor_id, currency, provider, revenue_day
     from refunds
     where payment_id in (select payment_id from changed)
+),
+
+-- Whole days through the indexes on the UTC days of paid_at and refunded_at (the days as one
+-- array, so the plan reads each through the index), the days' other groups dropped.
+payments_in_scope as (
+    select payments.*
+    from payments
+    where {{ money_activity__utc_day('payments.paid_at') }} = any(array(select distinct revenue_day from touched))
+        and exists (
+            select from touched
+            where touched.revenue_day = {{ money_activity__utc_day('payments.paid_at') }}
+                and touched.mentor_id = payments.mentor_id
+                and touched.currency = payments.currency
+                and touched.provider = payments.provider
+        )
+),
+
+refunds_in_scope as (
+    select refunds.*
+    from refunds
+    where refunds.revenue_day = any(array(select distinct revenue_day from touched))
+        and exists (
+            select from touched
+            where touched.revenue_day = refunds.revenue_day
+                and touched.mentor_id = refunds.mentor_id
+                and touched.currency = refunds.currency
+                and touched.provider = refunds.provider
+        )
+),
+{% else %}
+payments_in_scope as (
+    select * from payments
+),
+
+refunds_in_scope as (
+    select * from refunds
 ),
 {% endif %}
 
 charged as (
     select
-        payments.mentor_id,
-        payments.currency,
-        payments.provider,
-        {{ money_activity__utc_day('payments.paid_at') }} as revenue_day,
-        sum(payments.amount_cents)::bigint as gross_cents,
-        sum(payments.discount_cents)::bigint as discount_cents,
-        sum(payments.grandfather_savings_cents)::bigint as grandfather_savings_cents,
+        mentor_id,
+        currency,
+        provider,
+        {{ money_activity__utc_day('paid_at') }} as revenue_day,
+        sum(amount_cents)::bigint as gross_cents,
+        sum(discount_cents)::bigint as discount_cents,
+        sum(grandfather_savings_cents)::bigint as grandfather_savings_cents,
         count(*)::integer as orders_paid,
-        max(payments.updated_at) as source_changed_at
-    from payments
-    {% if is_incremental() %}
-    inner join touched
-        on touched.mentor_id = payments.mentor_id
-        and touched.currency = payments.currency
-        and touched.provider = payments.provider
-        and touched.revenue_day = {{ money_activity__utc_day('payments.paid_at') }}
-    {% endif %}
+        max(updated_at) as source_changed_at
+    from payments_in_scope
     group by 1, 2, 3, 4
 ),
 
 refunded as (
     select
-        refunds.mentor_id,
-        refunds.currency,
-        refunds.provider,
-        refunds.revenue_day,
-        sum(refunds.amount_cents)::bigint as refund_cents,
+        mentor_id,
+        currency,
+        provider,
+        revenue_day,
+        sum(amount_cents)::bigint as refund_cents,
         count(*)::integer as refunds,
-        max(refunds.updated_at) as source_changed_at
-    from refunds
-    {% if is_incremental() %}
-    inner join touched
-        on touched.mentor_id = refunds.mentor_id
-        and touched.currency = refunds.currency
-        and touched.provider = refunds.provider
-        and touched.revenue_day = refunds.revenue_day
-    {% endif %}
+        max(updated_at) as source_changed_at
+    from refunds_in_scope
     group by 1, 2, 3, 4
 ),
 

@@ -10,19 +10,17 @@
 
 with
 
-sessions as (
+-- not materialized: read three times in an incremental build, each time through an index
+sessions as not materialized (
     select * from {{ ref('stg_app__sessions') }}
 ),
 
 {% if is_incremental() %}
-watermark as (
-    select {{ money_activity__changed_after() }} as changed_after
-),
-
+{% set changed_after = money_activity__changed_after() %}
 changed as (
     select mentor_id, starts_at
     from sessions
-    where updated_at > (select changed_after from watermark)
+    where updated_at > {{ changed_after }}
 ),
 
 -- The weeks of the changed sessions; and, for their mentors, every week from the watermark's on:
@@ -37,21 +35,24 @@ scope as (
     from sessions
     where sessions.mentor_id in (select mentor_id from changed)
         and sessions.starts_at
-            >= {{ money_activity__utc_week('(select changed_after from watermark)') }}::timestamp at time zone 'UTC'
+            >= {{ money_activity__utc_week(changed_after) }}::timestamp at time zone 'UTC'
     union
     select existing.mentor_id, existing.week_start
     from {{ this }} as existing
     where existing.mentor_id in (select mentor_id from changed)
-        and existing.week_start >= {{ money_activity__utc_week('(select changed_after from watermark)') }}
+        and existing.week_start >= {{ money_activity__utc_week(changed_after) }}
 ),
 
+-- One range scan of the index on (mentor_id, starts_at) per week in scope.
 sessions_in_scope as (
-    select sessions.*
+    select week_sessions.*
     from scope
-    inner join sessions
-        on sessions.mentor_id = scope.mentor_id
-        and sessions.starts_at >= scope.week_start::timestamp at time zone 'UTC'
-        and sessions.starts_at < (scope.week_start + 7)::timestamp at time zone 'UTC'
+    cross join lateral (
+        select * from sessions
+        where sessions.mentor_id = scope.mentor_id
+            and sessions.starts_at >= scope.week_start::timestamp at time zone 'UTC'
+            and sessions.starts_at < (scope.week_start + 7)::timestamp at time zone 'UTC'
+    ) as week_sessions
 ),
 {% else %}
 sessions_in_scope as (
@@ -91,7 +92,7 @@ groups as (
         coalesce(weekly.canceled_by_mentor, 0) as canceled_by_mentor,
         coalesce(weekly.student_no_shows, 0) as student_no_shows,
         coalesce(weekly.mentor_no_shows, 0) as mentor_no_shows,
-        coalesce(weekly.source_changed_at, (select changed_after from watermark)) as source_changed_at
+        coalesce(weekly.source_changed_at, {{ changed_after }}) as source_changed_at
     from scope
     left join weekly on weekly.mentor_id = scope.mentor_id and weekly.week_start = scope.week_start
     {% else %}
