@@ -47,6 +47,8 @@ _CLEANUP: tuple[str, ...] = (
     f"delete from public.session_credit_ledger where {OWNED}",
     _rows("public.sessions", OWNED),
     f"update public.sessions set canceled_by = null where canceled_by in {D}",
+    "delete from private.payment_refunds where payment_id in (select id from public.payments"
+    f" where student_id in {D} or order_id in (select id from public.orders where {OWNED}))",
     _rows(
         "public.payments",
         f"student_id in {D} or order_id in (select id from public.orders where {OWNED})",

@@ -33,6 +33,9 @@ begin
   if total <= pay.refunded_cents then
     return jsonb_build_object('outcome', 'duplicate', 'order_id', o.id, 'payment_ref', payment_ref);
   end if;
+  -- this refund on its own (the payment keeps only the running total): the reports date it
+  insert into private.payment_refunds (payment_id, amount_cents, refunded_total_cents, currency, refunded_at)
+  values (pay.id, total - pay.refunded_cents, total, pay.currency, now_);
   update public.payments
      set refunded_cents = total,
          status = case when total >= amount_cents then 'refunded' else 'partially_refunded' end::public.payment_status
@@ -95,5 +98,5 @@ begin
 end
 $$;
 comment on function private.refund_payment(public.payment_provider, text, integer) is
-  'Records a refund. Full: order and pack refunded, remaining credits to 0 through the ledger, future sessions canceled, seat released unless another live pack holds it. Partial: recorded, student and admins told, no credit change. Deferred when the payment is not known yet.';
+  'Records a refund (and the refund on its own in private.payment_refunds). Full: order and pack refunded, remaining credits to 0 through the ledger, future sessions canceled, seat released unless another live pack holds it. Partial: recorded, student and admins told, no credit change. Deferred when the payment is not known yet.';
 revoke execute on function private.refund_payment(public.payment_provider, text, integer) from public, anon, authenticated;

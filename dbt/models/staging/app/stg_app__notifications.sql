@@ -13,5 +13,6 @@ select
     sent_at,
     voided_at,
     last_error is not null as has_error,
-    created_at
+    created_at,
+    updated_at
 from {{ source('app', 'notifications') }}
