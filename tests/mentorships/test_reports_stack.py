@@ -103,6 +103,30 @@ def test_reports_build_builds_the_project_and_every_actor_reads_every_mart_as_ex
                 "DELETE", f"/{mart}", headers={"Content-Profile": "analytics"}, rollback=True
             )
             check_contract(r, 403, "42501")
+    # the issue's marts, all built; the README's three questions answer as the analyst
+    assert set(marts(conn)) >= set(ISSUE_MARTS)
+    analyst = settings.dsn("analyst", settings.analyst_password.get_secret_value())
+    with psycopg.connect(analyst, autocommit=True) as c:
+        for question in readme_questions():
+            cur = c.execute(question)
+            assert cur.description, question
+            cur.fetchall()
+
+
+ISSUE_MARTS = (
+    "mentor_roster", "instructor_overview", "revenue_daily", "renewals",
+    "seat_occupancy_daily", "session_outcomes", "promotion_performance", "message_delivery",
+)  # fmt: skip
+
+
+def readme_questions() -> list[str]:
+    """The README's example SQL for analysts, one statement each."""
+    text = (PROJECT_DIR / "README.md").read_text()
+    start = text.index("```sql\n", text.index("Three questions, answered in SQL")) + len("```sql\n")
+    block = text[start : text.index("```", start)]
+    questions = [q.strip() for q in block.split(";") if q.strip()]
+    assert len(questions) == 3, block
+    return questions
 
 
 def test_a_failing_build_exits_1_showing_dbts_error_and_is_recorded(
