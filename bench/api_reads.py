@@ -29,7 +29,9 @@ from mentorships import jwt
 from mentorships.stack import Stack
 from testing.stacks import bench_settings
 
-SESSIONS = "/rest/v1/sessions?select=id,status,starts_at,ends_at,pack_id&order=starts_at.desc,id&limit=50"
+SESSIONS = (
+    "/rest/v1/sessions?select=id,status,starts_at,ends_at,pack_id&order=starts_at.desc,id&limit=50"
+)
 PACKS = (
     "/rest/v1/session_packs?select=id,status,remaining_sessions,sessions_total,expires_at"
     "&order=purchased_at.desc,id&limit=50"
@@ -39,7 +41,7 @@ PACKS = (
 def busiest(conn: psycopg.Connection, column: str) -> tuple[str, str]:
     """The id and email of the person with the most sessions as `column` (a constant)."""
     row = conn.execute(
-        f"select p.id::text, p.email from public.profiles p join ("  # noqa: S608
+        f"select p.id::text, p.email from public.profiles p join ("
         f"  select {column} as id from public.sessions group by 1 order by count(*) desc limit 1"
         ") s on s.id = p.id"
     ).fetchone()
@@ -85,8 +87,10 @@ def main() -> None:
         http = {
             name: httpx.Client(
                 base_url=settings.gateway_url,
-                headers={"apikey": service_key if who == "service" else jwt.anon_key(settings),
-                         "Authorization": f"Bearer {clients[who]}"},
+                headers={
+                    "apikey": service_key if who == "service" else jwt.anon_key(settings),
+                    "Authorization": f"Bearer {clients[who]}",
+                },
                 timeout=30,
             )
             for name, (who, _) in cases.items()
@@ -103,10 +107,12 @@ def main() -> None:
                 if i >= 10:
                     times[name].append(elapsed * 1000)
                 answers[name] = r.text
-        for a, b in (("student sessions", "service sessions (student's)"),
-                     ("mentor sessions", "service sessions (mentor's)"),
-                     ("student packs", "service packs (student's)"),
-                     ("mentor packs", "service packs (mentor's)")):
+        for a, b in (
+            ("student sessions", "service sessions (student's)"),
+            ("mentor sessions", "service sessions (mentor's)"),
+            ("student packs", "service packs (student's)"),
+            ("mentor packs", "service packs (mentor's)"),
+        ):
             if json.loads(answers[a]) != json.loads(answers[b]):
                 raise SystemExit(f"{a} and {b} answered different rows")
         figures: dict[str, object] = {"sessions_in_database": total[0] if total else 0}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -26,6 +27,32 @@ from mentorships import db
 from mentorships.stack import Stack
 from testing import dataset, invariants
 from testing.stacks import bench_settings
+
+
+def build(stack: Stack, sessions: int, seed: int, say: Callable[[str], None]) -> dict[str, int]:
+    """Reset the bench database, write the data set, vacuum, check the invariants (SystemExit
+    when one fails); Postgres must run. Returns the rows written per table."""
+    settings = stack.settings
+    say("bench database: reset, schema applied (what was there is gone)")
+    db.reset(settings)
+    db.apply(settings)
+    db.psql(settings, "-c", "update cron.job set active = false", what="pausing pg_cron")
+    with psycopg.connect(settings.dsn()) as conn:
+        counts = dataset.load(conn, sessions, seed, say)
+        conn.commit()
+    t0 = time.monotonic()
+    with psycopg.connect(settings.dsn(), autocommit=True) as conn:
+        conn.execute("vacuum analyze")
+        say(f"vacuum analyze ({time.monotonic() - t0:.1f} s)")
+        t0 = time.monotonic()
+        results = invariants.check(conn)
+    say(f"checked {len(results)} invariants ({time.monotonic() - t0:.1f} s)")
+    failed = invariants.broken(results)
+    for name, n in failed.items():
+        say(f"  BROKEN {name}: {n} rows")
+    if failed:
+        raise SystemExit(1)
+    return counts
 
 
 def main() -> None:
@@ -39,30 +66,11 @@ def main() -> None:
     if not 100 <= args.sessions <= 5_000_000:
         parser.error("--sessions takes 100 to 5,000,000")
     stack = Stack(bench_settings())
-    settings = stack.settings
     started = time.monotonic()
     try:
         stack.postgres.start()
-        print("bench database: reset, schema applied (what was there is gone)", flush=True)
-        db.reset(settings)
-        db.apply(settings)
-        db.psql(settings, "-c", "update cron.job set active = false", what="pausing pg_cron")
-        with psycopg.connect(settings.dsn()) as conn:
-            dataset.load(conn, args.sessions, args.seed, lambda s: print(s, flush=True))
-            conn.commit()
-        t0 = time.monotonic()
-        with psycopg.connect(settings.dsn(), autocommit=True) as conn:
-            conn.execute("vacuum analyze")
-            print(f"vacuum analyze ({time.monotonic() - t0:.1f} s)", flush=True)
-            t0 = time.monotonic()
-            results = invariants.check(conn)
-        print(f"checked {len(results)} invariants ({time.monotonic() - t0:.1f} s)")
-        failed = invariants.broken(results)
-        for name, n in failed.items():
-            print(f"  BROKEN {name}: {n} rows")
+        build(stack, args.sessions, args.seed, lambda s: print(s, flush=True))
         print(f"total {time.monotonic() - started:.1f} s")
-        if failed:
-            raise SystemExit(1)
     finally:
         if not args.keep:
             stack.postgres.stop()

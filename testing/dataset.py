@@ -286,16 +286,18 @@ def load(
     conn.execute("set local synchronous_commit = off")
     for statement in STAGING.split(";"):
         if statement.strip():
-            conn.execute(statement)  # type: ignore[arg-type]  # constant text
+            conn.execute(statement)
     for name, lines in _stage(tables).items():
         t0 = time.monotonic()
         _copy(conn, name, lines)
+        conn.execute(f"analyze {name}")  # temporary tables get no autovacuum: plans need stats
         progress(f"  {name}: {len(lines):,} rows copied ({time.monotonic() - t0:.1f} s)")
     counts: dict[str, int] = {}
     for table, sql in WRITE:
         t0 = time.monotonic()
-        cur = conn.execute(sql.replace("{now}", str(int(NOW.timestamp()))))  # type: ignore[arg-type]
+        cur = conn.execute(sql.replace("{now}", str(int(NOW.timestamp()))))
         counts[table] = cur.rowcount
+        conn.execute(f"analyze {table}")  # the next statements join it: plan with its rows
         progress(f"{table}: {cur.rowcount:,} rows ({time.monotonic() - t0:.1f} s)")
     conn.execute("update private.clock set frozen_at = %s", (NOW,))
     progress(f"written in {time.monotonic() - started:.1f} s; the clock is frozen at {NOW}")

@@ -204,27 +204,38 @@ class History:
         mentors = []
         for i in range(self.plan.mentors):
             rng = self.rng
-            joined = start - rng.randrange(30 * DAY) if rng.random() < 0.7 else (
-                start + rng.randrange(540 * DAY)
+            joined = (
+                start - rng.randrange(30 * DAY)
+                if rng.random() < 0.7
+                else (start + rng.randrange(540 * DAY))
             )
             zone = ZONES[i % len(ZONES)]
             mid = self.person("mentor", joined, f"Mentor {i}", zone)
             currency = "eur" if i % 7 == 1 else "usd"  # one mentor in seven sells in eur
             price = rng.randrange(160, 481, 5) * 100
             raised = rng.randrange(joined + 60 * DAY, T_NOW + 200 * DAY)
-            products = [
-                Product(self.uuid(), 4, 90, price * 4 // 5, price, raised, currency)
-            ]
+            products = [Product(self.uuid(), 4, 90, price * 4 // 5, price, raised, currency)]
             if rng.random() < 0.5:
                 p8 = price * 19 // 10
                 products.append(Product(self.uuid(), 8, 120, p8 * 4 // 5, p8, raised, currency))
             lanes = rng.randrange(9, 24)
             capacity = lanes + 1 + rng.randrange(0, 3)  # + the holds' seat + some free ones
-            self.t.mentors.append(line(mid, f"bench-mentor-{i}", f"Mentor {i}", zone, capacity,
-                                       joined))
+            self.t.mentors.append(
+                line(mid, f"bench-mentor-{i}", f"Mentor {i}", zone, capacity, joined)
+            )
             for p in products:
-                self.t.products.append(line(p.id, mid, f"{p.sessions} sessions", p.sessions,
-                                            p.validity_days, p.price, currency, joined))
+                self.t.products.append(
+                    line(
+                        p.id,
+                        mid,
+                        f"{p.sessions} sessions",
+                        p.sessions,
+                        p.validity_days,
+                        p.price,
+                        currency,
+                        joined,
+                    )
+                )
             m = Mentor(mid, joined, ZoneInfo(zone), products, lanes=lanes)
             mentors.append(m)
             if rng.random() < 0.2:
@@ -247,16 +258,42 @@ class History:
         max_redemptions: int | None,
         mentor_id: str | None,
     ) -> None:
-        p = Promo(self.uuid(), percent, amount, currency, valid_from, valid_until,
-                  max_redemptions, mentor_id)
+        p = Promo(
+            self.uuid(),
+            percent,
+            amount,
+            currency,
+            valid_from,
+            valid_until,
+            max_redemptions,
+            mentor_id,
+        )
         self.promos.append(p)
         code = f"BENCH{len(self.promos):03d}"
-        self.t.promos.append(line(p.id, code, percent, amount, currency, valid_from, valid_until,
-                                  max_redemptions, mentor_id, self.admins[0]))
+        self.t.promos.append(
+            line(
+                p.id,
+                code,
+                percent,
+                amount,
+                currency,
+                valid_from,
+                valid_until,
+                max_redemptions,
+                mentor_id,
+                self.admins[0],
+            )
+        )
 
     # --- orders ------------------------------------------------------------------------------
     def order(
-        self, m: Mentor, product: Product, student: str, seat: str, at: int, status: str,
+        self,
+        m: Mentor,
+        product: Product,
+        student: str,
+        seat: str,
+        at: int,
+        status: str,
         updated: int,
     ) -> tuple[str, int]:
         """An order created at `at`; returns its id and amount."""
@@ -280,15 +317,34 @@ class History:
         paid = at + 120 if status in ("paid", "refunded", "flagged") else None
         flagged = (
             "paid after the seat hold ran out, and the mentor has no free seat now"
-            if status == "flagged" else None
+            if status == "flagged"
+            else None
         )
-        self.t.orders.append(line(
-            oid, student, m.id, product.id, seat, promo.id if promo else None, provider, status,
-            listed, grandfathered, discount, base - discount, product.currency,
-            self.ref("cs" if provider == "stripe" else "PAYID"), at + HOLD,
-            paid if status != "flagged" else None, flagged, product.sessions,
-            product.validity_days, at, updated,
-        ))
+        self.t.orders.append(
+            line(
+                oid,
+                student,
+                m.id,
+                product.id,
+                seat,
+                promo.id if promo else None,
+                provider,
+                status,
+                listed,
+                grandfathered,
+                discount,
+                base - discount,
+                product.currency,
+                self.ref("cs" if provider == "stripe" else "PAYID"),
+                at + HOLD,
+                paid if status != "flagged" else None,
+                flagged,
+                product.sessions,
+                product.validity_days,
+                at,
+                updated,
+            )
+        )
         if paid is not None:
             refunded = 0
             pay_status = "succeeded"
@@ -297,12 +353,21 @@ class History:
             elif status == "paid" and base - discount > 1 and rng.random() < 0.03:
                 refunded = rng.randrange(1, (base - discount) // 2 + 1)
                 pay_status = "partially_refunded"
-            self.t.payments.append(line(
-                self.uuid(), oid, student, provider, self.ref("pi" if provider == "stripe"
-                                                              else "CAP"),
-                pay_status, base - discount, refunded, product.currency, paid,
-                max(updated, paid),
-            ))
+            self.t.payments.append(
+                line(
+                    self.uuid(),
+                    oid,
+                    student,
+                    provider,
+                    self.ref("pi" if provider == "stripe" else "CAP"),
+                    pay_status,
+                    base - discount,
+                    refunded,
+                    product.currency,
+                    paid,
+                    max(updated, paid),
+                )
+            )
         if status == "paid":
             self.last_paid[(student, product.id)] = base
         return oid, base - discount
@@ -314,8 +379,22 @@ class History:
         r = rng.random()
         status = "expired" if r < 0.75 else "canceled" if r < 0.95 else "flagged"
         seat = self.uuid()
-        self.t.seats.append(line(seat, m.id, student, "released", at + HOLD, None, None, None,
-                                 at + HOLD, "hold_expired", at, at + HOLD))
+        self.t.seats.append(
+            line(
+                seat,
+                m.id,
+                student,
+                "released",
+                at + HOLD,
+                None,
+                None,
+                None,
+                at + HOLD,
+                "hold_expired",
+                at,
+                at + HOLD,
+            )
+        )
         self.order(m, product, student, seat, at, status, at + HOLD)
 
     # --- lanes -------------------------------------------------------------------------------
@@ -328,10 +407,14 @@ class History:
                 student = previous  # back after their seat was released
             else:
                 self.students += 1
-                student = self.person("student", t - rng.randrange(4 * DAY, 30 * DAY),
-                                      f"Student {self.students}", rng.choice(ZONES))
-            product = m.products[0] if len(m.products) == 1 or rng.random() < 0.7 else (
-                m.products[1]
+                student = self.person(
+                    "student",
+                    t - rng.randrange(4 * DAY, 30 * DAY),
+                    f"Student {self.students}",
+                    rng.choice(ZONES),
+                )
+            product = (
+                m.products[0] if len(m.products) == 1 or rng.random() < 0.7 else (m.products[1])
             )
             if rng.random() < 0.1:
                 self.abandoned(m, product, student, t)
@@ -365,22 +448,43 @@ class History:
             if at + GRACE > T_NOW:
                 self.seat(seat, m, student, "grace", created, t, at, None, at)
                 return None
-            self.seat(seat, m, student, "released", created, t, at, at + GRACE, at + GRACE,
-                      "grace_ended")
+            self.seat(
+                seat, m, student, "released", created, t, at, at + GRACE, at + GRACE, "grace_ended"
+            )
             return at + GRACE
 
     def seat(
-        self, seat: str, m: Mentor, student: str, status: str, created: int, activated: int,
-        grace_started: int | None, released: int | None, updated: int,
+        self,
+        seat: str,
+        m: Mentor,
+        student: str,
+        status: str,
+        created: int,
+        activated: int,
+        grace_started: int | None,
+        released: int | None,
+        updated: int,
         reason: str | None = None,
     ) -> None:
         grace_ends = grace_started + GRACE if grace_started is not None else None
-        self.t.seats.append(line(seat, m.id, student, status, created + HOLD, activated,
-                                 grace_started, grace_ends, released, reason, created, updated))
+        self.t.seats.append(
+            line(
+                seat,
+                m.id,
+                student,
+                status,
+                created + HOLD,
+                activated,
+                grace_started,
+                grace_ends,
+                released,
+                reason,
+                created,
+                updated,
+            )
+        )
 
-    def pack(
-        self, m: Mentor, product: Product, student: str, seat: str, t: int
-    ) -> tuple[str, int]:
+    def pack(self, m: Mentor, product: Product, student: str, seat: str, t: int) -> tuple[str, int]:
         """A pack bought at `t` and its sessions. Returns (state, when): ("active", t) for a pack
         live at NOW, else ("depleted" | "expired" | "refunded", when it ended)."""
         rng = self.rng
@@ -404,19 +508,23 @@ class History:
             status, canceled, by, closed = self.outcome(m.id, student, start, booked)
             if status == "scheduled":
                 live = True
-            self.t.sessions.append(line(self.uuid(), pack_id, m.id, student, status, start,
-                                        canceled, by, closed, booked))
+            self.t.sessions.append(
+                line(
+                    self.uuid(), pack_id, m.id, student, status, start, canceled, by, closed, booked
+                )
+            )
             sessions.append((status, start, closed or canceled or booked))
             if status not in ("canceled", "mentor_no_show"):
                 consumed += 1
             cursor = start + int(gap * (0.5 + rng.random()))
         last = max((c for _, _, c in sessions), default=t + HOUR)
-        state = "depleted"
-        ended = last
+        state, ended = "depleted", last
         if r < 0.03 and not live and last + DAY < T_NOW:
             state, ended = "refunded", last + DAY
-        elif live or (consumed < total and expires > T_NOW) or (
-            consumed == total and any(s == "scheduled" for s, _, _ in sessions)
+        elif (
+            live
+            or (consumed < total and expires > T_NOW)
+            or (consumed == total and any(s == "scheduled" for s, _, _ in sessions))
         ):
             state, ended = "active", t
         elif consumed < total:
@@ -428,14 +536,36 @@ class History:
             adjusted_by, adjusted = self.admins[1], T_NOW - rng.randrange(HOUR, DAY)
             remaining += 1
         order_status = "refunded" if state == "refunded" else "paid"
-        order_id, amount = self.order(m, product, student, seat, t - 120, order_status,
-                                      ended if state == "refunded" else t)
-        self.t.packs.append(line(
-            pack_id, student, m.id, product.id, order_id, seat, state, total, remaining, amount,
-            product.currency, t, expires, ended if state == "depleted" else None,
-            ended if state == "expired" else None, ended if state == "refunded" else None,
-            forfeited, adjusted_by, adjusted, ended,
-        ))
+        order_id, amount = self.order(
+            m, product, student, seat, t - 120, order_status, ended if state == "refunded" else t
+        )
+        depleted_at = ended if state == "depleted" else None
+        if state == "depleted" and expires <= T_NOW:
+            state = "expired"  # private.expire_packs expires used-up packs too, at expires_at
+        self.t.packs.append(
+            line(
+                pack_id,
+                student,
+                m.id,
+                product.id,
+                order_id,
+                seat,
+                state,
+                total,
+                remaining,
+                amount,
+                product.currency,
+                t,
+                expires,
+                depleted_at,
+                expires if state == "expired" else None,
+                ended if state == "refunded" else None,
+                forfeited,
+                adjusted_by,
+                adjusted,
+                ended,
+            )
+        )
         return state, ended
 
     def outcome(
@@ -455,7 +585,12 @@ class History:
             return "scheduled", None, None, None
         closed = min(start + HOUR + rng.randrange(60, 6 * HOUR), T_NOW)
         if r < 0.10:
-            return "late_canceled", max(booked, start - rng.randrange(HOUR, 23 * HOUR)), student, None
+            return (
+                "late_canceled",
+                max(booked, start - rng.randrange(HOUR, 23 * HOUR)),
+                student,
+                None,
+            )
         if r < 0.13:
             return "student_no_show", None, None, closed
         if r < 0.15:

@@ -151,7 +151,7 @@ def check(conn: psycopg.Connection, mentors: str = ALL_MENTORS) -> dict[str, int
     queries.update(foreign_key_checks(conn))
     out = {}
     for name, sql in queries.items():
-        row = conn.execute(sql).fetchone()  # type: ignore[call-overload]  # our constants
+        row = conn.execute(sql).fetchone()
         out[name] = int(row[0]) if row else -1
     return out
 

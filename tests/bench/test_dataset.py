@@ -11,7 +11,7 @@ import pytest
 
 from mentorships.settings import Settings
 from mentorships.stack import Stack
-from testing import dataset, invariants
+from testing import dataset, dataset_day, invariants
 
 BENCH_MENTORS = "select id from public.mentors where slug like 'bench-mentor-%'"
 BENCH_PEOPLE = "(select id from public.profiles where email like '%@bench.mentorships.test')"
@@ -28,13 +28,13 @@ def loaded(stack: Stack, settings: Settings) -> Iterator[tuple[psycopg.Connectio
 
 
 def scalar(c: psycopg.Connection, sql: str) -> int:
-    row = c.execute(sql).fetchone()  # type: ignore[call-overload]  # test constants
+    row = c.execute(sql).fetchone()
     assert row is not None
     return int(row[0])
 
 
 def values(c: psycopg.Connection, sql: str) -> set[str]:
-    return {str(r[0]) for r in c.execute(sql)}  # type: ignore[call-overload]
+    return {str(r[0]) for r in c.execute(sql)}
 
 
 def test_invariants_hold(loaded: tuple[psycopg.Connection, dict[str, int]]) -> None:
@@ -46,43 +46,78 @@ def test_shape(loaded: tuple[psycopg.Connection, dict[str, int]]) -> None:
     c, counts = loaded
     assert 1800 <= counts["public.sessions"] <= 2200
     assert scalar(c, "select count(*) from public.mentors where slug like 'bench-mentor-%'") == 3
-    students = scalar(c, f"select count(*) from public.profiles where role = 'student' "
-                         f"and id in {BENCH_PEOPLE}")
+    students = scalar(
+        c, f"select count(*) from public.profiles where role = 'student' and id in {BENCH_PEOPLE}"
+    )
     assert 50 <= students <= 160
     scope = f"where mentor_id in ({BENCH_MENTORS})"
     assert values(c, f"select distinct status from public.sessions {scope}") == {
-        "completed", "canceled", "late_canceled", "student_no_show", "mentor_no_show",
+        "completed",
+        "canceled",
+        "late_canceled",
+        "student_no_show",
+        "mentor_no_show",
         "scheduled",
     }
-    assert scalar(c, f"select count(*) from public.sessions {scope} and status = 'scheduled' "
-                     "and starts_at > private.clock_now()") > 0
+    assert (
+        scalar(
+            c,
+            f"select count(*) from public.sessions {scope} and status = 'scheduled' "
+            "and starts_at > private.clock_now()",
+        )
+        > 0
+    )
     assert values(c, f"select distinct status from public.orders {scope}") >= {
-        "paid", "expired", "refunded"
+        "paid",
+        "expired",
+        "refunded",
     }
-    assert values(c, f"select distinct provider from public.orders {scope}") == {
-        "stripe", "paypal"
-    }
+    assert values(c, f"select distinct provider from public.orders {scope}") == {"stripe", "paypal"}
     assert values(c, f"select distinct currency from public.orders {scope}") == {"usd", "eur"}
     assert values(c, f"select distinct status from public.session_packs {scope}") == {
-        "active", "depleted", "expired", "refunded"
+        "active",
+        "depleted",
+        "expired",
+        "refunded",
     }
     assert values(c, f"select distinct status from public.seat_reservations {scope}") >= {
-        "active", "released"
+        "active",
+        "released",
     }
-    assert scalar(c, f"select count(*) from public.orders {scope} "
-                     "and grandfathered_price_cents is not null") > 0
-    assert scalar(c, f"select count(*) from public.orders {scope} "
-                     "and promotion_code_id is not null") > 0
+    assert (
+        scalar(
+            c,
+            f"select count(*) from public.orders {scope} and grandfathered_price_cents is not null",
+        )
+        > 0
+    )
+    assert (
+        scalar(c, f"select count(*) from public.orders {scope} and promotion_code_id is not null")
+        > 0
+    )
     # renewals: a student with several packs on one seat, and one back after a released seat
-    assert scalar(c, f"select count(*) from (select seat_reservation_id from "
-                     f"public.session_packs {scope} group by 1 having count(*) > 1) x") > 0
-    assert values(c, f"select distinct status || '/' || channel from public.notifications "
-                     f"where recipient_id in {BENCH_PEOPLE}") >= {
-        "sent/email", "sent/discord", "failed/email", "pending/email", "voided/email"
-    }
-    assert scalar(c, "select count(*) from public.payments y join public.orders o "
-                     f"on o.id = y.order_id where o.mentor_id in ({BENCH_MENTORS}) "
-                     "and y.status = 'partially_refunded'") > 0
+    assert (
+        scalar(
+            c,
+            f"select count(*) from (select seat_reservation_id from "
+            f"public.session_packs {scope} group by 1 having count(*) > 1) x",
+        )
+        > 0
+    )
+    assert values(
+        c,
+        f"select distinct status || '/' || channel from public.notifications "
+        f"where recipient_id in {BENCH_PEOPLE}",
+    ) >= {"sent/email", "sent/discord", "failed/email", "pending/email", "voided/email"}
+    assert (
+        scalar(
+            c,
+            "select count(*) from public.payments y join public.orders o "
+            f"on o.id = y.order_id where o.mentor_id in ({BENCH_MENTORS}) "
+            "and y.status = 'partially_refunded'",
+        )
+        > 0
+    )
 
 
 BREAKS = {
@@ -120,10 +155,33 @@ def test_a_broken_row_is_caught(
         # as the bulk load does: no trigger (nor foreign key) stops the broken row
         c.execute("set local session_replication_role = replica")
         try:
-            c.execute(BREAKS[check])  # type: ignore[call-overload]  # test constants
+            c.execute(BREAKS[check])
         except psycopg.errors.CheckViolation:
             pytest.fail(f"the break for {check} was refused by a constraint")
         found = invariants.broken(invariants.check(c, BENCH_MENTORS))
         assert check in found, found
     finally:
         c.execute("rollback to savepoint broken")
+
+
+def test_a_day_more_keeps_the_invariants(loaded: tuple[psycopg.Connection, dict[str, int]]) -> None:
+    c, _ = loaded
+    scope = f"where mentor_id in ({BENCH_MENTORS})"
+    before = scalar(c, f"select count(*) from public.sessions {scope}")
+    orders_before = scalar(c, f"select count(*) from public.orders {scope}")
+    c.execute("savepoint day")
+    try:
+        dataset_day.add_day(c, BENCH_MENTORS, progress=lambda _: None)
+        assert scalar(c, f"select count(*) from public.sessions {scope}") > before
+        assert scalar(c, f"select count(*) from public.orders {scope}") >= orders_before
+        assert (
+            scalar(
+                c,
+                f"select count(*) from public.sessions {scope} and status = 'completed' "
+                "and completed_at > timestamptz '2026-11-30 12:00Z'",
+            )
+            > 0
+        )
+        assert invariants.broken(invariants.check(c, BENCH_MENTORS)) == {}
+    finally:
+        c.execute("rollback to savepoint day")
