@@ -134,9 +134,16 @@ BREAKS = {
          limit 1""",
     "seats_over_capacity": f"""
         update public.mentors set seat_capacity = 1 where id in ({BENCH_MENTORS})""",
-    "order_amounts": f"""
-        update public.orders set discount_cents = list_price_cents + 1, amount_cents = -1
-         where id = (select id from public.orders where mentor_id in ({BENCH_MENTORS}) limit 1)""",
+    # (order amounts: the table's own check constraint already refuses a wrong one)
+    "refunds_within_amounts": f"""
+        update public.payments set status = 'refunded'
+         where id = (select y.id from public.payments y join public.orders o on o.id = y.order_id
+                      where y.status = 'succeeded' and o.mentor_id in ({BENCH_MENTORS})
+                        and y.amount_cents > 0 limit 1)""",
+    "orders_paid_in_full": f"""
+        update public.payments set amount_cents = amount_cents + 100
+         where id = (select y.id from public.payments y join public.orders o on o.id = y.order_id
+                      where o.status = 'paid' and o.mentor_id in ({BENCH_MENTORS}) limit 1)""",
     "fk session_credit_ledger_pack_id_mentor_id_student_id_fkey": f"""
         insert into public.session_credit_ledger (pack_id, mentor_id, student_id, kind, delta,
                                                   reason, actor_id)
