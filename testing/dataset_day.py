@@ -177,7 +177,7 @@ def add_day(
     conn.execute("set local session_replication_role = replica")
     for name, sql in STEPS:
         t0 = time.monotonic()
-        cur = conn.execute(sql.replace("{mentors}", mentors))
+        conn.execute(sql.replace("{mentors}", mentors))
         progress(f"  {name} ({time.monotonic() - t0:.1f} s)")
     conn.execute("set local session_replication_role = origin")
     conn.execute("update private.clock set frozen_at = private.clock_now() + interval '1 day'")
