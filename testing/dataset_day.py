@@ -57,8 +57,10 @@ STEPS: list[tuple[str, str]] = [
            placed as (
              select s.*, date_bin(interval '15 minutes',
                                   greatest((select t0 from day) + interval '2 days',
-                                           (select max(x.blocked_until) from public.sessions x
-                                             where x.mentor_id = s.mentor_id)),
+                                           -- the mentor's latest session (index, backwards)
+                                           (select x.blocked_until from public.sessions x
+                                             where x.mentor_id = s.mentor_id
+                                             order by x.starts_at desc limit 1)),
                                   timestamptz '2000-01-01') + interval '15 minutes'
                           + (s.rn - 1) * interval '75 minutes' as starts_at
                from sample s),
