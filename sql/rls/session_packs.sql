@@ -8,5 +8,7 @@ create policy "students read their own packs" on public.session_packs
   for select to authenticated using (student_id = (select auth.uid()));
 create policy "mentors read their students' packs" on public.session_packs
   for select to authenticated using (mentor_id = (select auth.uid()));
+-- every mentor's rows, written as an index condition (private.admin_mentor_ids says why)
 create policy "admins read all packs" on public.session_packs
-  for select to authenticated using ((select private.is_admin()));
+  for select to authenticated
+  using (mentor_id = any ((select private.admin_mentor_ids())::uuid[]));

@@ -467,6 +467,26 @@ comment on function private.is_admin() is 'True when the caller''s profile has r
 revoke execute on function private.is_admin() from public, anon;
 grant execute on function private.is_admin() to authenticated, service_role;
 
+-- The admins' arm of a policy on a table read by mentor_id: every mentor's id for an admin,
+-- none for anyone else, used as `mentor_id = any ((select private.admin_mentor_ids())::uuid[])`.
+-- Then every arm of the table's read policies is an index condition and the planner combines
+-- them (BitmapOr). A bare `(select private.is_admin())` arm is none: with it, a student reading
+-- their 50 latest sessions scanned the whole table (bench/api_reads.py, bench/README.md).
+create or replace function private.admin_mentor_ids()
+returns uuid[]
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select case when private.is_admin() then array(select m.id from public.mentors m)
+              else '{}'::uuid[] end
+$$;
+comment on function private.admin_mentor_ids() is
+  'Every mentor''s id when the caller is an admin, else none (the admins'' arm of index-friendly read policies).';
+revoke execute on function private.admin_mentor_ids() from public, anon;
+grant execute on function private.admin_mentor_ids() to authenticated, service_role;
+
 create or replace function private.my_student_ids()
 returns setof uuid
 language sql
@@ -7000,8 +7020,10 @@ create policy "students read their own packs" on public.session_packs
   for select to authenticated using (student_id = (select auth.uid()));
 create policy "mentors read their students' packs" on public.session_packs
   for select to authenticated using (mentor_id = (select auth.uid()));
+-- every mentor's rows, written as an index condition (private.admin_mentor_ids says why)
 create policy "admins read all packs" on public.session_packs
-  for select to authenticated using ((select private.is_admin()));
+  for select to authenticated
+  using (mentor_id = any ((select private.admin_mentor_ids())::uuid[]));
 
 -- >>> sql/rls/sessions.sql
 alter table public.sessions enable row level security;
@@ -7014,7 +7036,9 @@ create policy "students read their own sessions" on public.sessions
   for select to authenticated using (student_id = (select auth.uid()));
 create policy "mentors read their students' sessions" on public.sessions
   for select to authenticated using (mentor_id = (select auth.uid()));
+-- every mentor's rows, written as an index condition (private.admin_mentor_ids says why)
 create policy "admins read all sessions" on public.sessions
-  for select to authenticated using ((select private.is_admin()));
+  for select to authenticated
+  using (mentor_id = any ((select private.admin_mentor_ids())::uuid[]));
 
 notify pgrst, 'reload schema';

@@ -1,0 +1,210 @@
+"""How long the reports' `dbt build` takes on the bench data set, next to a pg_dump and a
+count(*) scan of the same app tables in the same run, then incrementally after one more day.
+
+    .venv/bin/python bench/reports.py [--sessions 100000,1000000] [--reuse] [--keep]
+
+For each size: bench/dataset.py's data set (replacing the bench database; --reuse keeps the one
+there, for one size), `pg_dump` of the app tables to /dev/null and `select count(*)` of each,
+then a full `dbt build` (seconds per model from dbt's target/run_results.json, and in total),
+then a day's worth of new rows (testing/dataset_day.py: completions, bookings, renewals with
+their orders and messages; the clock a day on, the jobs run) and `dbt build` again: the
+incremental build, as a share of the full one. The goals at 1M sessions: the full build under
+2 minutes, the incremental one under 10 % of it. Exits 1 when a build fails.
+
+The build runs through `mentorships reports build` when that command exists, else as
+`dbt build --project-dir dbt --profiles-dir dbt` with DBT_PG* pointing at the bench stack (the
+contract of dbt/profiles.yml); whatever models dbt/ holds are built."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import dataset  # bench/dataset.py
+
+from mentorships.settings import Settings
+from mentorships.stack import Stack
+from mentorships.stack.common import PG_BIN
+from testing import dataset_day
+from testing.stacks import bench_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DBT_DIR = ROOT / "dbt"
+BIN = ROOT / ".venv" / "bin"
+APP_TABLES = [
+    "public.profiles",
+    "public.mentors",
+    "public.mentorship_products",
+    "public.promotion_codes",
+    "public.seat_reservations",
+    "public.orders",
+    "public.payments",
+    "public.session_packs",
+    "public.sessions",
+    "public.session_credit_ledger",
+    "public.notifications",
+]
+
+
+def build_command(full_refresh: bool) -> list[str]:
+    """`mentorships reports build` when the command exists, else dbt itself."""
+    extra = ["--full-refresh"] if full_refresh else []
+    cli = BIN / "mentorships"
+    probe = subprocess.run(
+        [str(cli), "reports", "build", "--help"], capture_output=True, check=False
+    )
+    if probe.returncode == 0:
+        return [str(cli), "reports", "build", *extra]
+    return [str(BIN / "dbt"), "build", "--project-dir", str(DBT_DIR), "--profiles-dir",
+            str(DBT_DIR), *extra]  # fmt: skip
+
+
+def build_env(settings: Settings) -> dict[str, str]:
+    password = settings.db_password.get_secret_value()
+    return {
+        **os.environ,
+        "DBT_PGHOST": settings.host,
+        "DBT_PGPORT": str(settings.db_port),
+        "DBT_PGUSER": "postgres",
+        "DBT_PGPASSWORD": password,
+        "DBT_PGDATABASE": settings.db_name,
+        # for `mentorships reports build`: the bench stack's settings
+        "MENTORSHIPS_STACK": settings.stack,
+        "MENTORSHIPS_DB_PORT": str(settings.db_port),
+        "MENTORSHIPS_DB_PASSWORD": password,
+    }
+
+
+def dbt_build(settings: Settings, full_refresh: bool) -> dict[str, Any]:
+    """One build: wall seconds, and seconds per model and test from run_results.json."""
+    results = DBT_DIR / "target" / "run_results.json"
+    results.unlink(missing_ok=True)
+    t0 = time.monotonic()
+    run = subprocess.run(
+        build_command(full_refresh), env=build_env(settings), cwd=ROOT, capture_output=True,
+        text=True, check=False,
+    )  # fmt: skip
+    wall = time.monotonic() - t0
+    if run.returncode != 0 or not results.exists():
+        raise SystemExit(f"dbt build failed:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}")
+    data = json.loads(results.read_text())
+    nodes = {
+        r["unique_id"]: round(r["execution_time"], 2)
+        for r in data["results"]
+        if r["unique_id"].startswith("model.")
+    }
+    tests = sum(r["execution_time"] for r in data["results"] if r["unique_id"].startswith("test."))
+    return {
+        "wall_s": round(wall, 1),
+        "dbt_elapsed_s": round(data.get("elapsed_time", 0.0), 1),
+        "models_s": nodes,
+        "tests_s": round(tests, 1),
+    }
+
+
+def references(settings: Settings) -> dict[str, float]:
+    """pg_dump of the app tables to /dev/null and a count(*) of each, in seconds."""
+    tables = [arg for t in APP_TABLES for arg in ("-t", t)]
+    t0 = time.monotonic()
+    subprocess.run(
+        [str(PG_BIN / "pg_dump"), "-h", settings.host, "-p", str(settings.db_port), "-U",
+         "postgres", "-d", settings.db_name, *tables, "-f", os.devnull],
+        env={**os.environ, "PGPASSWORD": settings.db_password.get_secret_value()}, check=True,
+    )  # fmt: skip
+    dump = time.monotonic() - t0
+    t0 = time.monotonic()
+    with psycopg.connect(settings.dsn(), autocommit=True) as conn:
+        for t in APP_TABLES:
+            conn.execute(f"select count(*) from {t}")  # our constants
+    return {"pg_dump_s": round(dump, 1), "count_s": round(time.monotonic() - t0, 1)}
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def one_size(stack: Stack, sessions: int | None, seed: int) -> dict[str, Any]:
+    settings = stack.settings
+    if sessions is not None:
+        t0 = time.monotonic()
+        dataset.build(stack, sessions, seed, say)
+        say(f"data set loaded in {time.monotonic() - t0:.1f} s")
+    with psycopg.connect(settings.dsn(), autocommit=True) as conn:
+        row = conn.execute("select count(*) from public.sessions").fetchone()
+    out: dict[str, Any] = {"sessions": row[0] if row else 0}
+    out.update(references(settings))
+    say(f"references: pg_dump {out['pg_dump_s']} s, count(*) {out['count_s']} s")
+    full = dbt_build(settings, full_refresh=True)
+    say(f"full build: {full['wall_s']} s")
+    with psycopg.connect(settings.dsn()) as conn:
+        dataset_day.add_day(conn, progress=say)
+        conn.commit()
+    with psycopg.connect(settings.dsn(), autocommit=True) as conn:
+        conn.execute("analyze")
+    incremental = dbt_build(settings, full_refresh=False)
+    say(f"incremental build: {incremental['wall_s']} s")
+    out["full"] = full
+    out["incremental"] = incremental
+    out["full_x_pg_dump"] = round(full["wall_s"] / max(out["pg_dump_s"], 0.1), 2)
+    out["full_x_count"] = round(full["wall_s"] / max(out["count_s"], 0.1), 2)
+    out["incremental_pct_of_full"] = round(100 * incremental["wall_s"] / full["wall_s"], 1)
+    # dbt's own run time, without its start (parsing the project, connecting): a few seconds
+    out["incremental_pct_of_full_dbt"] = round(
+        100 * incremental["dbt_elapsed_s"] / max(full["dbt_elapsed_s"], 0.1), 1
+    )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sessions", default="100000,1000000", help="sizes [100000,1000000]")
+    parser.add_argument("--seed", type=int, default=1, help="the data set's seed [1]")
+    parser.add_argument("--reuse", action="store_true", help="build on the data set there")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--keep", action="store_true", help="leave the bench Postgres running")
+    args = parser.parse_args()
+    sizes: list[int | None] = [int(s) for s in args.sessions.split(",") if s.strip()]
+    if args.reuse:
+        sizes = [None]
+    stack = Stack(bench_settings())
+    figures = []
+    try:
+        stack.postgres.start()
+        for size in sizes:
+            figures.append(one_size(stack, size, args.seed))
+    finally:
+        if not args.keep:
+            stack.postgres.stop()
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return
+    for f in figures:
+        print(
+            f"\n{f['sessions']:,} sessions: full build {f['full']['wall_s']} s "
+            f"(dbt {f['full']['dbt_elapsed_s']} s; tests {f['full']['tests_s']} s), "
+            f"pg_dump {f['pg_dump_s']} s, count(*) {f['count_s']} s: "
+            f"{f['full_x_pg_dump']}x pg_dump, {f['full_x_count']}x count(*); "
+            f"incremental {f['incremental']['wall_s']} s = {f['incremental_pct_of_full']} % "
+            f"(dbt's own time: {f['incremental']['dbt_elapsed_s']} s = "
+            f"{f['incremental_pct_of_full_dbt']} %) "
+            "(goals at 1M: full < 120 s, incremental < 10 %)"
+        )
+        for model, s in sorted(f["full"]["models_s"].items(), key=lambda kv: -kv[1]):
+            inc = f["incremental"]["models_s"].get(model, "-")
+            print(f"  {model:60} full {s:7.2f} s   incremental {inc} s")
+
+
+if __name__ == "__main__":
+    main()
