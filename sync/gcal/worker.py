@@ -11,19 +11,17 @@ sync/gcal/events.py, then calendar_job_done or calendar_job_failed). Every rule 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
 
@@ -35,10 +33,9 @@ from sync.gcal.listen import Listener
 from sync.gcal.sealing import TokenKeys
 from sync.gcal.settings import GcalSettings, load
 from sync.settings import ConfigError
+from sync.worker_health import refuse_to_start, write_health
 
 log = logging.getLogger("sync.gcal")
-
-EXIT_CONFIG = 78  # sysexits.h EX_CONFIG, as the services and the dispatcher
 
 
 class ApiFailed(Exception):
@@ -228,36 +225,22 @@ class Syncer:
     def write_status(self, *, stopped: bool = False) -> None:
         """Rewrites the health file (atomically), when one is set: {pid, worker, started_at,
         last_loop_at, poll_seconds, stopped, synced, failed, revoked}; counts since start."""
-        path = self.settings.gcal_status_file
-        if path is None:
-            return
-        status = {
-            "pid": os.getpid(),
-            "worker": self.worker_name,
-            "started_at": self.started_at,
-            "last_loop_at": datetime.now(UTC).isoformat(),
-            "poll_seconds": self.settings.gcal_poll_seconds,
-            "stopped": stopped,
-            **asdict(self.totals),
-        }
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(status, indent=2) + "\n")
-            tmp.replace(path)
-        except OSError as e:
-            log.warning("cannot write the status file", extra={"path": str(path), "error": str(e)})
+        write_health(
+            self.settings.gcal_status_file,
+            {
+                "pid": os.getpid(),
+                "worker": self.worker_name,
+                "started_at": self.started_at,
+                "last_loop_at": datetime.now(UTC).isoformat(),
+                "poll_seconds": self.settings.gcal_poll_seconds,
+                "stopped": stopped,
+                **asdict(self.totals),
+            },
+        )
 
 
 def default_worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:gcal"
-
-
-def _refuse(e: ConfigError) -> NoReturn:
-    for problem in e.problems:
-        log.error(problem)
-    log.error("refusing to start: set the variables above (see .env.example)")
-    sys.exit(EXIT_CONFIG)
 
 
 def main() -> None:
@@ -267,7 +250,7 @@ def main() -> None:
     try:
         settings = load()
     except ConfigError as e:
-        _refuse(e)
+        refuse_to_start(e)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -23,13 +23,12 @@ import logging
 import os
 import signal
 import socket
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import aiohttp
 
@@ -42,11 +41,11 @@ from sync.messaging.templates import render
 from sync.messaging.transport import DeliveryFailed, Outgoing, Transport
 from sync.messaging.unsubscribe import unsubscribe_headers
 from sync.settings import ConfigError
+from sync.worker_health import refuse_to_start, write_health
 
 log = logging.getLogger("sync.messaging")
 
 # sysexits.h EX_CONFIG, as the services.
-EXIT_CONFIG = 78
 # How long to wait before calling the database API again after it failed.
 OUTBOX_RETRY_SECONDS = 2.0
 
@@ -333,16 +332,7 @@ class Dispatcher:
         """Rewrites the health file (atomically), when one is set: {pid, worker, started_at,
         last_loop_at, poll_seconds, listening, stopped, transports, sent, failed, retried,
         voided}; the counts are since start."""
-        path = self.settings.messages_status_file
-        if path is None:
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self.status(stopped=stopped), indent=2) + "\n")
-            tmp.replace(path)
-        except OSError as e:
-            log.warning("cannot write the status file", extra={"path": str(path), "error": str(e)})
+        write_health(self.settings.messages_status_file, self.status(stopped=stopped))
 
 
 async def _wait_any(stop: asyncio.Event, wake: asyncio.Event | None, timeout: float) -> None:
@@ -383,13 +373,6 @@ async def serve(
     log.info("dispatcher stopped", extra={"worker": name, **asdict(dispatcher.totals)})
 
 
-def _refuse(e: ConfigError) -> NoReturn:
-    for problem in e.problems:
-        log.error(problem)
-    log.error("refusing to start: set the variables above (see .env.example)")
-    sys.exit(EXIT_CONFIG)
-
-
 def main() -> None:
     """The dispatcher from the environment (and .env) alone; exit 78 naming each variable
     missing or malformed."""
@@ -397,7 +380,7 @@ def main() -> None:
     try:
         settings = load()
     except ConfigError as e:
-        _refuse(e)
+        refuse_to_start(e)
     asyncio.run(serve(settings))
 
 

@@ -10,16 +10,13 @@ finishes the build in flight, records it and exits.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
 import socket
-import sys
 import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import NoReturn
 
 import psycopg
 
@@ -27,10 +24,9 @@ from sync import logs
 from sync.reports import runs
 from sync.reports.settings import ReportsSettings, load
 from sync.settings import ConfigError
+from sync.worker_health import refuse_to_start, write_health
 
 log = logging.getLogger("sync.reports")
-
-EXIT_CONFIG = 78  # sysexits.h EX_CONFIG, as the other workers
 
 
 @dataclass
@@ -85,36 +81,22 @@ class Scheduler:
     def write_status(self, *, stopped: bool = False) -> None:
         """Rewrites the health file (atomically), when one is set: {pid, worker, started_at,
         last_loop_at, poll_seconds, stopped, succeeded, failed, last_run_id}."""
-        path = self.settings.reports_status_file
-        if path is None:
-            return
-        status = {
-            "pid": os.getpid(),
-            "worker": self.worker_name,
-            "started_at": self.started_at,
-            "last_loop_at": datetime.now(UTC).isoformat(),
-            "poll_seconds": self.settings.reports_poll_seconds,
-            "stopped": stopped,
-            **asdict(self.totals),
-        }
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(status, indent=2) + "\n")
-            tmp.replace(path)
-        except OSError as e:
-            log.warning("cannot write the status file", extra={"path": str(path), "error": str(e)})
+        write_health(
+            self.settings.reports_status_file,
+            {
+                "pid": os.getpid(),
+                "worker": self.worker_name,
+                "started_at": self.started_at,
+                "last_loop_at": datetime.now(UTC).isoformat(),
+                "poll_seconds": self.settings.reports_poll_seconds,
+                "stopped": stopped,
+                **asdict(self.totals),
+            },
+        )
 
 
 def default_worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:reports"
-
-
-def _refuse(e: ConfigError) -> NoReturn:
-    for problem in e.problems:
-        log.error(problem)
-    log.error("refusing to start: set the variables above (see .env.example)")
-    sys.exit(EXIT_CONFIG)
 
 
 def main() -> None:
@@ -124,7 +106,7 @@ def main() -> None:
     try:
         settings = load()
     except ConfigError as e:
-        _refuse(e)
+        refuse_to_start(e)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
