@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,15 +20,11 @@ import psycopg
 from pydantic import SecretStr
 
 from mentorships import jwt
-from mentorships.settings import PROJECT_DIR, Settings
-from mentorships.stack.common import _await_started, _pid_alive, _stop_recorded, paths
+from mentorships.settings import PROJECT_DIR
 from mentorships.stack.services import Services
+from mentorships.stack.worker_process import WorkerProcess
 from sync.gcal.settings import GcalSettings
-from sync.messaging.worker import status_of
 from sync.settings import ProviderSettings, env_name
-
-STALE_POLLS = 3
-STALE_MARGIN_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -60,32 +52,15 @@ class MentorSync:
         return f"{self.name}: {last}, {mark}{failures}"
 
 
-class GcalWorker:
-    NEEDLE = "-m sync.gcal"
-
-    def __init__(self, settings: Settings) -> None:
-        self.s = settings
-        self.p = paths(settings)
+class GcalWorker(WorkerProcess):
+    NAME = "gcal"
+    MODULE = "sync.gcal"
+    WHAT = "the calendar sync"
+    DEFAULT_POLL_SECONDS = 15
 
     @property
     def enabled(self) -> bool:
         return self.s.gcal_worker
-
-    @property
-    def pid_file(self) -> Path:
-        return self.p.state / "gcal.pid"
-
-    @property
-    def env_file(self) -> Path:
-        return self.p.state / "gcal.env"
-
-    @property
-    def log(self) -> Path:
-        return self.p.logs / "gcal.log"
-
-    @property
-    def status_file(self) -> Path:
-        return self.p.state / "gcal-status.json"
 
     def gcal_settings(self, **overrides: Any) -> GcalSettings:
         """What the calendar sync runs with (the demo's syncs too): the MENTORSHIPS_GCAL_* of
@@ -121,25 +96,6 @@ class GcalWorker:
                 env[env_name(field)] = str(value)
         return env
 
-    def config(self) -> str:
-        return "".join(f"{k}={v}\n" for k, v in sorted(self.environment().items()))
-
-    def pid(self) -> int | None:
-        return _pid_alive(self.pid_file, self.NEEDLE)
-
-    def healthy(self) -> bool:
-        pid = self.pid()
-        status = status_of(self.status_file)
-        if not pid or status is None or status.get("pid") != pid or status.get("stopped"):
-            return False
-        try:
-            last = dt.datetime.fromisoformat(str(status["last_loop_at"]))
-            poll = float(status.get("poll_seconds") or 15)
-        except (KeyError, ValueError):
-            return False
-        age = (dt.datetime.now(dt.UTC) - last).total_seconds()
-        return age < STALE_POLLS * poll + STALE_MARGIN_SECONDS
-
     def mentors(self) -> list[MentorSync] | None:
         """Every connected mentor's sync, revoked first, then the stalest (None when the
         database does not answer)."""
@@ -153,35 +109,3 @@ class GcalWorker:
             ).fetchall()
             return [MentorSync(r[0], r[1], r[2], int(r[3] or 0), r[4]) for r in rows]
         return None
-
-    def start(self) -> bool:
-        config = self.config()
-        if self.pid():
-            if self.env_file.exists() and self.env_file.read_text() == config:
-                return False
-            self.stop()  # running with other settings
-        self.p.logs.mkdir(parents=True, exist_ok=True)
-        self.env_file.touch(mode=0o600)
-        self.env_file.chmod(0o600)
-        self.env_file.write_text(config)
-        self.status_file.unlink(missing_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORSHIPS_")}
-        env.update(self.environment())
-        with self.log.open("ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "sync.gcal"],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                cwd=PROJECT_DIR,
-                env=env,
-            )
-        self.pid_file.write_text(f"{proc.pid}\n")
-        _await_started(
-            proc, self.healthy, self.pid_file, "the calendar sync did not report healthy", self.log
-        )
-        return True
-
-    def stop(self) -> bool:
-        return _stop_recorded(self.pid(), self.pid_file)

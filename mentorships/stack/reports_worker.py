@@ -11,25 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
 from pydantic import SecretStr
 
-from mentorships.settings import PROJECT_DIR, Settings
-from mentorships.stack.common import _await_started, _pid_alive, _stop_recorded, paths
-from sync.messaging.worker import status_of
+from mentorships.settings import PROJECT_DIR
+from mentorships.stack.worker_process import WorkerProcess
 from sync.reports import dbt, runs
 from sync.reports.settings import ReportsSettings
 from sync.settings import env_name
-
-STALE_POLLS = 3
-STALE_MARGIN_SECONDS = 10
 
 
 def describe_runs(last: runs.Run | None, ok: runs.Run | None, zone: ZoneInfo) -> str:
@@ -47,32 +39,15 @@ def describe_runs(last: runs.Run | None, ok: runs.Run | None, zone: ZoneInfo) ->
     return f"{last_text}; reports {as_of}"
 
 
-class ReportsWorker:
-    NEEDLE = "-m sync.reports"
-
-    def __init__(self, settings: Settings) -> None:
-        self.s = settings
-        self.p = paths(settings)
+class ReportsWorker(WorkerProcess):
+    NAME = "reports"
+    MODULE = "sync.reports"
+    WHAT = "the reports schedule"
+    DEFAULT_POLL_SECONDS = 60
 
     @property
     def enabled(self) -> bool:
         return self.s.reports_worker
-
-    @property
-    def pid_file(self) -> Path:
-        return self.p.state / "reports.pid"
-
-    @property
-    def env_file(self) -> Path:
-        return self.p.state / "reports.env"
-
-    @property
-    def log(self) -> Path:
-        return self.p.logs / "reports.log"
-
-    @property
-    def status_file(self) -> Path:
-        return self.p.state / "reports-status.json"
 
     @property
     def place(self) -> dbt.Place:
@@ -109,70 +84,20 @@ class ReportsWorker:
                 env[env_name(field)] = str(value)
         return env
 
-    def config(self) -> str:
-        return "".join(f"{k}={v}\n" for k, v in sorted(self.environment().items()))
-
-    def pid(self) -> int | None:
-        return _pid_alive(self.pid_file, self.NEEDLE)
-
     def healthy(self) -> bool:
-        pid = self.pid()
-        status = status_of(self.status_file)
-        if not pid or status is None or status.get("pid") != pid or status.get("stopped"):
-            return False
-        try:
-            last = dt.datetime.fromisoformat(str(status["last_loop_at"]))
-            poll = float(status.get("poll_seconds") or 60)
-        except (KeyError, ValueError):
-            return False
-        # A build in progress holds the loop: the lease is how long one may take.
+        """Fresh, or holding its loop for a build still in progress: the lease is how long one may
+        take."""
+        if super().healthy():
+            return True
+        age = self.loop_age()
         lease = self.reports_settings().reports_lease_seconds
-        age = (dt.datetime.now(dt.UTC) - last).total_seconds()
-        return age < STALE_POLLS * poll + STALE_MARGIN_SECONDS or (
-            runs_live(self.s.dsn()) and age < lease
-        )
+        return age is not None and age[0] < lease and runs_live(self.s.dsn())
 
     def runs(self) -> tuple[runs.Run | None, runs.Run | None] | None:
         """The last run and the last succeeded one (None when the database does not answer)."""
         with contextlib.suppress(psycopg.Error):
             return runs.latest(self.s.dsn())
         return None
-
-    def start(self) -> bool:
-        config = self.config()
-        if self.pid():
-            if self.env_file.exists() and self.env_file.read_text() == config:
-                return False
-            self.stop()  # running with other settings
-        self.p.logs.mkdir(parents=True, exist_ok=True)
-        self.env_file.touch(mode=0o600)
-        self.env_file.chmod(0o600)
-        self.env_file.write_text(config)
-        self.status_file.unlink(missing_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORSHIPS_")}
-        env.update(self.environment())
-        with self.log.open("ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "sync.reports"],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                cwd=PROJECT_DIR,
-                env=env,
-            )
-        self.pid_file.write_text(f"{proc.pid}\n")
-        _await_started(
-            proc,
-            self.healthy,
-            self.pid_file,
-            "the reports schedule did not report healthy",
-            self.log,
-        )
-        return True
-
-    def stop(self) -> bool:
-        return _stop_recorded(self.pid(), self.pid_file)
 
 
 def runs_live(database_url: str) -> bool:

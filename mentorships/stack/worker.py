@@ -12,24 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
 from mentorships import jwt
-from mentorships.settings import PROJECT_DIR, Settings
-from mentorships.stack.common import _await_started, _pid_alive, _stop_recorded, paths
+from mentorships.settings import PROJECT_DIR
 from mentorships.stack.services import Services
+from mentorships.stack.worker_process import WorkerProcess
 from sync.messaging.settings import DEFAULT_MAIL_DIR, DeliverySettings, WorkerSettings
-from sync.messaging.worker import status_of
 
 # The health file is stale (the loop hangs) after this many poll intervals, plus a margin.
-STALE_POLLS = 3
-STALE_MARGIN_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -46,32 +40,15 @@ class Queue:
         return f"queue: {self.due} due, the oldest for {age} s"
 
 
-class Worker:
-    NEEDLE = "-m sync.messaging"
-
-    def __init__(self, settings: Settings) -> None:
-        self.s = settings
-        self.p = paths(settings)
+class Worker(WorkerProcess):
+    NAME = "worker"
+    MODULE = "sync.messaging"
+    WHAT = "the outbox dispatcher"
+    DEFAULT_POLL_SECONDS = 5
 
     @property
     def enabled(self) -> bool:
         return self.s.messages_worker
-
-    @property
-    def pid_file(self) -> Path:
-        return self.p.state / "worker.pid"
-
-    @property
-    def env_file(self) -> Path:
-        return self.p.state / "worker.env"
-
-    @property
-    def log(self) -> Path:
-        return self.p.logs / "worker.log"
-
-    @property
-    def status_file(self) -> Path:
-        return self.p.state / "worker-status.json"
 
     def delivery(self) -> DeliverySettings:
         """The delivery settings of the environment (and the project's .env)."""
@@ -114,25 +91,6 @@ class Worker:
     def environment(self) -> dict[str, str]:
         return {k: v for k, v in self.worker_settings().to_env().items() if v}
 
-    def config(self) -> str:
-        return "".join(f"{k}={v}\n" for k, v in sorted(self.environment().items()))
-
-    def pid(self) -> int | None:
-        return _pid_alive(self.pid_file, self.NEEDLE)
-
-    def healthy(self) -> bool:
-        pid = self.pid()
-        status = status_of(self.status_file)
-        if not pid or status is None or status.get("pid") != pid or status.get("stopped"):
-            return False
-        try:
-            last = dt.datetime.fromisoformat(str(status["last_loop_at"]))
-            poll = float(status.get("poll_seconds") or 5)
-        except (KeyError, ValueError):
-            return False
-        age = (dt.datetime.now(dt.UTC) - last).total_seconds()
-        return age < STALE_POLLS * poll + STALE_MARGIN_SECONDS
-
     def queue(self) -> Queue | None:
         """The queue by the business clock (None when the database does not answer)."""
         with (
@@ -147,39 +105,3 @@ class Worker:
             if row is not None:
                 return Queue(int(row[0]), row[1])
         return None
-
-    def start(self) -> bool:
-        config = self.config()
-        if self.pid():
-            if self.env_file.exists() and self.env_file.read_text() == config:
-                return False
-            self.stop()  # running with other settings
-        self.p.logs.mkdir(parents=True, exist_ok=True)
-        self.env_file.touch(mode=0o600)
-        self.env_file.chmod(0o600)
-        self.env_file.write_text(config)
-        self.status_file.unlink(missing_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORSHIPS_")}
-        env.update(self.environment())
-        with self.log.open("ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "sync.messaging"],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                cwd=PROJECT_DIR,
-                env=env,
-            )
-        self.pid_file.write_text(f"{proc.pid}\n")
-        _await_started(
-            proc,
-            self.healthy,
-            self.pid_file,
-            "the outbox dispatcher did not report healthy",
-            self.log,
-        )
-        return True
-
-    def stop(self) -> bool:
-        return _stop_recorded(self.pid(), self.pid_file)
