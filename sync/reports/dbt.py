@@ -54,7 +54,8 @@ class Build:
 
 def environment(database_url: str, place: Place) -> dict[str, str]:
     """The process environment dbt runs with: the connection as DBT_PG*, no usage stats, no
-    version check, target/ and logs/ where `place` says."""
+    version check, tests of what is built (indirect selection `buildable`), target/ and logs/
+    where `place` says."""
     parts = conninfo_to_dict(database_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
     env.update(
@@ -66,6 +67,9 @@ def environment(database_url: str, place: Place) -> dict[str, str]:
             "DBT_PGDATABASE": str(parts.get("dbname") or "postgres"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DBT_VERSION_CHECK": "false",
+            # A test runs only when everything it reads is selected or built before: `--select
+            # +mentor_roster` does not run a relationships test of a model it does not build.
+            "DBT_INDIRECT_SELECTION": os.environ.get("DBT_INDIRECT_SELECTION", "buildable"),
             "DBT_TARGET_PATH": str(place.target_dir),
             "DBT_LOG_PATH": str(place.log_dir),
         }
