@@ -11,9 +11,9 @@ their orders and messages; the clock a day on, the jobs run) and `dbt build` aga
 incremental build, as a share of the full one. The goals at 1M sessions: the full build under
 2 minutes, the incremental one under 10 % of it. Exits 1 when a build fails.
 
-The build runs through `mentorships reports build` when that command exists, else as
-`dbt build --project-dir dbt --profiles-dir dbt` with DBT_PG* pointing at the bench stack (the
-contract of dbt/profiles.yml); whatever models dbt/ holds are built."""
+The build runs through `mentorships reports build` on the bench stack (each build is a row of
+its report_runs, as a scheduled one is); its run_results.json is read from the stack's dbt
+target folder (.local/bench/dbt/target)."""
 
 from __future__ import annotations
 
@@ -35,11 +35,11 @@ import dataset  # bench/dataset.py
 from mentorships.settings import Settings
 from mentorships.stack import Stack
 from mentorships.stack.common import PG_BIN
+from mentorships.stack.reports_worker import ReportsWorker
 from testing import dataset_day
 from testing.stacks import bench_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-DBT_DIR = ROOT / "dbt"
 BIN = ROOT / ".venv" / "bin"
 APP_TABLES = [
     "public.profiles",
@@ -56,42 +56,29 @@ APP_TABLES = [
 ]
 
 
-def build_command(full_refresh: bool) -> list[str]:
-    """`mentorships reports build` when the command exists, else dbt itself."""
-    extra = ["--full-refresh"] if full_refresh else []
-    cli = BIN / "mentorships"
-    probe = subprocess.run(
-        [str(cli), "reports", "build", "--help"], capture_output=True, check=False
-    )
-    if probe.returncode == 0:
-        return [str(cli), "reports", "build", *extra]
-    return [str(BIN / "dbt"), "build", "--project-dir", str(DBT_DIR), "--profiles-dir",
-            str(DBT_DIR), *extra]  # fmt: skip
-
-
 def build_env(settings: Settings) -> dict[str, str]:
-    password = settings.db_password.get_secret_value()
-    return {
-        **os.environ,
-        "DBT_PGHOST": settings.host,
-        "DBT_PGPORT": str(settings.db_port),
-        "DBT_PGUSER": "postgres",
-        "DBT_PGPASSWORD": password,
-        "DBT_PGDATABASE": settings.db_name,
-        # for `mentorships reports build`: the bench stack's settings
-        "MENTORSHIPS_STACK": settings.stack,
-        "MENTORSHIPS_DB_PORT": str(settings.db_port),
-        "MENTORSHIPS_DB_PASSWORD": password,
-    }
+    """`mentorships reports build` on the bench stack (its settings, not .env's)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MENTORSHIPS_", "DBT_"))}
+    env.update(
+        {
+            "MENTORSHIPS_STACK": settings.stack,
+            "MENTORSHIPS_HOST": settings.host,
+            "MENTORSHIPS_DB_PORT": str(settings.db_port),
+            "MENTORSHIPS_DB_NAME": settings.db_name,
+            "MENTORSHIPS_DB_PASSWORD": settings.db_password.get_secret_value(),
+        }
+    )
+    return env
 
 
 def dbt_build(settings: Settings, full_refresh: bool) -> dict[str, Any]:
     """One build: wall seconds, and seconds per model and test from run_results.json."""
-    results = DBT_DIR / "target" / "run_results.json"
+    results = ReportsWorker(settings).place.target_dir / "run_results.json"
     results.unlink(missing_ok=True)
     t0 = time.monotonic()
     run = subprocess.run(
-        build_command(full_refresh), env=build_env(settings), cwd=ROOT, capture_output=True,
+        [str(BIN / "mentorships"), "reports", "build", *(["--full-refresh"] if full_refresh else [])],
+        env=build_env(settings), cwd=ROOT, capture_output=True,
         text=True, check=False,
     )  # fmt: skip
     wall = time.monotonic() - t0
