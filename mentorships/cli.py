@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import psycopg
 
-from mentorships import db
+from mentorships import db, manifest
 from mentorships import jwt as jwt_
 from mentorships.errors import StackError
 from mentorships.settings import PROJECT_DIR, Settings, get_settings
@@ -244,9 +244,11 @@ def db_bundle(out_dir: Path | None, check: bool) -> None:
             assert current is not None
             click.echo(f"{src.shown(current.path)} is up to date; nothing written")
             return
-        db.write_manifest(src)  # refuses on an edited landed migration before writing anything
+        manifest.write_manifest(
+            src
+        )  # refuses on an edited landed migration before writing anything
         out = db.bundle(src=src)
-        db.write_manifest(src)
+        manifest.write_manifest(src)
         click.echo(f"wrote {src.shown(out)} (and its line in {src.shown(src.manifest)})")
     else:
         out = db.bundle(out_dir, src=src)
@@ -275,14 +277,14 @@ def db_checksums(mode: str, accept_edited: tuple[str, ...]) -> None:
     (`sha256sum -c` reads it too, from supabase/migrations)."""
     src = db.PROJECT
     if mode == "write":
-        changed = db.write_manifest(src, accept_edited=accept_edited)
+        changed = manifest.write_manifest(src, accept_edited=accept_edited)
         for name in changed:
             click.echo(f"  {name}")
         click.echo(f"{src.shown(src.manifest)}: {len(changed)} line(s) added or accepted")
         return
     if accept_edited:
         raise click.UsageError("--accept-edited goes with --write")
-    n = db.check_manifest(src)
+    n = manifest.check_manifest(src)
     click.echo(f"{src.shown(src.manifest)}: all {n} landed migrations unchanged")
 
 

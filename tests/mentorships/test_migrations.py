@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from mentorships import db
+from mentorships import db, manifest
 from mentorships.cli import cli
 from mentorships.errors import StackError
 from mentorships.settings import Settings
@@ -234,7 +234,7 @@ def test_the_command_refuses_an_edited_migration_and_accepts_it_by_name(
 
 
 def test_the_projects_manifest_lists_every_migration_as_it_is() -> None:
-    assert db.check_manifest() == len(db.migrations())
+    assert manifest.check_manifest() == len(db.migrations())
     # sha256sum's own format: `sha256sum -c` agrees
     out = subprocess.run(
         ["sha256sum", "--strict", "-c", str(db.PROJECT.manifest)],
@@ -248,11 +248,11 @@ def test_the_projects_manifest_lists_every_migration_as_it_is() -> None:
 
 def test_the_manifest_check_fails_on_an_edit_naming_the_file(tmp_path: Path) -> None:
     src = small_project(tmp_path)
-    assert db.write_manifest(src) == [m.path.name for m in db.migrations(src.migrations_dir)]
-    assert db.check_manifest(src) == 3
+    assert manifest.write_manifest(src) == [m.path.name for m in db.migrations(src.migrations_dir)]
+    assert manifest.check_manifest(src) == 3
     (src.migrations_dir / "20260101000100_note_text.sql").write_text("select 1;\n")
     with pytest.raises(StackError) as failed:
-        db.check_manifest(src)
+        manifest.check_manifest(src)
     assert str(failed.value).startswith(
         "supabase/migrations/20260101000100_note_text.sql changed since it landed "
         "(supabase/migrations.sha256 has "
@@ -260,62 +260,62 @@ def test_the_manifest_check_fails_on_an_edit_naming_the_file(tmp_path: Path) -> 
     assert "put the change in a new migration" in str(failed.value)
     # the write command refuses the same way: an edit is never recorded silently
     with pytest.raises(StackError, match=r"20260101000100_note_text\.sql changed since it landed"):
-        db.write_manifest(src)
+        manifest.write_manifest(src)
 
 
 def test_the_manifest_check_fails_on_a_removed_or_unlisted_migration(tmp_path: Path) -> None:
     src = small_project(tmp_path)
-    db.write_manifest(src)
+    manifest.write_manifest(src)
     (src.migrations_dir / "20260101000000_notes.sql").unlink()
     with pytest.raises(
         StackError,
         match=r"supabase/migrations/20260101000000_notes\.sql is listed in "
         r"supabase/migrations\.sha256 but the file is gone",
     ):
-        db.check_manifest(src)
+        manifest.check_manifest(src)
     with pytest.raises(StackError, match=r"20260101000000_notes\.sql is listed"):
-        db.write_manifest(src)
+        manifest.write_manifest(src)
     other = small_project(tmp_path / "other")
-    db.write_manifest(other)
+    manifest.write_manifest(other)
     write(other.migrations_dir / "20260102000000_more.sql", "select 1;\n")
     with pytest.raises(
         StackError,
         match=r"supabase/migrations/20260102000000_more\.sql is not in supabase/migrations\.sha256"
         r"\nRun `mentorships db checksums --write`",
     ):
-        db.check_manifest(other)
+        manifest.check_manifest(other)
 
 
 def test_the_manifest_only_grows(tmp_path: Path) -> None:
     src = small_project(tmp_path)
-    db.write_manifest(src)
+    manifest.write_manifest(src)
     before = src.manifest.read_text()
     write(src.migrations_dir / "20260102000000_more.sql", "select 1;\n")
     write(src.migrations_dir / "20260102000100_most.sql", "select 2;\n")
-    assert db.write_manifest(src) == ["20260102000000_more.sql", "20260102000100_most.sql"]
+    assert manifest.write_manifest(src) == ["20260102000000_more.sql", "20260102000100_most.sql"]
     after = src.manifest.read_text()
     assert after.startswith(before)
     assert after.removeprefix(before).splitlines() == [
         f"{db.sha256_of(src.migrations_dir / n)}  {n}"
         for n in ("20260102000000_more.sql", "20260102000100_most.sql")
     ]
-    assert db.write_manifest(src) == []
+    assert manifest.write_manifest(src) == []
     assert src.manifest.read_text() == after
 
 
 def test_an_edit_is_accepted_in_the_manifest_only_by_name(tmp_path: Path) -> None:
     src = small_project(tmp_path)
-    db.write_manifest(src)
+    manifest.write_manifest(src)
     edited = src.migrations_dir / "20260101000100_note_text.sql"
     edited.write_text("-- a comment\nalter table public.notes add body text;\n")
     with pytest.raises(StackError, match="nothing to accept"):
-        db.write_manifest(src, accept_edited=["20260101000000_notes.sql", edited.name])
-    assert db.write_manifest(src, accept_edited=[f"supabase/migrations/{edited.name}"]) == [
+        manifest.write_manifest(src, accept_edited=["20260101000000_notes.sql", edited.name])
+    assert manifest.write_manifest(src, accept_edited=[f"supabase/migrations/{edited.name}"]) == [
         edited.name
     ]
     lines = src.manifest.read_text().splitlines()
     assert lines[1] == f"{db.sha256_of(edited)}  {edited.name}"  # in place
-    assert db.check_manifest(src) == 3
+    assert manifest.check_manifest(src) == 3
 
 
 def test_the_checksums_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -379,7 +379,7 @@ def test_bundle_check_fails_after_a_rules_edit_and_passes_after_bundling(
     assert result.exit_code == 0, result.output
     assert f"supabase/migrations/{second.path.name} is up to date" in result.output
     # the bundle went into the manifest, with every other migration not listed yet
-    assert db.check_manifest(src) == len(db.migrations(src.migrations_dir))
+    assert manifest.check_manifest(src) == len(db.migrations(src.migrations_dir))
     # nothing to bundle: nothing written
     result = runner.invoke(cli, ["db", "bundle"])
     assert result.exit_code == 0, result.output
@@ -391,7 +391,7 @@ def test_bundle_refuses_over_an_edited_landed_migration(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     src = small_project(tmp_path)
-    db.write_manifest(src)
+    manifest.write_manifest(src)
     (src.migrations_dir / "20260101000000_notes.sql").write_text("select 1;\n")
     write(src.rules_dir / "a.sql", "select 1;\n")
     monkeypatch.setattr(db, "PROJECT", src)
