@@ -200,7 +200,7 @@ WRITE = [
         # the 24-hour reminder to the student; per pack: the purchase message to both.
         """insert into public.notifications (recipient_id, kind, channel, dedupe_key, payload,
              session_id, pack_id, status, send_after, attempts, last_error, sent_at, voided_at,
-             provider_message_id, created_at)
+             provider_message_id, created_at, updated_at)
            select m.recipient, m.kind, c.channel,
                   m.event_key || ':' || m.recipient || ':' || c.channel, m.payload,
                   m.session_id, m.pack_id,
@@ -220,7 +220,11 @@ WRITE = [
                   to_timestamp(m.voided),
                   case when m.voided is null and m.due <= {now} and m.roll >= 0.004
                        then md5(m.event_key || m.recipient || c.channel) end,
-                  to_timestamp(m.queued)
+                  to_timestamp(m.queued),
+                  -- changed last when queued, voided or last tried (sent or given up), by NOW
+                  to_timestamp(least({now}, greatest(m.queued, coalesce(m.voided, 0),
+                    case when m.voided is null and m.due <= {now}
+                         then m.due + 2 + case when m.roll < 0.03 then 60 else 0 end else 0 end)))
              from (
                select s.id as session_id, null::uuid as pack_id, r.recipient,
                       'session_booked'::public.notification_kind as kind,
@@ -313,6 +317,9 @@ def load(
         f"played {len(tables.sessions):,} sessions of {plan.mentors} mentors in Python "
         f"({time.monotonic() - started:.1f} s)"
     )
+    # Frozen first: a column's default stamp (private.stamp_now) is the data set's NOW, never the
+    # wall clock of the load (which would make every row look changed to the reports).
+    conn.execute("update private.clock set frozen_at = %s", (NOW,))
     conn.execute("set local session_replication_role = replica")
     conn.execute("set local synchronous_commit = off")
     for statement in STAGING.split(";"):
@@ -338,7 +345,6 @@ def load(
             f", {len(again)} indexes built again in {time.monotonic() - t1:.1f} s" if again else ""
         )
         progress(f"{table}: {cur.rowcount:,} rows ({time.monotonic() - t0:.1f} s{built})")
-    conn.execute("update private.clock set frozen_at = %s", (NOW,))
     progress(f"written in {time.monotonic() - started:.1f} s; the clock is frozen at {NOW}")
     return counts
 

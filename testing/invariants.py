@@ -112,6 +112,20 @@ CHECKS: dict[str, str] = {
            and ((n.status = 'sent') <> (n.sent_at is not null)
                 or (n.status = 'voided') <> (n.voided_at is not null)
                 or (n.status = 'failed' and n.attempts = 0))""",
+    # rows are stamped by the business clock: none changed after it (a stamp from the wall
+    # clock of a bulk load would make every row look changed to the reports' incremental builds)
+    "stamped_after_the_clock": """
+        select (select count(*) from public.sessions s
+                 where s.mentor_id in ({mentors}) and s.updated_at > (select private.clock_now()))
+             + (select count(*) from public.session_packs p
+                 where p.mentor_id in ({mentors}) and p.updated_at > (select private.clock_now()))
+             + (select count(*) from public.notifications n
+                 where n.updated_at > (select private.clock_now())
+                   and n.recipient_id in (select p.student_id from public.session_packs p
+                                           where p.mentor_id in ({mentors})
+                                          union all
+                                          select m.id from public.mentors m
+                                           where m.id in ({mentors})))""",
     # every outbox row names a person who exists (it has no foreign key)
     "outbox_recipients": """
         select count(*) from public.notifications n

@@ -132,6 +132,11 @@ BREAKS = {
                ends_at + interval '30 minutes', blocked_until + interval '30 minutes', ends_at
           from public.sessions where status = 'completed' and mentor_id in ({BENCH_MENTORS})
          limit 1""",
+    "stamped_after_the_clock": f"""
+        update public.notifications set updated_at = private.clock_now() + interval '1 second'
+         where id = (select n.id from public.notifications n
+                      where n.recipient_id in (select id from public.mentors
+                                                where id in ({BENCH_MENTORS})) limit 1)""",
     "seats_over_capacity": f"""
         update public.mentors set seat_capacity = 1 where id in ({BENCH_MENTORS})""",
     # (order amounts: the table's own check constraint already refuses a wrong one)
