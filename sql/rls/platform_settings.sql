@@ -4,7 +4,7 @@ grant select on table public.platform_settings to anon, authenticated, service_r
 grant update (seat_hold_minutes, grace_period_hours, grace_warning_hours, cancel_notice_hours,
   video_join_early_minutes, video_join_late_minutes, default_sessions_per_pack,
   default_pack_validity_days, default_currency, message_max_attempts, message_retry_base_seconds,
-  message_retry_max_seconds, report_build_interval_minutes) on table public.platform_settings to authenticated;
+  message_retry_max_seconds, report_build_interval_minutes, report_full_build_hours) on table public.platform_settings to authenticated;
 grant update on table public.platform_settings to service_role;
 
 create policy "visitors read the platform settings" on public.platform_settings

@@ -359,6 +359,7 @@ begin
   perform private.check_whole_number(new.default_pack_validity_days, 'default_pack_validity_days', 1, 730);
   perform private.check_currency(new.default_currency, 'default_currency');
   perform private.check_whole_number(new.report_build_interval_minutes, 'report_build_interval_minutes', 5, 10080);
+  perform private.check_whole_number(new.report_full_build_hours, 'report_full_build_hours', 1, 720);
   return new;
 end
 $$;

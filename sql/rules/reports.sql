@@ -11,9 +11,22 @@
 -- 'running' row. A scheduled build is due when the last finished run started at least
 -- platform_settings.report_build_interval_minutes ago (or there is none); a command or demo
 -- build is due whenever no run is live.
+--
+-- What a run builds (its kind), decided at the claim:
+--   selected     a selector was given: those models (and their tests) only;
+--   full         asked for; or no succeeded full build of this project_checksum started within
+--                platform_settings.report_full_build_hours: every model rebuilt, every test;
+--   incremental  otherwise: the incremental models from their watermarks, the other marts
+--                rebuilt, their tests; not the staging views (unchanged since the full build of
+--                the same project) nor their tests, nor the unit tests.
+
+-- The signature before the run's kind (an overload would make every call ambiguous).
+drop function if exists private.claim_report_build(text, text, text, integer);
 
 create or replace function private.claim_report_build(worker text, trigger text, selector text default null,
-                                                      lease_seconds integer default 3600)
+                                                      lease_seconds integer default 3600,
+                                                      project_checksum text default null,
+                                                      full_refresh boolean default false)
 returns bigint
 language plpgsql
 volatile
@@ -23,7 +36,9 @@ as $$
 declare
   now_ timestamptz := private.clock_now();
   every interval := make_interval(mins => (select s.report_build_interval_minutes from public.platform_settings s where s.id));
+  full_every interval := make_interval(hours => (select s.report_full_build_hours from public.platform_settings s where s.id));
   last_start timestamptz;
+  run_kind text;
   run_id bigint;
 begin
   if coalesce(length(btrim(claim_report_build.worker)), 0) not between 1 and 200 then
@@ -35,6 +50,10 @@ begin
       hint => 'Send trigger as schedule, command or demo.', details => 'trigger');
   end if;
   perform private.check_whole_number(claim_report_build.lease_seconds, 'lease_seconds', 10, 86400);
+  if length(claim_report_build.project_checksum) > 100 then
+    perform private.refuse(422, 'project_checksum must be at most 100 characters',
+      hint => 'Send the dbt project''s checksum as a hex digest.', details => 'project_checksum');
+  end if;
   if length(claim_report_build.selector) > 2000 then
     perform private.refuse(422, 'selector must be at most 2000 characters',
       hint => 'Send a shorter dbt --select.', details => 'selector');
@@ -59,17 +78,29 @@ begin
     end if;
   end if;
 
-  insert into public.report_runs (started_at, trigger, selector, claimed_by, lease_until)
+  run_kind := case
+    when nullif(btrim(claim_report_build.selector), '') is not null then 'selected'
+    when coalesce(claim_report_build.full_refresh, false) then 'full'
+    when claim_report_build.project_checksum is null then 'full'
+    when not exists (
+      select from public.report_runs r
+       where r.kind = 'full' and r.outcome = 'succeeded'
+         and r.project_checksum = claim_report_build.project_checksum
+         and r.started_at > now_ - full_every) then 'full'
+    else 'incremental' end;
+
+  insert into public.report_runs (started_at, trigger, selector, claimed_by, lease_until, kind, project_checksum)
   values (now_, claim_report_build.trigger, nullif(btrim(claim_report_build.selector), ''),
-          btrim(claim_report_build.worker), now_ + make_interval(secs => claim_report_build.lease_seconds))
+          btrim(claim_report_build.worker), now_ + make_interval(secs => claim_report_build.lease_seconds),
+          run_kind, claim_report_build.project_checksum)
   returning id into run_id;
   return run_id;
 end
 $$;
-comment on function private.claim_report_build(text, text, text, integer) is
-  'Starts a report build: the new run''s id, or null when a run is live or (trigger schedule) the last finished run started less than report_build_interval_minutes ago. Marks a run whose lease ran out failed first.';
-revoke execute on function private.claim_report_build(text, text, text, integer) from public, anon, authenticated;
-grant execute on function private.claim_report_build(text, text, text, integer) to service_role;
+comment on function private.claim_report_build(text, text, text, integer, text, boolean) is
+  'Starts a report build: the new run''s id, or null when a run is live or (trigger schedule) the last finished run started less than report_build_interval_minutes ago. Marks a run whose lease ran out failed first. The run''s kind: selected (a selector), full (asked, or no succeeded full build of project_checksum within report_full_build_hours) or incremental.';
+revoke execute on function private.claim_report_build(text, text, text, integer, text, boolean) from public, anon, authenticated;
+grant execute on function private.claim_report_build(text, text, text, integer, text, boolean) to service_role;
 
 -- Rows of every table in analytics, counted now: {"mart": rows}.
 create or replace function private.analytics_row_counts()

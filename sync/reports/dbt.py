@@ -4,6 +4,7 @@ says: nodes by kind, seconds, the version, and the errors of the nodes that fail
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -75,6 +76,43 @@ def environment(database_url: str, place: Place) -> dict[str, str]:
         }
     )
     return env
+
+
+# What each kind of run (sql/rules/reports.sql decides it at the claim) adds to `dbt build`.
+# Incremental: not the staging views (views of the app tables, the same as the last full build's
+# of this project) nor their tests (which re-check the app tables' own keys over every row), nor
+# the unit tests (fixtures, not data: they change with the project only); the other models' tests
+# run as always.
+KIND_ARGS: dict[str, tuple[str, ...]] = {
+    "full": ("--full-refresh",),
+    "incremental": ("--exclude", "path:models/staging", "--exclude-resource-type", "unit_test"),
+    "selected": (),
+}
+
+
+def project_checksum(place: Place) -> str:
+    """A digest of the dbt project's files (models, macros, tests, its yml) and the dbt version:
+    a build of another checksum than the last full build's is a full one."""
+    digest = hashlib.sha256()
+    for path in sorted(place.project_dir.rglob("*")):
+        rel = path.relative_to(place.project_dir)
+        if not path.is_file() or rel.parts[0] in ("target", "logs", "dbt_packages"):
+            continue
+        if path.suffix not in (".sql", ".yml", ".yaml", ".md", ".csv"):
+            continue
+        digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(installed_version().encode())
+    return digest.hexdigest()[:32]
+
+
+def installed_version() -> str:
+    """dbt-core's version, as installed beside this Python."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dbt-core")
+    except PackageNotFoundError:
+        return "none"
 
 
 def command(place: Place, *args: str) -> list[str]:

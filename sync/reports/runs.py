@@ -29,6 +29,8 @@ class Run:
     rows_per_mart: dict[str, int] | None
     dbt_version: str | None
     claimed_by: str
+    kind: str
+    project_checksum: str | None
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> Run:
@@ -40,15 +42,29 @@ def _connect(database_url: str) -> psycopg.Connection[dict[str, Any]]:
 
 
 def claim(
-    database_url: str, worker: str, trigger: str, selector: str | None, lease_seconds: int
-) -> int | None:
-    """A new run's id, or None when a run is live or (schedule) none is due."""
+    database_url: str,
+    worker: str,
+    trigger: str,
+    selector: str | None,
+    lease_seconds: int,
+    *,
+    project_checksum: str | None = None,
+    full_refresh: bool = False,
+) -> tuple[int, str] | None:
+    """A new run's id and kind (full, incremental or selected: the rules decide), or None when
+    a run is live or (schedule) none is due."""
     with _connect(database_url) as conn:
         row = conn.execute(
-            "select private.claim_report_build(%s, %s, %s, %s) as id",
-            (worker, trigger, selector, lease_seconds),
+            "select private.claim_report_build(%s, %s, %s, %s, %s, %s) as id",
+            (worker, trigger, selector, lease_seconds, project_checksum, full_refresh),
         ).fetchone()
-    return None if row is None or row["id"] is None else int(row["id"])
+        if row is None or row["id"] is None:
+            return None
+        kind = conn.execute(
+            "select kind from public.report_runs where id = %s", (row["id"],)
+        ).fetchone()
+    assert kind is not None
+    return int(row["id"]), str(kind["kind"])
 
 
 def finish(database_url: str, run_id: int, result: dbt.Build) -> Run:
@@ -110,12 +126,26 @@ def build_once(
     on_line: Callable[[str], None] = lambda line: None,
 ) -> tuple[Run, dbt.Build] | None:
     """Claims a run, builds, finishes it: the recorded run and dbt's result, or None when the
-    rules gave no run (one is live, or a scheduled build is not due)."""
-    run_id = claim(database_url, worker, trigger, selector_of(args), lease_seconds)
-    if run_id is None:
+    rules gave no run (one is live, or a scheduled build is not due). What is built is the run's
+    kind (dbt.KIND_ARGS) and then `args`; `--full-refresh` among them asks for a full build."""
+    place = place or dbt.Place()
+    asked_full = "--full-refresh" in args
+    claimed = claim(
+        database_url,
+        worker,
+        trigger,
+        selector_of(args),
+        lease_seconds,
+        project_checksum=dbt.project_checksum(place),
+        full_refresh=asked_full,
+    )
+    if claimed is None:
         return None
+    run_id, kind = claimed
+    own = [a for a in args if a != "--full-refresh"] if kind == "full" else list(args)
+    on_line(f"a {kind} build (run #{run_id})")
     try:
-        result = dbt.build(database_url, args, place=place, on_line=on_line)
+        result = dbt.build(database_url, [*dbt.KIND_ARGS[kind], *own], place=place, on_line=on_line)
     except Exception as e:  # dbt missing or killed: the run still ends, as failed
         result = dbt.Build(ok=False, seconds=0.0, errors=[f"{type(e).__name__}: {e}"])
         finish(database_url, run_id, result)

@@ -32,7 +32,10 @@ def fresh(conn: psycopg.Connection, clock: Clock) -> Iterator[Clock]:
         yield clock
     finally:
         clear_runs(conn)
-        conn.execute("update public.platform_settings set report_build_interval_minutes = 60")
+        conn.execute(
+            "update public.platform_settings"
+            " set report_build_interval_minutes = 60, report_full_build_hours = 24"
+        )
 
 
 def claim(
@@ -184,6 +187,11 @@ def test_a_finished_run_records_every_marts_rows(conn: psycopg.Connection, fresh
             "lease_seconds must be a whole number from 10 to 86400 (got 5)",
         ),
         (
+            "select private.claim_report_build('w', 'command', null, 60, repeat('f', 101))",
+            "PT422",
+            "project_checksum must be at most 100 characters",
+        ),
+        (
             "select private.finish_report_build(-1, 'succeeded')",
             "PT404",
             "report run -1 does not exist",
@@ -206,7 +214,7 @@ def test_bad_arguments_are_refused_naming_the_field(
 @pytest.mark.parametrize("role", ["anon", "authenticated", "analyst"])
 def test_the_api_roles_and_the_analyst_cannot_build(conn: psycopg.Connection, role: str) -> None:
     for function in (
-        "private.claim_report_build(text, text, text, integer)",
+        "private.claim_report_build(text, text, text, integer, text, boolean)",
         "private.finish_report_build(bigint, text, text, text)",
         "private.analytics_row_counts()",
     ):
@@ -222,4 +230,71 @@ def test_the_interval_setting_is_checked(conn: psycopg.Connection, fresh: Clock)
     assert refusal(caught.value) == (
         "PT422",
         "report_build_interval_minutes must be a whole number from 5 to 10080 (got 1)",
+    )
+
+
+def claim_kind(
+    conn: psycopg.Connection,
+    checksum: str | None = "a1",
+    *,
+    full_refresh: bool = False,
+    selector: str | None = None,
+) -> tuple[int, str]:
+    row = conn.execute(
+        "select private.claim_report_build('w1', 'command', %s, 600, %s, %s)",
+        (selector, checksum, full_refresh),
+    ).fetchone()
+    assert row is not None and row[0] is not None
+    kind = conn.execute("select kind from public.report_runs where id = %s", (row[0],)).fetchone()
+    assert kind is not None
+    return int(row[0]), str(kind[0])
+
+
+def test_a_build_is_full_for_a_new_project_a_day_on_or_asked_else_incremental(
+    conn: psycopg.Connection, fresh: Clock
+) -> None:
+    run, kind = claim_kind(conn)
+    assert kind == "full"  # no full build yet
+    finish(conn, run)
+    run, kind = claim_kind(conn)
+    assert kind == "incremental"
+    finish(conn, run)
+    # another project (a model changed, another dbt): full; a failed full build does not count
+    run, kind = claim_kind(conn, "b2")
+    assert kind == "full"
+    finish(conn, run, "failed", "boom")
+    run, kind = claim_kind(conn, "b2")
+    assert kind == "full"
+    finish(conn, run)
+    # report_full_build_hours after the last full build's start: full again
+    fresh.advance(dt.timedelta(hours=24, seconds=-1))
+    run, kind = claim_kind(conn, "b2")
+    assert kind == "incremental"
+    finish(conn, run)
+    fresh.advance(dt.timedelta(seconds=1))
+    run, kind = claim_kind(conn, "b2")
+    assert kind == "full"
+    finish(conn, run)
+    conn.execute("update public.platform_settings set report_full_build_hours = 1")
+    fresh.advance(dt.timedelta(hours=1))
+    run, kind = claim_kind(conn, "b2")
+    assert kind == "full"  # the setting is read
+    finish(conn, run)
+    # asked for; no checksum; a selection
+    assert [finish(conn, r)["kind"] for r, _ in [claim_kind(conn, "b2", full_refresh=True)]] == [
+        "full"
+    ]
+    assert [finish(conn, r)["kind"] for r, _ in [claim_kind(conn, None)]] == ["full"]
+    run, kind = claim_kind(conn, "b2", selector="revenue_daily+")
+    assert kind == "selected"
+    done = finish(conn, run)
+    assert done["selector"] == "revenue_daily+" and done["project_checksum"] == "b2"
+
+
+def test_the_full_build_setting_is_checked(conn: psycopg.Connection, fresh: Clock) -> None:
+    with pytest.raises(psycopg.Error) as caught:
+        conn.execute("update public.platform_settings set report_full_build_hours = 0")
+    assert refusal(caught.value) == (
+        "PT422",
+        "report_full_build_hours must be a whole number from 1 to 720 (got 0)",
     )
