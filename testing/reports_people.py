@@ -1,6 +1,7 @@
 """The people-and-seats reports' scenario (mentor_roster, instructor_overview, renewals,
 seat_occupancy_daily): one mentor's March 2032 played through the real rules over the gateway,
-then `dbt build` once from scratch and once incrementally after one more day. Shared by the
+then `dbt build` once from scratch, once incrementally after one more day and once more from
+scratch (what the incremental build must equal). Shared by the
 tests in tests/reports/ through the session fixture `people`."""
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class People:
     ids: dict[str, uuid.UUID] = field(default_factory=dict)
     first: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     second: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rebuilt: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # full, after second
     seats_now: dict[str, int] = field(default_factory=dict)
 
 
@@ -175,6 +177,9 @@ def people(stack: Stack, conn: psycopg.Connection, settings: Settings) -> Iterat
         ok(scenario.api(ids["mentor"]).rpc("complete_session", session_id=ids["s8"]))
         build(settings)
         result.second = rows(conn, ids["mentor"])
+        # the same rows rebuilt from scratch: what the incremental build must have made
+        build(settings, "--full-refresh")
+        result.rebuilt = rows(conn, ids["mentor"])
     finally:
         clock.unfreeze()  # the tests after these run at the real clock
         service.http.close()

@@ -54,12 +54,15 @@ codes_in_scope as (
 ),
 {% endif %}
 
+-- The codes as one array, so the plan reads their orders through the index on promotion_code_id
+-- whatever it guesses of their number.
 redemptions as (
     select * from payments
-    where promotion_code_id in (select promotion_code_id from codes_in_scope)
+    where promotion_code_id = any(array(select promotion_code_id from codes_in_scope))
 ),
 
--- Redeeming students who later paid for another pack of the same mentor without this code.
+-- Redeeming students who later paid for another pack of the same mentor without this code: per
+-- redemption, the student's later payments through the index on the order's student_id.
 renewed as (
     select
         redemptions.promotion_code_id,
@@ -67,11 +70,14 @@ renewed as (
         redemptions.student_id,
         later.updated_at
     from redemptions
-    inner join payments as later
-        on later.student_id = redemptions.student_id
-        and later.mentor_id = redemptions.mentor_id
-        and later.paid_at > redemptions.paid_at
-        and later.promotion_code_id is distinct from redemptions.promotion_code_id
+    cross join lateral (
+        select payments.updated_at
+        from payments
+        where payments.student_id = redemptions.student_id
+            and payments.mentor_id = redemptions.mentor_id
+            and payments.paid_at > redemptions.paid_at
+            and payments.promotion_code_id is distinct from redemptions.promotion_code_id
+    ) as later
 ),
 
 per_code as (

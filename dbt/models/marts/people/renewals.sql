@@ -2,13 +2,53 @@
 -- the pack's grace period? Grace is [ended_at, grace_ends_at), as the seat rule has it
 -- (release_expired_seats releases a seat at grace_ends_at <= now): a purchase exactly at
 -- grace_ends_at is too late. Refunded packs are left out (their seat is released at once).
-with packs as (
+-- Incremental: whole pairs of a mentor and a student, those with a pack changed since the last
+-- build and those with a row still undecided whose grace has ended since; see renewals.yml.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['mentor_id', 'student_id'],
+    on_schema_change='fail',
+    indexes=[{'columns': ['pack_id'], 'unique': true}, {'columns': ['source_changed_at']}]
+) }}
+
+with
+
+-- not materialized: read twice in an incremental build, each time through an index
+packs as not materialized (
     select * from {{ ref('stg_app__session_packs') }}
 ),
 
 orders as (
     select * from {{ ref('stg_app__orders') }}
 ),
+
+{% if is_incremental() %}
+-- A pack bought, used up, expired or refunded since the last build; or a row whose grace ended
+-- with no next pack since (undecided then, not renewed now: time alone changes it).
+pairs as (
+    select mentor_id, student_id
+    from packs
+    where updated_at > {{ money_activity__changed_after() }}
+    union
+    select mentor_id, student_id
+    from {{ this }}
+    where renewed_within_grace is null and grace_ends_at <= {{ report_now() }}
+),
+
+-- every pack of those pairs, through the index on student_id (the students as one array, so the
+-- plan reads each through it whatever it guesses of their number)
+packs_in_scope as (
+    select packs.*
+    from packs
+    where packs.student_id = any(array(select student_id from pairs))
+        and (packs.mentor_id, packs.student_id) in (select mentor_id, student_id from pairs)
+),
+{% else %}
+packs_in_scope as (
+    select * from packs
+),
+{% endif %}
 
 sequenced as (
     select
@@ -22,8 +62,9 @@ sequenced as (
         expired_at,
         lead(pack_id) over pair as next_pack_id,
         lead(order_id) over pair as next_order_id,
-        lead(purchased_at) over pair as renewed_at
-    from packs
+        lead(purchased_at) over pair as renewed_at,
+        max(updated_at) over (partition by mentor_id, student_id) as source_changed_at
+    from packs_in_scope
     window pair as (partition by mentor_id, student_id order by purchased_at, pack_id)
 ),
 
@@ -63,7 +104,8 @@ final as (
         end as grandfathered_price_used,
         ended.ended_at,
         ended.ended_at + make_interval(hours => ended.grace_period_hours) as grace_ends_at,
-        ended.renewed_at
+        ended.renewed_at,
+        ended.source_changed_at
     from ended
     left join orders on orders.order_id = ended.next_order_id
 )
