@@ -29,9 +29,7 @@ from mentorships import jwt
 from mentorships.stack import Stack
 from testing.stacks import bench_settings
 
-SESSIONS = (
-    "/rest/v1/sessions?select=id,status,starts_at,ends_at,pack_id&order=starts_at.desc,id.desc&limit=50"
-)
+SESSIONS = "/rest/v1/sessions?select=id,status,starts_at,ends_at,pack_id&order=starts_at.desc,id.desc&limit=50"
 # a mentor's own sessions through the RPC made for it (sql/rules/booking/mentor_sessions.sql):
 # the same rows in the same order, 50 by default
 MENTOR_SESSIONS = "/rest/v1/rpc/mentor_sessions?select=id,status,starts_at,ends_at,pack_id"
