@@ -32,7 +32,8 @@ def describe_runs(last: runs.Run | None, ok: runs.Run | None, zone: ZoneInfo) ->
 
     if last is None:
         return "no build yet"
-    last_text = f"last run #{last.id} ({last.trigger}) {last.outcome.upper() if last.outcome == 'failed' else last.outcome}"
+    outcome = last.outcome.upper() if last.outcome == "failed" else last.outcome
+    last_text = f"last run #{last.id} ({last.trigger}, {last.kind}) {outcome}"
     if last.outcome != "running":
         last_text += f" {at(last.finished_at)}"
     as_of = f"as of {at(ok.finished_at)} {zone.key}" if ok else "no succeeded build yet"

@@ -219,7 +219,8 @@ def test_the_schedule_starts_builds_once_and_status_shows_as_of(
     assert line.healthy
     # 2042-07-01 10:00 UTC is 19:00 in Tokyo
     assert re.search(
-        r"last run #\d+ \(schedule\) succeeded 2042-07-01 19:00; reports as of 2042-07-01 19:00 Asia/Tokyo",
+        r"last run #\d+ \(schedule, (full|incremental)\) succeeded 2042-07-01 19:00;"
+        r" reports as of 2042-07-01 19:00 Asia/Tokyo",
         line.detail,
     ), line.detail
     assert schedule.reports.stop()
