@@ -27,11 +27,13 @@ with mentors as (
     select * from {{ ref('stg_app__mentors') }}
 ),
 
-packs as (
+-- not materialized: each reading filters its own rows (a materialized CTE wrote every pack, all
+-- columns, before the filter: 0.35 s of an incremental build at 1M sessions)
+packs as not materialized (
     select * from {{ ref('stg_app__session_packs') }}
 ),
 
-seats as (
+seats as not materialized (
     select * from {{ ref('stg_app__seat_reservations') }}
 ),
 
