@@ -79,6 +79,23 @@ Errors: 403 PT403 not your session; 404 PT404 no such session; 409 PT409 already
 revoke execute on function public.cancel_session(text, text) from public, anon;
 grant execute on function public.cancel_session(text, text) to authenticated;
 
+create or replace function public.cancel_terms(session_id text default null)
+returns table (credit_restored boolean, cancel_notice_hours integer, credit_back_until timestamptz)
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return query select * from private.cancel_terms(private.uuid_arg(cancel_terms.session_id, 'session_id'));
+end
+$$;
+comment on function public.cancel_terms(text) is
+$$What cancel_session would do if you canceled now, before you confirm: whether the credit comes back (a student at least the pack's cancel notice ahead; a mentor or an admin always), the notice in hours and, for the student, the instant until which a cancel gives it back. The same rule and refusals as cancel_session.
+Arguments: session_id (UUID).
+Errors: 403 PT403 not your session; 404 PT404 no such session; 409 PT409 already canceled/completed/no-show, already started; 422 PT422 missing or malformed session_id.$$;
+revoke execute on function public.cancel_terms(text) from public, anon;
+grant execute on function public.cancel_terms(text) to authenticated;
+
 create or replace function public.reschedule_session(session_id text default null, starts_at text default null)
 returns public.sessions
 language plpgsql

@@ -102,3 +102,70 @@ def test_cancel_refusals(scenario: Scenario, booked: dict[str, Any], clock: Cloc
         409,
         "the session has started",
     )
+
+
+@pytest.mark.parametrize(
+    ("before_start", "restored"),
+    [
+        (dt.timedelta(hours=24), True),
+        (dt.timedelta(hours=24) - dt.timedelta(seconds=1), False),
+    ],
+)
+def test_cancel_terms_say_what_the_cancel_then_does(
+    scenario: Scenario,
+    booked: dict[str, Any],
+    clock: Clock,
+    before_start: dt.timedelta,
+    restored: bool,
+) -> None:
+    """cancel_terms (asked before confirming) and cancel_session at the same instant agree."""
+    student = scenario.api(booked["student"])
+    session = ok(student.rpc("book_session", pack_id=booked["pack"], starts_at=ny(5, 9)))
+    clock.freeze(ny(5, 9) - before_start)
+    [terms] = ok(student.rpc("cancel_terms", session_id=session["id"]))
+    assert terms == {
+        "credit_restored": restored,
+        "cancel_notice_hours": 24,
+        "credit_back_until": (ny(5, 9) - dt.timedelta(hours=24)).astimezone(dt.UTC).isoformat(),
+    }
+    # the mentor's cancel always gives the credit back: no deadline
+    [mentor_terms] = ok(
+        scenario.api(booked["mentor"]).rpc("cancel_terms", session_id=session["id"])
+    )
+    assert mentor_terms["credit_restored"] is True and mentor_terms["credit_back_until"] is None
+    assert (
+        scenario.one(
+            "select count(*) from public.sessions where id = %s and status = 'scheduled'",
+            session["id"],
+        )
+        == 1
+    )  # asking changes nothing
+    change = ok(student.rpc("cancel_session", session_id=session["id"]))
+    assert change["credit_restored"] is restored
+
+
+def test_cancel_terms_refuse_as_the_cancel_does(
+    scenario: Scenario, booked: dict[str, Any], clock: Clock
+) -> None:
+    session = ok(
+        scenario.api(booked["student"]).rpc(
+            "book_session", pack_id=booked["pack"], starts_at=ny(5, 9)
+        )
+    )
+    refused(
+        scenario.api(scenario.person()).rpc("cancel_terms", session_id=session["id"]),
+        403,
+        "this session is not yours",
+    )
+    missing = scenario.api(booked["student"]).rpc(
+        "cancel_terms", session_id="00000000-0000-0000-0000-000000000000"
+    )
+    refused(missing, 404, "no session with id")
+    refused(scenario.api(booked["student"]).rpc("cancel_terms"), 422, "session_id is required")
+    clock.freeze(ny(5, 9))
+    refused(
+        scenario.api(booked["student"]).rpc("cancel_terms", session_id=session["id"]),
+        409,
+        "the session has started",
+    )
+    assert scenario.api(None).rpc("cancel_terms", session_id=session["id"]).status_code == 401
