@@ -36,13 +36,9 @@ pairs as (
     where renewed_within_grace is null and grace_ends_at <= {{ report_now() }}
 ),
 
--- every pack of those pairs, through the index on student_id (the students as one array, so the
--- plan reads each through it whatever it guesses of their number)
+-- every pack of those pairs (dbt/macros/people_scope.sql)
 packs_in_scope as (
-    select packs.*
-    from packs
-    where packs.student_id = any(array(select student_id from pairs))
-        and (packs.mentor_id, packs.student_id) in (select mentor_id, student_id from pairs)
+    {{ people__packs_of_pairs() }}
 ),
 {% else %}
 packs_in_scope as (
