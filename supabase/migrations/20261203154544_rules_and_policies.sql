@@ -6519,7 +6519,11 @@ create trigger _100_keep_mentor_role
 -- reminder's moment), and renew_product_id: the latest pack's product while it is still sold, the
 -- product create_order takes to renew.
 
-create or replace function private.relationships(p_mentor_id uuid, p_student_id uuid)
+-- side: 'mentor_id' (a mentor's students) or 'student_id' (a student's mentors); person: whose.
+-- Dynamic SQL on purpose: the query is planned with the side's column and the person's id, so
+-- every table is read through its index on that column (a query written for both sides, with
+-- "x is null or ..." filters, read every pack and session: 190 ms at 1M sessions).
+create or replace function private.relationships(side text, person uuid)
 returns table (
   mentor_id uuid, mentor_name text, mentor_time_zone text,
   student_id uuid, student_name text, student_time_zone text,
@@ -6528,20 +6532,25 @@ returns table (
   current_pack_id uuid, current_pack_status text, current_pack_expires_at timestamptz,
   seat_status text, seat_grace_ends_at timestamptz,
   one_session_left boolean, renew_product_id uuid)
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
-as $$
-  with now_ as (select private.clock_now() as at),
-  packs as (
-    select p.* from public.session_packs p
-     where (p_mentor_id is null or p.mentor_id = p_mentor_id)
-       and (p_student_id is null or p.student_id = p_student_id)
+as $fn$
+-- The OUT columns are filled by `return query execute`, which plpgsql_check cannot follow (it
+-- warns that each is "maybe unmodified"); the query's columns are checked by the tests instead.
+-- @plpgsql_check_options: extra_warnings = false
+begin
+  if side is null or side not in ('mentor_id', 'student_id') then
+    raise exception 'private.relationships: side must be mentor_id or student_id, not %', side;
+  end if;
+  return query execute format($q$
+  with packs as (
+    select p.* from public.session_packs p where p.%1$I = $1
   ),
   pairs as (
     select p.mentor_id, p.student_id,
-           coalesce(sum(p.remaining_sessions) filter (where p.status = 'active' and p.expires_at > (select at from now_)), 0)::integer as remaining,
+           coalesce(sum(p.remaining_sessions) filter (where p.status = 'active' and p.expires_at > $2), 0)::integer as remaining,
            sum(p.sessions_total)::integer as total
       from packs p group by 1, 2
   ),
@@ -6553,10 +6562,8 @@ as $$
     select s.mentor_id, s.student_id,
            count(*) filter (where s.status = 'completed')::integer as completed,
            max(s.starts_at) filter (where s.status in ('completed', 'student_no_show', 'mentor_no_show')) as last_at,
-           min(s.starts_at) filter (where s.status = 'scheduled' and s.starts_at > (select at from now_)) as next_at
-      from public.sessions s
-     where (p_mentor_id is null or s.mentor_id = p_mentor_id)
-       and (p_student_id is null or s.student_id = p_student_id)
+           min(s.starts_at) filter (where s.status = 'scheduled' and s.starts_at > $2) as next_at
+      from public.sessions s where s.%1$I = $1
      group by 1, 2
   )
   select pairs.mentor_id, m.public_name, m.time_zone,
@@ -6576,10 +6583,12 @@ as $$
     left join public.seat_reservations seat
       on seat.mentor_id = pairs.mentor_id and seat.student_id = pairs.student_id and seat.status <> 'released'
    order by sessions.next_at nulls last, m.public_name, sp.display_name
-$$;
-comment on function private.relationships(uuid, uuid) is
-  'Relationships (a mentor and a student who had a pack) of one mentor or one student, live: sessions left, booked, used, last and next session, latest pack, seat, one_session_left, renew_product_id.';
-revoke execute on function private.relationships(uuid, uuid) from public, anon, authenticated;
+  $q$, side) using person, private.clock_now();
+end
+$fn$;
+comment on function private.relationships(text, uuid) is
+  'Relationships (a mentor and a student who had a pack) of one mentor (side mentor_id) or one student (student_id), live: sessions left, booked, used, last and next session, latest pack, seat, one_session_left, renew_product_id.';
+revoke execute on function private.relationships(text, uuid) from public, anon, authenticated;
 
 -- The caller's own: as the mentor (their students) or as the student (their mentors).
 create or replace function private.my_relationships(as_mentor boolean)
@@ -6596,9 +6605,8 @@ stable
 security definer
 set search_path = ''
 as $$
-  select * from private.relationships(
-    case when as_mentor then (select auth.uid()) end,
-    case when not as_mentor then (select auth.uid()) end)
+  select * from private.relationships(case when as_mentor then 'mentor_id' else 'student_id' end,
+                                      (select auth.uid()))
   where (select auth.uid()) is not null
 $$;
 comment on function private.my_relationships(boolean) is
