@@ -115,6 +115,13 @@ def selector_of(args: Sequence[str]) -> str | None:
     return " ".join(picked) or None
 
 
+KIND_TEXT = {
+    "full": "a full build",
+    "incremental": "an incremental build",
+    "selected": "a build of the selected models",
+}
+
+
 def build_once(
     database_url: str,
     *,
@@ -143,7 +150,7 @@ def build_once(
         return None
     run_id, kind = claimed
     own = [a for a in args if a != "--full-refresh"] if kind == "full" else list(args)
-    on_line(f"a {kind} build (run #{run_id})")
+    on_line(f"{KIND_TEXT[kind]} (run #{run_id})")
     try:
         result = dbt.build(database_url, [*dbt.KIND_ARGS[kind], *own], place=place, on_line=on_line)
     except Exception as e:  # dbt missing or killed: the run still ends, as failed

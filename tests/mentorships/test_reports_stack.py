@@ -27,6 +27,7 @@ from mentorships import jwt
 from mentorships.info import reports_lines
 from mentorships.settings import PROJECT_DIR, Settings
 from mentorships.stack import Stack
+from mentorships.stack.reports_worker import ReportsWorker
 from testing.api import Api
 from testing.clock import Clock
 from testing.reports import (
@@ -127,6 +128,32 @@ def readme_questions() -> list[str]:
     questions = [q.strip() for q in block.split(";") if q.strip()]
     assert len(questions) == 3, block
     return questions
+
+
+def test_after_a_full_build_the_next_is_incremental_and_builds_the_tables_only(
+    settings: Settings, conn: psycopg.Connection, clock: Clock
+) -> None:
+    clock.unfreeze()
+    full = reports(settings, "build", "--full-refresh")
+    assert full.returncode == 0, full.stdout + full.stderr
+    assert re.search(r"^a full build \(run #\d+\)$", full.stdout, re.M), full.stdout
+    done = reports(settings, "build")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"^an incremental build \(run #\d+\)$", done.stdout, re.M), done.stdout
+    row = conn.execute("select kind from public.report_runs order by id desc limit 1").fetchone()
+    assert row == ("incremental",)
+    results = json.loads(
+        (ReportsWorker(settings).place.target_dir / "run_results.json").read_text()
+    )
+    built = {r["unique_id"] for r in results["results"]}
+    models = {u.split(".")[-1] for u in built if u.startswith("model.")}
+    assert models and not any(m.startswith(("stg_", "int_payments")) for m in models), models
+    assert "mentor_roster" in models and "renewals" in models
+    tests = [u.split(".")[2] for u in built if u.startswith("test.")]
+    assert tests and not [
+        t for t in tests if t.startswith(("unique_", "not_null_", "relationships_"))
+    ]
+    assert not [u for u in built if u.startswith("unit_test.")]
 
 
 def test_a_failing_build_exits_1_showing_dbts_error_and_is_recorded(
