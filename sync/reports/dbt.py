@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict
@@ -126,8 +127,6 @@ def project_checksum(place: Place) -> str:
 
 def installed_version() -> str:
     """dbt-core's version, as installed beside this Python."""
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("dbt-core")
     except PackageNotFoundError:
