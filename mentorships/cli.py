@@ -110,6 +110,11 @@ def up(settings: Settings) -> None:
         _done(t, stack.reports.start())
     else:
         click.echo("  reports schedule: off (MENTORSHIPS_REPORTS_WORKER=false)")
+    if stack.dashboards.enabled:
+        t = _step(f"dashboards on {stack.dashboards.address}/")
+        _done(t, stack.dashboards.start())
+    else:
+        click.echo("  dashboards: off (MENTORSHIPS_DASHBOARDS=false)")
     local = stack.services.local_providers()
     if local:
         secrets_file = stack.services.p.provider_secrets.relative_to(PROJECT_DIR)

@@ -96,6 +96,9 @@ def info_text(settings: Settings) -> str:
     )
     lines = [
         "Mentorships local stack",
+        f"  dashboards                 {settings.dashboards_url}/",
+        "                             (open it, choose an account under Local sign-in: admin, a",
+        "                             mentor or a student; no password on a local stack)",
         f"  REST API (Supabase-style)  {rest}",
         f"  Postgres                   {settings.dsn()}",
         f"  services (checkout, hooks) {settings.services_url}",

@@ -42,6 +42,9 @@ class Settings(ProviderSettings):
     postgrest_port: int = 24325
     postgrest_admin_port: int = 24326
     services_port: int = 54330
+    # The dashboards (Streamlit, dashboards/): where `up` serves them, and whether it does.
+    dashboards_port: int = Field(8501, ge=1, le=65535)
+    dashboards: bool = True
     db_name: str = "postgres"
     db_password: SecretStr = SecretStr("postgres")
     # The `analyst` role's login password (the reports in SQL); `db apply` and `up` set it.
@@ -93,6 +96,10 @@ class Settings(ProviderSettings):
     @property
     def services_url(self) -> str:
         return f"http://{self.host}:{self.services_port}"
+
+    @property
+    def dashboards_url(self) -> str:
+        return f"http://{self.host}:{self.dashboards_port}"
 
     @property
     def gateway_url(self) -> str:

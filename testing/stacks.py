@@ -48,6 +48,7 @@ def settings_for_tests() -> Settings:
         postgrest_port=base + 5,
         postgrest_admin_port=base + 6,
         services_port=base + 10,
+        dashboards_port=base + 11,
         paypal_local_port=base + 7,
         google_local_port=base + 8,
         allow_tx_rollback=True,
@@ -55,6 +56,7 @@ def settings_for_tests() -> Settings:
         messages_worker=False,
         gcal_worker=False,
         reports_worker=False,
+        dashboards=False,  # the browser tests start them (testing/dashboards.py)
         google_local=False,
     )
 
@@ -70,6 +72,7 @@ def bench_settings(**overrides: Any) -> Settings:
             "postgrest_port": 26325,
             "postgrest_admin_port": 26326,
             "services_port": 26330,
+            "dashboards_port": 26331,
             **overrides,
         }
     )

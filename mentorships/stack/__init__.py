@@ -18,6 +18,7 @@ import httpx
 from mentorships.mail import local_zone
 from mentorships.settings import Settings
 from mentorships.stack.common import _require_free, paths
+from mentorships.stack.dashboards import Dashboards
 from mentorships.stack.gateway import Gateway
 from mentorships.stack.gcal_worker import GcalWorker, MentorSync
 from mentorships.stack.google_local import LocalGoogle
@@ -32,6 +33,7 @@ from mentorships.stack.worker import Worker
 __all__ = [
     "LOCAL_PAYPAL_CERT_PATH",
     "ComponentStatus",
+    "Dashboards",
     "Gateway",
     "GcalWorker",
     "LocalGoogle",
@@ -74,6 +76,7 @@ class Stack:
         self.gcal = GcalWorker(settings)
         self.reports = ReportsWorker(settings)
         self.google = LocalGoogle(settings)
+        self.dashboards = Dashboards(settings)
 
     def status(self) -> list[ComponentStatus]:
         pg_running = self.postgres.running()
@@ -113,11 +116,27 @@ class Stack:
                 svc_healthy,
                 svc_detail,
             ),
+            *self._dashboards_status(),
             *self._worker_status(),
             *self._gcal_status(),
             *self._reports_status(),
             *self._paypal_status(bool(gw_pid)),
             *self._google_status(),
+        ]
+
+    def _dashboards_status(self) -> list[ComponentStatus]:
+        """The dashboards, when this stack serves them: healthy when Streamlit answers."""
+        if not self.dashboards.enabled:
+            return []
+        pid = self.dashboards.pid()
+        return [
+            ComponentStatus(
+                "dashboards",
+                self.dashboards.address + "/",
+                bool(pid),
+                bool(pid) and self.dashboards.healthy(),
+                f"pid {pid}; local sign-in" if pid else "",
+            )
         ]
 
     def _gcal_status(self, zone: ZoneInfo | None = None) -> list[ComponentStatus]:
@@ -234,6 +253,7 @@ class Stack:
         yield "worker", self.worker.stop()
         yield "gcal", self.gcal.stop()
         yield "reports", self.reports.stop()
+        yield "dashboards", self.dashboards.stop()
         yield "services", self.services.stop()
         yield "gateway", self.gateway.stop()
         yield "google", self.google.stop()

@@ -1,0 +1,35 @@
+"""The app's frame: signed out, the sign-in page; local sign-in lists the stack's accounts and
+signs one in; each role gets its own pages."""
+
+from __future__ import annotations
+
+from dashboards.settings import DashboardSettings
+from testing.dashboards import app, texts
+from testing.factories import Scenario
+
+
+def test_signed_out_sees_local_sign_in(dashboards: DashboardSettings, scenario: Scenario) -> None:
+    mentor = scenario.mentor()
+    at = app().run()
+    assert not at.exception
+    assert "Local sign-in" in texts(at)
+    at.radio(key="role").set_value("mentor").run()
+    labels = at.selectbox(key="account").options
+    assert any(f"{mentor}@scenario.test" in label for label in labels)
+    at.selectbox(key="account").set_value(
+        next(label for label in labels if str(mentor) in label)
+    ).run()
+    at.button(key="local_sign_in").click().run()
+    assert not at.exception
+    signed = at.session_state["signed_in"]
+    assert signed.user_id == str(mentor) and signed.role == "mentor"
+    assert signed.zone == "America/New_York"
+
+
+def test_each_role_its_pages(dashboards: DashboardSettings, scenario: Scenario) -> None:
+    for role, title in (("student", "My mentors"), ("admin", "Instructors")):
+        person = scenario.person(role)
+        at = app(person).run()
+        assert not at.exception, at.exception
+        assert at.session_state["signed_in"].role == role
+        del title
