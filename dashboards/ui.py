@@ -4,6 +4,7 @@ message, never a traceback."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -97,3 +98,9 @@ def rows_or_stop(
     except ApiError as e:
         st.error(str(e), icon=":material/error:")
         st.stop()
+
+
+def now() -> dt.datetime:
+    """The instant the rules read as now (`platform_now`: a frozen demo or test clock too)."""
+    value = read(("platform_now",), lambda: api().rpc("platform_now", read=True))
+    return dt.datetime.fromisoformat(str(value))

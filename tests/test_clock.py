@@ -50,3 +50,17 @@ def test_frozen_clock_drives_free_seats_through_the_api(
             "delete from public.seat_reservations where mentor_id = %s and student_id = %s",
             (wid("mentor_b"), wid("student_a")),
         )
+
+
+def test_platform_now_is_the_rules_clock(clock: Clock, actors: dict[str, Api]) -> None:
+    at = clock.freeze(dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.UTC))
+    assert actors["anon"].rpc("platform_now").status_code == 401
+    for who in ("student_a", "mentor_a", "admin", "service"):
+        r = actors[who].rpc("platform_now")
+        assert r.status_code == 200, r.text
+        assert dt.datetime.fromisoformat(r.json()) == at
+    clock.unfreeze()
+    r = actors["student_a"].rpc("platform_now")
+    assert abs(dt.datetime.fromisoformat(r.json()) - dt.datetime.now(dt.UTC)) < dt.timedelta(
+        seconds=30
+    )

@@ -25,3 +25,28 @@ comment on function private.clock_now() is
 revoke execute on function private.clock_now() from public, anon, authenticated;
 grant execute on function private.clock_now() to service_role;
 grant select on table private.clock to service_role;
+
+-- The same clock for clients: what "now" is for the rules (the dashboards split upcoming from
+-- past sessions by it, so a frozen demo or test clock shows the same picture the rules see).
+-- The definer reads the clock as its owner; the API's function is an invoker that calls it.
+create or replace function private.platform_now()
+returns timestamptz
+language sql
+stable
+security definer
+set search_path = ''
+as $$ select private.clock_now() $$;
+comment on function private.platform_now() is 'private.clock_now() for public.platform_now().';
+revoke execute on function private.platform_now() from public, anon;
+grant execute on function private.platform_now() to authenticated, service_role;
+
+create or replace function public.platform_now()
+returns timestamptz
+language sql
+stable
+set search_path = ''
+as $$ select private.platform_now() $$;
+comment on function public.platform_now() is
+  'The instant the rules read as now (the frozen clock of a test or demo, else now()).';
+revoke execute on function public.platform_now() from public, anon;
+grant execute on function public.platform_now() to authenticated, service_role;
