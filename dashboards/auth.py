@@ -137,21 +137,29 @@ def _user_claims(settings: DashboardSettings, user_id: str, email: str) -> dict[
     }
 
 
-def local_accounts(settings: DashboardSettings) -> list[Account]:
-    """The local stack's accounts (admins, then mentors, then students), read with a token of a
-    minute minted for the listing alone: the local stack's JWT secret can sign any role, which is
-    why this exists only with local sign-in on."""
+ACCOUNTS_LISTED = 50
+
+
+def local_accounts(settings: DashboardSettings, role: str, search: str = "") -> list[Account]:
+    """Up to ACCOUNTS_LISTED of the local stack's accounts of a role, by email, matching `search`
+    (in the email or the name) when given. Read with a token of a minute minted for the listing
+    alone: the local stack's JWT secret can sign any role, which is why this exists only with
+    local sign-in on."""
     token, _ = _mint(settings, {"role": "service_role", "iss": "mentorships-dashboards"}, 60)
-    rows = Api(settings, token).rows(
-        "profiles",
-        {"select": "id,email,display_name,role", "order": "role.desc,email", "limit": "1000"},
-    )
-    order = {"admin": 0, "mentor": 1, "student": 2}
-    accounts = [
+    params = {
+        "select": "id,email,display_name,role",
+        "role": f"eq.{role}",
+        "order": "email",
+        "limit": str(ACCOUNTS_LISTED),
+    }
+    words = "".join(ch for ch in search if ch.isalnum() or ch in "@._- ").strip()
+    if words:
+        params["or"] = f'(email.ilike."*{words}*",display_name.ilike."*{words}*")'
+    rows = Api(settings, token).rows("profiles", params)
+    return [
         Account(str(r["id"]), str(r["email"] or ""), str(r["display_name"] or ""), str(r["role"]))
         for r in rows
     ]
-    return sorted(accounts, key=lambda a: (order.get(a.role, 3), a.email))
 
 
 def local_sign_in(settings: DashboardSettings, account: Account) -> SignedIn:

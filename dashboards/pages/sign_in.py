@@ -23,18 +23,26 @@ if s.dashboards_local_sign_in:
         "A hosted project shows email and password sign-in here instead.",
         icon=":material/info:",
     )
+    role = st.radio("Role", ["admin", "mentor", "student"], horizontal=True, index=2, key="role")
+    search = st.text_input(
+        "Search by email or name", key="account_search", placeholder="e.g. student1@"
+    )
     try:
-        accounts = auth.local_accounts(s)
+        accounts = auth.local_accounts(s, str(role), search)
     except (ApiError, auth.SignInError) as e:
         st.error(f"The accounts could not be listed: {e}")
         st.stop()
     if not accounts:
-        st.warning("No accounts yet: run `mentorships seed` (or `make demo`) and reload.")
+        st.warning(
+            f"No {role} account matches. Without any account yet, run `mentorships seed` "
+            "(or `make demo`) and reload."
+        )
         st.stop()
     by_label = {a.label: a for a in accounts}
-    role = st.radio("Role", ["admin", "mentor", "student"], horizontal=True, index=2, key="role")
-    labels = [a.label for a in accounts if a.role == role]
-    label = st.selectbox("Account", labels, key="account", placeholder="Choose an account")
+    shown = (
+        f"first {auth.ACCOUNTS_LISTED} by email" if len(accounts) == auth.ACCOUNTS_LISTED else ""
+    )
+    label = st.selectbox("Account", list(by_label), key="account", help=shown or None)
     if st.button("Sign in", type="primary", key="local_sign_in", disabled=label is None):
         try:
             done(auth.local_sign_in(s, by_label[str(label)]))

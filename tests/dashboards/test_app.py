@@ -14,7 +14,9 @@ def test_signed_out_sees_local_sign_in(dashboards: DashboardSettings, scenario: 
     assert not at.exception
     assert "Local sign-in" in texts(at)
     at.radio(key="role").set_value("mentor").run()
+    at.text_input(key="account_search").input(f"{mentor}@").run()
     labels = at.selectbox(key="account").options
+    assert labels and all("(mentor)" in label for label in labels)
     assert any(f"{mentor}@scenario.test" in label for label in labels)
     at.selectbox(key="account").set_value(
         next(label for label in labels if str(mentor) in label)
@@ -24,6 +26,15 @@ def test_signed_out_sees_local_sign_in(dashboards: DashboardSettings, scenario: 
     signed = at.session_state["signed_in"]
     assert signed.user_id == str(mentor) and signed.role == "mentor"
     assert signed.zone == "America/New_York"
+
+
+def test_local_sign_in_search_finds_nobody(
+    dashboards: DashboardSettings, scenario: Scenario
+) -> None:
+    at = app().run()
+    at.text_input(key="account_search").input("no-such-person-anywhere").run()
+    assert "No student account matches" in texts(at)
+    assert not at.selectbox
 
 
 def test_each_role_its_pages(dashboards: DashboardSettings, scenario: Scenario) -> None:
