@@ -45,6 +45,8 @@ class Settings(ProviderSettings):
     # The dashboards (Streamlit, dashboards/): where `up` serves them, and whether it does.
     dashboards_port: int = Field(8501, ge=1, le=65535)
     dashboards: bool = True
+    # How long the dashboards reuse a read within a session (0: never; the benchmark's setting).
+    dashboards_cache_seconds: int = Field(15, ge=0, le=600)
     db_name: str = "postgres"
     db_password: SecretStr = SecretStr("postgres")
     # The `analyst` role's login password (the reports in SQL); `db apply` and `up` set it.

@@ -47,11 +47,11 @@ def signed_in(person: uuid.UUID, email: str | None = None) -> auth.SignedIn:
     return auth.local_sign_in(s, account)
 
 
-def app(person: uuid.UUID | None = None) -> AppTest:
+def app(person: uuid.UUID | None = None, email: str | None = None) -> AppTest:
     """The app, signed in as `person` (None: signed out), not yet run."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     if person is not None:
-        at.session_state["signed_in"] = signed_in(person)
+        at.session_state["signed_in"] = signed_in(person, email)
     return at
 
 

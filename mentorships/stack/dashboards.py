@@ -60,6 +60,7 @@ class Dashboards:
             "MENTORSHIPS_DASHBOARDS_SERVICES_URL": self.s.services_url,
             "MENTORSHIPS_DASHBOARDS_LOCAL_SIGN_IN": "true",
             "MENTORSHIPS_DASHBOARDS_JWT_SECRET": self.s.jwt_secret.get_secret_value(),
+            "MENTORSHIPS_DASHBOARDS_CACHE_SECONDS": str(self.s.dashboards_cache_seconds),
         }
 
     def command(self) -> list[str]:
