@@ -42,6 +42,9 @@ if s.dashboards_local_sign_in:
     shown = (
         f"first {auth.ACCOUNTS_LISTED} by email" if len(accounts) == auth.ACCOUNTS_LISTED else ""
     )
+    if st.session_state.get("account") not in by_label:
+        # A new role or search: the first account found, not an empty choice.
+        st.session_state["account"] = next(iter(by_label))
     label = st.selectbox("Account", list(by_label), key="account", help=shown or None)
     if st.button("Sign in", type="primary", key="local_sign_in", disabled=label is None):
         try:
