@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import statistics
 import sys
 import time
@@ -80,9 +81,9 @@ def record_reads(person: str, email: str, file: str) -> list[httpx.Request]:
     """The requests the page sends when it renders once (AppTest, in-process)."""
     sent: list[httpx.Request] = []
     client = dashboards_api._client(dashboard_settings.cached().dashboards_timeout_seconds)
+    at = apptest.app(uuid.UUID(person), email)  # signs in: not the page's read
     client.event_hooks["request"] = [sent.append]
     try:
-        at = apptest.app(uuid.UUID(person), email)
         at.switch_page(f"pages/{file}")
         at.run()
         if at.exception or at.error:
@@ -105,6 +106,8 @@ def replay(http: httpx.Client, requests: list[httpx.Request]) -> float:
 
 
 def main() -> None:
+    # AppTest's runs outside a server: Streamlit warns of that once per cached call.
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
