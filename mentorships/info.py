@@ -70,6 +70,18 @@ def reports_lines(settings: Settings) -> list[str]:
     ]
 
 
+def dashboards_lines(settings: Settings) -> list[str]:
+    """Where the dashboards are and how to sign in there (a local stack: no passwords)."""
+    if not settings.dashboards:
+        return ["  dashboards                 off (MENTORSHIPS_DASHBOARDS=false)"]
+    return [
+        f"  dashboards                 {settings.dashboards_url}/",
+        "                             (open it in a browser; under Local sign-in choose a role and",
+        f"                             an account, e.g. {ADMIN_EMAIL} or",
+        f"                             student1{DEMO_EMAIL_SUFFIX}: no password on a local stack)",
+    ]
+
+
 def info_text(settings: Settings) -> str:
     """URLs, keys, demo accounts and three curl lines that work after `mentorships seed`."""
     anon = jwt_.anon_key(settings)
@@ -96,9 +108,7 @@ def info_text(settings: Settings) -> str:
     )
     lines = [
         "Mentorships local stack",
-        f"  dashboards                 {settings.dashboards_url}/",
-        "                             (open it, choose an account under Local sign-in: admin, a",
-        "                             mentor or a student; no password on a local stack)",
+        *dashboards_lines(settings),
         f"  REST API (Supabase-style)  {rest}",
         f"  Postgres                   {settings.dsn()}",
         f"  services (checkout, hooks) {settings.services_url}",

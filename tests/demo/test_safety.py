@@ -89,6 +89,10 @@ def test_info_prints_working_commands(settings: Settings, world: World) -> None:
     assert settings.rest_url in text
     assert "mentorships token student1@demo.mentorships.test" in text
     assert text.count("curl -s") >= 3
+    assert "dashboards                 off (MENTORSHIPS_DASHBOARDS=false)" in text
+    served = info_text(settings.model_copy(update={"dashboards": True}))
+    assert f"dashboards                 {settings.dashboards_url}/" in served
+    assert "Local sign-in" in served
 
 
 def test_seed_puts_back_what_a_killed_seed_left(
