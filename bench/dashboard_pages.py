@@ -84,7 +84,7 @@ def record_reads(person: str, email: str, file: str) -> list[httpx.Request]:
     at = apptest.app(uuid.UUID(person), email)  # signs in: not the page's read
     client.event_hooks["request"] = [sent.append]
     try:
-        at.switch_page(f"pages/{file}")
+        at.switch_page(f"views/{file}")
         at.run()
         if at.exception or at.error:
             problems = [str(e.value) for e in (*at.exception, *at.error)]

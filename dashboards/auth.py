@@ -58,7 +58,7 @@ class Account:
 def _auth(settings: DashboardSettings) -> SyncGoTrueClient:
     anon = settings.supabase_anon_key.get_secret_value()
     return SyncGoTrueClient(
-        url=settings.supabase_url.rstrip("/") + "/auth/v1",
+        url=settings.auth_url,
         headers={"apikey": anon, "Authorization": f"Bearer {anon}"},
         auto_refresh_token=False,
         persist_session=False,
@@ -122,7 +122,7 @@ def _mint(settings: DashboardSettings, claims: dict[str, Any], ttl: int) -> tupl
 def _user_claims(settings: DashboardSettings, user_id: str, email: str) -> dict[str, Any]:
     """What Supabase Auth puts in an access token."""
     return {
-        "iss": settings.supabase_url.rstrip("/") + "/auth/v1",
+        "iss": settings.auth_url,
         "sub": user_id,
         "aud": "authenticated",
         "email": email,

@@ -1,4 +1,4 @@
-"""Which pages each role gets (files in dashboards/pages/), in the order of the sidebar; the
+"""Which pages each role gets (files in dashboards/views/), in the order of the sidebar; the
 first is where the person lands after signing in."""
 
 from __future__ import annotations

@@ -30,6 +30,8 @@ class DashboardSettings(BaseSettings):
     supabase_url: str = Field(pattern=_URL)
     supabase_anon_key: SecretStr
     dashboards_services_url: str | None = Field(None, pattern=_URL)
+    # Supabase Auth (GoTrue) when it is not at the project URL's /auth/v1 (self-hosted).
+    dashboards_auth_url: str | None = Field(None, pattern=r"^https?://[^\s?#@]+$")
     dashboards_local_sign_in: bool = False
     dashboards_jwt_secret: SecretStr | None = None
     dashboards_cache_seconds: int = Field(15, ge=0, le=600)
@@ -50,6 +52,10 @@ class DashboardSettings(BaseSettings):
                 "MENTORSHIPS_DASHBOARDS_LOCAL_SIGN_IN=true, or remove the secret"
             )
         return self
+
+    @property
+    def auth_url(self) -> str:
+        return (self.dashboards_auth_url or self.supabase_url.rstrip("/") + "/auth/v1").rstrip("/")
 
     @property
     def rest_url(self) -> str:

@@ -24,11 +24,19 @@ TIMEOUT = 30
 
 
 @contextmanager
-def environment(settings: Settings) -> Iterator[dashboard_settings.DashboardSettings]:
-    """The dashboards' environment of this stack, for the length of the block."""
-    env = Dashboards(settings).environment()
+def environment(
+    settings: Settings, **overrides: str | None
+) -> Iterator[dashboard_settings.DashboardSettings]:
+    """The dashboards' environment of this stack, for the length of the block; `overrides`
+    (MENTORSHIPS_DASHBOARDS_<NAME>=value, or None to leave it out) change it."""
+    env: dict[str, str | None] = {**Dashboards(settings).environment()}
+    env.update({f"MENTORSHIPS_DASHBOARDS_{k.upper()}": v for k, v in overrides.items()})
     saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
+    for k, v in env.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
     dashboard_settings.cached.cache_clear()
     try:
         yield dashboard_settings.cached()
@@ -56,8 +64,8 @@ def app(person: uuid.UUID | None = None, email: str | None = None) -> AppTest:
 
 
 def open_page(at: AppTest, page: str) -> AppTest:
-    """Run the app on one of its pages (a file in dashboards/pages/)."""
-    at.switch_page(f"pages/{page}")
+    """Run the app on one of its pages (a file in dashboards/views/)."""
+    at.switch_page(f"views/{page}")
     return at.run()
 
 
