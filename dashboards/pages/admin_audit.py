@@ -85,7 +85,7 @@ def change(r: dict[str, Any]) -> str:
 
 
 first = page_no * PER_PAGE + 1
-st.caption(f"Entries {first}–{first + len(rows) - 1} of {total}")
+st.caption(f"Entries {first} to {first + len(rows) - 1} of {total}")
 st.dataframe(
     [
         {

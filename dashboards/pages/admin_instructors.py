@@ -44,7 +44,7 @@ if not rows:
     )
 else:
     first = page_no * PER_PAGE + 1
-    st.caption(f"Instructors {first}–{first + len(rows) - 1} of {total}")
+    st.caption(f"Instructors {first} to {first + len(rows) - 1} of {total}")
     st.dataframe(
         [
             {
@@ -87,9 +87,7 @@ else:
         mentees = ui.rows_or_stop(
             ("admin_relationships", mentor["mentor_id"]),
             lambda: list(
-                ui.api().rpc(
-                    "admin_relationships", {"mentor_id": mentor["mentor_id"]}, read=True
-                )
+                ui.api().rpc("admin_relationships", {"mentor_id": mentor["mentor_id"]}, read=True)
                 or []
             ),
         )
@@ -117,7 +115,7 @@ else:
 
 st.subheader("Export")
 st.caption(
-    "Every instructor–mentee relationship, live, as a CSV (UTF-8, opens in any spreadsheet); "
+    "Every instructor-mentee relationship, live, as a CSV (UTF-8, opens in any spreadsheet); "
     f"times in {zone}."
 )
 if st.button("Prepare the CSV", key="instructors_csv_prepare", icon=":material/table:"):

@@ -52,7 +52,7 @@ if not rows:
 
 who = admin.names({str(r["recipient_id"]) for r in rows})
 first = page_no * PER_PAGE + 1
-st.caption(f"Messages {first}–{first + len(rows) - 1} of {total}")
+st.caption(f"Messages {first} to {first + len(rows) - 1} of {total}")
 st.dataframe(
     [
         {
@@ -75,7 +75,9 @@ prev_col, next_col, _ = st.columns([1, 1, 6])
 if prev_col.button("Previous", key="messages_prev", disabled=page_no == 0):
     st.session_state["messages_page"] = page_no - 1
     st.rerun()
-if next_col.button("Next", key="messages_next", disabled=total is None or first + len(rows) > total):
+if next_col.button(
+    "Next", key="messages_next", disabled=total is None or first + len(rows) > total
+):
     st.session_state["messages_page"] = page_no + 1
     st.rerun()
 

@@ -17,9 +17,7 @@ done = st.session_state.pop("packs_done", None)
 if done:
     st.success(done, icon=":material/check_circle:")
 
-term = st.text_input(
-    "Find packs by student or mentor (name or email)", key="packs_search"
-).strip()
+term = st.text_input("Find packs by student or mentor (name or email)", key="packs_search").strip()
 SELECT = (
     "id,status,remaining_sessions,sessions_total,purchased_at,expires_at,mentor_id,student_id,"
     "mentor(public_name),student(display_name)"
@@ -96,19 +94,20 @@ if pack is not None:
             )
             ui.changed()
             st.session_state["packs_done"] = (
-                f"Adjusted by {int(delta):+d}: {after['remaining_sessions']} of "
-                f"{after['sessions_total']} sessions left."
+                f"Adjusted by {int(delta):+d}: now {after['remaining_sessions']} sessions left "
+                f"(bought {after['sessions_total']})."
             )
             st.rerun()
 
     st.subheader("This pack's credit history")
+    pack_id = pack["id"]
     entries = ui.rows_or_stop(
-        ("admin_pack_ledger", pack["id"]),
+        ("admin_pack_ledger", pack_id),
         lambda: ui.api().rows(
             "session_credit_ledger",
             {
                 "select": "created_at,kind,delta,reason,actor_id",
-                "pack_id": f"eq.{pack['id']}",
+                "pack_id": f"eq.{pack_id}",
                 "order": "created_at.desc,id.desc",
                 "limit": "100",
             },

@@ -27,11 +27,12 @@ as_of = f"As of {fmt.when(build['finished_at'], zone)}, the last report build"
 st.caption(f"{as_of}. Days and weeks are UTC; money is never added across currencies.")
 
 since = (ui.now() - dt.timedelta(days=365)).date().isoformat()
+run_id = build["id"]
 
 
 def mart(name: str, params: dict[str, str]) -> list[dict[str, Any]]:
     return ui.rows_or_stop(
-        ("admin_reports", name, build["id"], since),
+        ("admin_reports", name, run_id, since),
         lambda: admin.every_row(name, params, profile="analytics"),
     )
 
@@ -45,13 +46,17 @@ def major(cents: int, currency: str) -> float:
 st.header("Revenue per month")
 revenue = mart(
     "revenue_daily",
-    {"select": "revenue_day,currency,gross_cents,refund_cents,net_cents,orders_paid",
-     "revenue_day": f"gte.{since}"},  # fmt: skip
+    {
+        "select": "revenue_day,currency,gross_cents,refund_cents,net_cents,orders_paid",
+        "revenue_day": f"gte.{since}",
+    },
 )
 months: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
 for r in revenue:
     month = str(r["revenue_day"])[:7]
-    sums = months[r["currency"]].setdefault(month, {"gross": 0, "refunds": 0, "net": 0, "orders": 0})
+    sums = months[r["currency"]].setdefault(
+        month, {"gross": 0, "refunds": 0, "net": 0, "orders": 0}
+    )
     sums["gross"] += int(r["gross_cents"])
     sums["refunds"] += int(r["refund_cents"])
     sums["net"] += int(r["net_cents"])
@@ -62,8 +67,10 @@ for currency in sorted(months):
     st.subheader(currency.upper())
     by_month = months[currency]
     st.bar_chart(
-        [{"Month": m, f"Net ({currency.upper()})": major(v["net"], currency)}
-         for m, v in sorted(by_month.items())],  # fmt: skip
+        [
+            {"Month": m, f"Net ({currency.upper()})": major(v["net"], currency)}
+            for m, v in sorted(by_month.items())
+        ],
         x="Month",
         y=f"Net ({currency.upper()})",
     )
@@ -84,9 +91,7 @@ for currency in sorted(months):
 st.caption(as_of)
 
 st.header("Seat occupancy")
-seats = mart(
-    "seat_occupancy_daily", {"select": "day,capacity,held", "day": f"gte.{since}"}
-)
+seats = mart("seat_occupancy_daily", {"select": "day,capacity,held", "day": f"gte.{since}"})
 per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
 for r in seats:
     per_day[str(r["day"])][0] += int(r["held"])
@@ -95,17 +100,17 @@ if not per_day:
     st.info("No seats held in the past year.")
 else:
     st.line_chart(
-        [{"Day": d, "Seats held (%)": round(100 * h / c, 1) if c else 0.0}
-         for d, (h, c) in sorted(per_day.items())],  # fmt: skip
+        [
+            {"Day": d, "Seats held (%)": round(100 * h / c, 1) if c else 0.0}
+            for d, (h, c) in sorted(per_day.items())
+        ],
         x="Day",
         y="Seats held (%)",
     )
     st.caption(f"Seats held of all mentors' capacity at each UTC day's end. {as_of}.")
 
 st.header("Renewal rate")
-renewals = mart(
-    "renewals", {"select": "ended_at,renewed_within_grace", "ended_at": f"gte.{since}"}
-)
+renewals = mart("renewals", {"select": "ended_at,renewed_within_grace", "ended_at": f"gte.{since}"})
 decided: dict[str, list[int]] = defaultdict(lambda: [0, 0])
 for r in renewals:
     if r["renewed_within_grace"] is None:
@@ -117,8 +122,10 @@ if not decided:
     st.info("No pack has ended (used up or expired) with its grace period over yet.")
 else:
     st.bar_chart(
-        [{"Month ended": m, "Renewed within grace (%)": round(100 * k / n, 1)}
-         for m, (k, n) in sorted(decided.items())],  # fmt: skip
+        [
+            {"Month ended": m, "Renewed within grace (%)": round(100 * k / n, 1)}
+            for m, (k, n) in sorted(decided.items())
+        ],
         x="Month ended",
         y="Renewed within grace (%)",
     )
@@ -127,12 +134,18 @@ else:
 st.header("Session outcomes per week")
 outcomes = mart(
     "session_outcomes",
-    {"select": "week_start,completed,canceled_early,canceled_late,student_no_shows,mentor_no_shows",
-     "week_start": f"gte.{since}"},  # fmt: skip
+    {
+        "select": "week_start,completed,canceled_early,canceled_late,student_no_shows,mentor_no_shows",
+        "week_start": f"gte.{since}",
+    },
 )
-LABELS = {"completed": "Completed", "canceled_early": "Canceled in time",
-          "canceled_late": "Canceled late", "student_no_shows": "Student no-show",
-          "mentor_no_shows": "Mentor no-show"}  # fmt: skip
+LABELS = {
+    "completed": "Completed",
+    "canceled_early": "Canceled in time",
+    "canceled_late": "Canceled late",
+    "student_no_shows": "Student no-show",
+    "mentor_no_shows": "Mentor no-show",
+}
 weeks: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(LABELS.values(), 0))
 for r in outcomes:
     for column, label in LABELS.items():

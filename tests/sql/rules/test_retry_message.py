@@ -104,7 +104,11 @@ def test_refusals(
     mid = failed_message(conn, student)
     api = scenario.api(admin)
     refused(scenario.api(student).rpc("retry_message", message_id=mid), 403, "only admins")
-    refused(scenario.api(scenario.person("mentor")).rpc("retry_message", message_id=mid), 403, "only admins")
+    refused(
+        scenario.api(scenario.person("mentor")).rpc("retry_message", message_id=mid),
+        403,
+        "only admins",
+    )
     refused(api.rpc("retry_message", message_id="999999999999"), 404, "no message 999999999999")
     r = api.rpc("retry_message", message_id="12a")
     refused(r, 422, 'message_id: "12a" is not a message id')
@@ -136,7 +140,9 @@ def test_a_message_about_a_session_that_started_or_was_canceled_is_not_retried(
         409,
         f"message {reminder} is about a session that already started (1999-07-01 11:30 UTC)",
     )
-    conn.execute("update public.sessions set status = 'canceled', canceled_at = %s where id = %s", (T, later))
+    conn.execute(
+        "update public.sessions set status = 'canceled', canceled_at = %s where id = %s", (T, later)
+    )
     booked = failed_message(conn, student, kind="session_booked", session=later)
     refused(
         api.rpc("retry_message", message_id=booked),
