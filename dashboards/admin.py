@@ -67,6 +67,12 @@ def names(ids: set[str]) -> dict[str, str]:
     return {str(r["id"]): r["display_name"] or r["email"] or str(r["id"]) for r in rows}
 
 
+def zone_sentence(zone: str) -> str:
+    """ "Times in Europe/Berlin (CET)." for a caption."""
+    note = fmt.zone_note(zone)
+    return note[0].upper() + note[1:] + "."
+
+
 def local(value: str | None, zone: str) -> str:
     """An instant as a spreadsheet reads it, in `zone`: "2026-12-03 17:00"; empty for none."""
     t = fmt.instant(value)

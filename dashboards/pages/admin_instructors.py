@@ -14,7 +14,7 @@ PER_PAGE = 25
 me = admin.admin()
 zone = me.zone
 st.title("Instructors")
-st.caption(f"Live figures; {fmt.zone_note(zone)}.")
+st.caption(f"Live figures. {admin.zone_sentence(zone)}")
 
 search = st.text_input(
     "Search by name, slug or email", key="instructors_search", placeholder="e.g. Ana or ana@"
@@ -49,14 +49,14 @@ else:
         [
             {
                 "Instructor": r["mentor_name"],
-                "Email": r["email"] or "-",
-                "Listed": "yes" if r["is_active"] else "no",
                 "Active mentees": r["active_mentees"],
                 "Upcoming sessions": r["upcoming_sessions"],
                 "Free seats": f"{r['free_seats']} of {r['seat_capacity']}",
                 "Sessions remaining": r["sessions_remaining"],
                 "Completed": r["sessions_completed"],
                 f"Last session ({zone})": fmt.when(r["last_session_at"], zone, named=False),
+                "Email": r["email"] or "-",
+                "Listed": "yes" if r["is_active"] else "no",
                 "Joined": fmt.day(r["joined_at"], zone),
             }
             for r in rows

@@ -17,7 +17,7 @@ zone = me.zone
 st.title("Failed messages")
 st.caption(
     "Messages the dispatcher gave up on (a permanent refusal, or every attempt failed). A retry "
-    f"sends one again once, now. {fmt.zone_note(zone)}."
+    f"sends one again once, now. {admin.zone_sentence(zone)}"
 )
 
 done = st.session_state.pop("messages_done", None)

@@ -13,7 +13,7 @@ st.title("Orders and refunds")
 st.caption(
     "A flagged order was paid but granted nothing: the amount, currency or provider did not match "
     "the order, it was paid twice, or the mentor filled up after the seat hold ran out. Settle it "
-    f"with the student at the provider (refund or a pack by hand). {fmt.zone_note(zone)}."
+    f"with the student at the provider (refund or a pack by hand). {admin.zone_sentence(zone)}"
 )
 
 flagged_tab, refunds_tab = st.tabs(["Flagged orders", "Refunds"])

@@ -74,20 +74,21 @@ for currency in sorted(months):
         x="Month",
         y=f"Net ({currency.upper()})",
     )
-    st.dataframe(
-        [
-            {
-                "Month": m,
-                "Gross": fmt.money(v["gross"], currency),
-                "Refunds": fmt.money(v["refunds"], currency),
-                "Net": fmt.money(v["net"], currency),
-                "Orders paid": v["orders"],
-            }
-            for m, v in sorted(by_month.items())
-        ],
-        hide_index=True,
-        key=f"reports_revenue_{currency}",
-    )
+    with st.expander(f"{currency.upper()} per month: gross, refunds, net, orders"):
+        st.dataframe(
+            [
+                {
+                    "Month": m,
+                    "Gross": fmt.money(v["gross"], currency),
+                    "Refunds": fmt.money(v["refunds"], currency),
+                    "Net": fmt.money(v["net"], currency),
+                    "Orders paid": v["orders"],
+                }
+                for m, v in sorted(by_month.items())
+            ],
+            hide_index=True,
+            key=f"reports_revenue_{currency}",
+        )
 st.caption(as_of)
 
 st.header("Seat occupancy")
