@@ -113,3 +113,17 @@ def test_empty_state_then_charts_as_of_the_last_build(
     )
     assert at.dataframe[1].value["Net"].iloc[0] == "¥500,000"
     assert at.dataframe[2].value["Net"].iloc[0] == "$240.00"
+    # Not for anyone else: the page refuses, and RLS gives a student no rows of a mart.
+    student = scenario.person()
+    read = scenario.api(student).get(
+        "/revenue_daily?select=currency", headers={"Accept-Profile": "analytics"}
+    )
+    assert read.status_code == 200 and read.json() == []
+    assert (
+        scenario.api(admin)
+        .get("/revenue_daily?select=currency", headers={"Accept-Profile": "analytics"})
+        .json()
+    )
+    at = open_page(app(student), "admin_reports.py")
+    assert "This page is for admins." in [e.value for e in at.error]
+    assert not at.get("vega_lite_chart")
