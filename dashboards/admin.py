@@ -11,19 +11,29 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboards import fmt, ui
+from dashboards import auth, fmt, ui
+from dashboards.api import ApiError
 
 PAGE = 1000  # PostgREST's db-max-rows: a longer read comes in pages of this size
 MAX_PAGES = 50
 
 
-def admin() -> Any:
+def admin() -> auth.SignedIn:
     """The signed-in admin; anyone else sees a refusal and nothing more (RLS refuses them too)."""
     me = ui.me()
     if me.role != "admin":
         st.error("This page is for admins.", icon=":material/block:")
         st.stop()
     return me
+
+
+def now() -> dt.datetime:
+    """The rules' clock (ui.now()); when the API refuses, its message and the page stops."""
+    try:
+        return ui.now()
+    except ApiError as e:
+        st.error(str(e), icon=":material/error:")
+        st.stop()
 
 
 def every_row(

@@ -20,7 +20,7 @@ zone = me.zone
 st.title("Audit log")
 st.caption(f"Every change of state and every admin action; days and {fmt.zone_note(zone)}.")
 
-today = ui.now().astimezone(ZoneInfo(zone)).date()
+today = admin.now().astimezone(ZoneInfo(zone)).date()
 a, b, c = st.columns([2, 2, 3])
 action = a.text_input(
     "Action contains", key="audit_action", placeholder="e.g. sessions_adjusted"

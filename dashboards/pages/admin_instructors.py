@@ -128,7 +128,7 @@ if data is not None:
     st.download_button(
         f"Download {st.session_state['instructors_csv_rows']} relationships (CSV)",
         data=data,
-        file_name=f"instructor-mentees-{ui.now():%Y%m%d-%H%M}.csv",
+        file_name=f"instructor-mentees-{admin.now():%Y%m%d-%H%M}.csv",
         mime="text/csv",
         key="instructors_csv",
         icon=":material/download:",

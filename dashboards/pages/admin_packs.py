@@ -67,7 +67,7 @@ else:
         pack = by_id.get(chosen)
 
 if pack is not None:
-    left, total_, status, expires = st.columns(4)
+    left, total_, status, expires = st.columns([1, 1, 1, 2])
     left.metric("Sessions left", pack["remaining_sessions"])
     total_.metric("Sessions bought", pack["sessions_total"])
     status.metric("Status", pack["status"])

@@ -26,15 +26,21 @@ if build is None:
 as_of = f"As of {fmt.when(build['finished_at'], zone)}, the last report build"
 st.caption(f"{as_of}. Days and weeks are UTC; money is never added across currencies.")
 
-since = (ui.now() - dt.timedelta(days=365)).date().isoformat()
+since = (fmt.instant(build["finished_at"]) or admin.now()) - dt.timedelta(days=365)
+since_day = since.date().isoformat()
 run_id = build["id"]
 
 
 def mart(name: str, params: dict[str, str]) -> list[dict[str, Any]]:
     return ui.rows_or_stop(
-        ("admin_reports", name, run_id, since),
+        ("admin_reports", name, run_id, since_day),
         lambda: admin.every_row(name, params, profile="analytics"),
     )
+
+
+def utc_day(day: str) -> dt.datetime:
+    """A UTC day as the chart's time axis reads it."""
+    return dt.datetime.fromisoformat(day[:10]).replace(tzinfo=dt.UTC)
 
 
 def major(cents: int, currency: str) -> float:
@@ -48,7 +54,7 @@ revenue = mart(
     "revenue_daily",
     {
         "select": "revenue_day,currency,gross_cents,refund_cents,net_cents,orders_paid",
-        "revenue_day": f"gte.{since}",
+        "revenue_day": f"gte.{since_day}",
     },
 )
 months: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
@@ -92,7 +98,7 @@ for currency in sorted(months):
 st.caption(as_of)
 
 st.header("Seat occupancy")
-seats = mart("seat_occupancy_daily", {"select": "day,capacity,held", "day": f"gte.{since}"})
+seats = mart("seat_occupancy_daily", {"select": "day,capacity,held", "day": f"gte.{since_day}"})
 per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
 for r in seats:
     per_day[str(r["day"])][0] += int(r["held"])
@@ -102,7 +108,7 @@ if not per_day:
 else:
     st.line_chart(
         [
-            {"Day": d, "Seats held (%)": round(100 * h / c, 1) if c else 0.0}
+            {"Day": utc_day(d), "Seats held (%)": round(100 * h / c, 1) if c else 0.0}
             for d, (h, c) in sorted(per_day.items())
         ],
         x="Day",
@@ -111,7 +117,9 @@ else:
     st.caption(f"Seats held of all mentors' capacity at each UTC day's end. {as_of}.")
 
 st.header("Renewal rate")
-renewals = mart("renewals", {"select": "ended_at,renewed_within_grace", "ended_at": f"gte.{since}"})
+renewals = mart(
+    "renewals", {"select": "ended_at,renewed_within_grace", "ended_at": f"gte.{since_day}"}
+)
 decided: dict[str, list[int]] = defaultdict(lambda: [0, 0])
 for r in renewals:
     if r["renewed_within_grace"] is None:
@@ -137,7 +145,7 @@ outcomes = mart(
     "session_outcomes",
     {
         "select": "week_start,completed,canceled_early,canceled_late,student_no_shows,mentor_no_shows",
-        "week_start": f"gte.{since}",
+        "week_start": f"gte.{since_day}",
     },
 )
 LABELS = {
@@ -155,7 +163,7 @@ if not weeks:
     st.info("No sessions in the past year.")
 else:
     st.bar_chart(
-        [{"Week": w, **v} for w, v in sorted(weeks.items())],
+        [{"Week": utc_day(w), **v} for w, v in sorted(weeks.items())],
         x="Week",
         y=list(LABELS.values()),
     )
