@@ -10,7 +10,8 @@
 -- reminder's moment), and renew_product_id: the latest pack's product while it is still sold, the
 -- product create_order takes to renew.
 
--- side: 'mentor_id' (a mentor's students) or 'student_id' (a student's mentors); person: whose.
+-- side: 'mentor_id' (a mentor's students) or 'student_id' (a student's mentors); person: whose;
+-- side 'all': every relationship (person is ignored; the admins' export reads it).
 -- Dynamic SQL on purpose: the query is planned with the side's column and the person's id, so
 -- every table is read through its index on that column (a query written for both sides, with
 -- "x is null or ..." filters, read every pack and session: 190 ms at 1M sessions).
@@ -32,12 +33,12 @@ as $fn$
 -- warns that each is "maybe unmodified"); the query's columns are checked by the tests instead.
 -- @plpgsql_check_options: extra_warnings = false
 begin
-  if side is null or side not in ('mentor_id', 'student_id') then
-    raise exception 'private.relationships: side must be mentor_id or student_id, not %', side;
+  if side is null or side not in ('mentor_id', 'student_id', 'all') then
+    raise exception 'private.relationships: side must be mentor_id, student_id or all, not %', side;
   end if;
   return query execute format($q$
   with packs as (
-    select p.* from public.session_packs p where p.%1$I = $1
+    select p.* from public.session_packs p where %1$s
   ),
   pairs as (
     select p.mentor_id, p.student_id,
@@ -54,7 +55,7 @@ begin
            count(*) filter (where s.status = 'completed')::integer as completed,
            max(s.starts_at) filter (where s.status in ('completed', 'student_no_show', 'mentor_no_show')) as last_at,
            min(s.starts_at) filter (where s.status = 'scheduled' and s.starts_at > $2) as next_at
-      from public.sessions s where s.%1$I = $1
+      from public.sessions s where %2$s
      group by 1, 2
   )
   select pairs.mentor_id, m.public_name, m.time_zone,
@@ -74,11 +75,14 @@ begin
     left join public.seat_reservations seat
       on seat.mentor_id = pairs.mentor_id and seat.student_id = pairs.student_id and seat.status <> 'released'
    order by sessions.next_at nulls last, m.public_name, sp.display_name
-  $q$, side) using person, private.clock_now();
+  $q$,
+    case when side = 'all' then 'true' else format('p.%I = $1', side) end,
+    case when side = 'all' then 'true' else format('s.%I = $1', side) end)
+  using person, private.clock_now();
 end
 $fn$;
 comment on function private.relationships(text, uuid) is
-  'Relationships (a mentor and a student who had a pack) of one mentor (side mentor_id) or one student (student_id), live: sessions left, booked, used, last and next session, latest pack, seat, one_session_left, renew_product_id.';
+  'Relationships (a mentor and a student who had a pack) of one mentor (side mentor_id), one student (student_id) or everyone (all), live: sessions left, booked, used, last and next session, latest pack, seat, one_session_left, renew_product_id.';
 revoke execute on function private.relationships(text, uuid) from public, anon, authenticated;
 
 -- The caller's own: as the mentor (their students) or as the student (their mentors).
