@@ -163,16 +163,18 @@ def pick_slot(prefix: str, mentor_id: str, their_zone: str) -> Row | None:
     navigator, and the slot the student picked (None until they pick one)."""
     zone = ui.me().zone
     week_key = f"{prefix}_week"
+
+    def move(to: int | None) -> None:
+        st.session_state[week_key] = 0 if to is None else st.session_state.get(week_key, 0) + to
+
     offset = int(st.session_state.get(week_key, 0))
     prev, this, nxt = st.columns([1, 1, 1])
-    if prev.button("Previous week", key=f"{prefix}_prev", disabled=offset <= 0,
-                   icon=":material/chevron_left:"):  # fmt: skip
-        offset -= 1
-    if this.button("This week", key=f"{prefix}_this", disabled=offset == 0):
-        offset = 0
-    if nxt.button("Next week", key=f"{prefix}_next", icon=":material/chevron_right:"):
-        offset += 1
-    st.session_state[week_key] = offset
+    prev.button("Previous week", key=f"{prefix}_prev", disabled=offset <= 0, on_click=move,
+                args=(-1,), icon=":material/chevron_left:")  # fmt: skip
+    this.button("This week", key=f"{prefix}_this", disabled=offset == 0, on_click=move,
+                args=(None,))  # fmt: skip
+    nxt.button("Next week", key=f"{prefix}_next", on_click=move, args=(1,),
+               icon=":material/chevron_right:")  # fmt: skip
     start = week_start(ui.now(), zone, offset)
     last = start + dt.timedelta(days=6)
     st.markdown(f"**Week of {fmt.day(start, zone)} to {fmt.day(last, zone)}**")

@@ -48,6 +48,8 @@ mentor = st.selectbox(
     "Mentor",
     choices,
     key="book_mentor",
+    on_change=student.forget_pick,
+    args=("book",),
     format_func=lambda m: f"{names[m]} ({left[m]} session{'s' if left[m] != 1 else ''} left)",
 )
 if mentor is None:
