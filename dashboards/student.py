@@ -29,6 +29,15 @@ SESSION_COLUMNS = (
 )
 
 
+def clock_now() -> dt.datetime:
+    """The rules' clock (`ui.now()`); a refusal is shown and the page stops there."""
+    try:
+        return ui.now()
+    except ApiError as e:
+        st.error(str(e), icon=":material/error:")
+        st.stop()
+
+
 def mentors() -> list[Row]:
     """`my_mentors()`: one row per mentor the student ever had a pack with, next session first."""
     me = ui.me()
@@ -41,7 +50,7 @@ def mentors() -> list[Row]:
 def live_packs() -> list[Row]:
     """The student's packs that can still be booked from: active, not expired, sessions left."""
     me = ui.me()
-    now = ui.now()
+    now = clock_now()
     params = {
         "select": "id,mentor_id,remaining_sessions,sessions_total,expires_at,"
         "mentor(public_name,time_zone)",
@@ -61,7 +70,7 @@ def sessions(*, upcoming: bool, limit: int = 200) -> list[Row]:
     """The student's sessions: scheduled ones not over yet (soonest first), or the rest (newest
     first): held, canceled, no-shows, and scheduled ones whose time has passed."""
     me = ui.me()
-    now = ui.now().isoformat()
+    now = clock_now().isoformat()
     params = {"select": SESSION_COLUMNS, "student_id": f"eq.{me.user_id}", "limit": str(limit)}
     if upcoming:
         params |= {"status": "eq.scheduled", "ends_at": f"gt.{now}", "order": "starts_at.asc,id"}
@@ -158,6 +167,25 @@ def week_slots(mentor_id: str, start: dt.datetime) -> list[Row]:
     )
 
 
+def week_grid(by_day: dict[str, list[Row]], zone: str, their_zone: str) -> list[dict[str, str]]:
+    """One row per time of day (the student's zone), one column per day; a free slot's cell holds
+    the mentor's day and time."""
+    times = sorted({short(s["starts_at"], zone) for slots in by_day.values() for s in slots})
+    rows = []
+    for t in times:
+        row = {f"Your time ({zone})": t}
+        for d, slots in by_day.items():
+            free = [s for s in slots if short(s["starts_at"], zone) == t]
+            theirs = fmt.instant(free[0]["starts_at"]) if free else None
+            row[d] = (
+                ""
+                if theirs is None
+                else theirs.astimezone(ZoneInfo(their_zone)).strftime("%a %H:%M")
+            )
+        rows.append(row)
+    return rows
+
+
 def pick_slot(prefix: str, mentor_id: str, their_zone: str) -> Row | None:
     """A week of the mentor's free slots in the student's zone (the mentor's beside), a week
     navigator, and the slot the student picked (None until they pick one)."""
@@ -175,7 +203,7 @@ def pick_slot(prefix: str, mentor_id: str, their_zone: str) -> Row | None:
                 args=(None,))  # fmt: skip
     nxt.button("Next week", key=f"{prefix}_next", on_click=move, args=(1,),
                icon=":material/chevron_right:")  # fmt: skip
-    start = week_start(ui.now(), zone, offset)
+    start = week_start(clock_now(), zone, offset)
     last = start + dt.timedelta(days=6)
     st.markdown(f"**Week of {fmt.day(start, zone)} to {fmt.day(last, zone)}**")
     st.caption(f"Your {fmt.zone_note(zone)}; the mentor's times in {their_zone}.")
@@ -186,20 +214,10 @@ def pick_slot(prefix: str, mentor_id: str, their_zone: str) -> Row | None:
     by_day: dict[str, list[Row]] = {}
     for slot in slots:
         by_day.setdefault(fmt.day(slot["starts_at"], zone), []).append(slot)
-    st.dataframe(
-        [
-            {
-                f"Day ({zone})": d,
-                f"Free slots ({zone})": ", ".join(short(s["starts_at"], zone) for s in day_slots),
-                f"Mentor's time ({their_zone})": ", ".join(
-                    short(s["starts_at"], their_zone) for s in day_slots
-                ),
-            }
-            for d, day_slots in by_day.items()
-        ],
-        hide_index=True,
-        use_container_width=True,
-    )
+    grid = week_grid(by_day, zone, their_zone)
+    height = min(35 * (len(grid) + 1) + 3, 720)
+    st.dataframe(grid, hide_index=True, use_container_width=True, height=height)
+    st.caption(f"Each free slot shows the mentor's day and time in {their_zone}.")
     day = st.pills(
         "Day", list(by_day), key=f"{prefix}_day_{offset}",
         format_func=lambda d: f"{d} ({len(by_day[d])})",

@@ -69,8 +69,8 @@ pack = (fits or mine)[0]
 with st.container(border=True):
     st.markdown(f"**{names[mentor]}**: {student.slot_summary(slot, their_zone)}")
     st.caption(
-        f"Uses one of the {pack['remaining_sessions']} sessions left on your pack that expires "
-        f"{fmt.when(pack['expires_at'], zone)}."
+        f"Uses 1 of the {pack['remaining_sessions']} session(s) left on your pack that "
+        f"expires {fmt.when(pack['expires_at'], zone)}."
     )
     if st.button("Book this session", key="book_confirm", type="primary",
                  icon=":material/check:"):  # fmt: skip

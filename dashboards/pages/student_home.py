@@ -80,8 +80,12 @@ for r in rows:
         st.markdown(f"**{remaining} of {total} sessions left**")
         st.progress(min(remaining / total, 1.0) if total else 0.0)
         one, two, three = st.columns(3)
-        one.markdown(f"**Next session**  \n{fmt.when(r['next_session_at'], zone)}")
-        one.markdown(f"**Last session**  \n{fmt.when(r['last_session_at'], zone)}")
+        upcoming_at = r["next_session_at"]
+        held_at = r["last_session_at"]
+        one.markdown(
+            f"**Next session**  \n{fmt.when(upcoming_at, zone) if upcoming_at else 'none booked'}"
+        )
+        one.markdown(f"**Last session**  \n{fmt.when(held_at, zone) if held_at else 'none yet'}")
         two.markdown(f"**Completed**  \n{r['sessions_completed']}")
         pack = str(r["current_pack_status"] or "-")
         two.markdown(f"**Pack**  \n{pack}, expires {fmt.when(r['current_pack_expires_at'], zone)}")

@@ -40,20 +40,20 @@ def test_week_of_slots_in_my_zone_and_navigator(
     )
     rows = slots_table(at)
     # Monday's slots are inside the 12 h notice; Tuesday to Friday, 09:00-16:00 in New York, are
-    # 15:00-22:00 in Berlin.
-    assert [r["Day (Europe/Berlin)"] for r in rows] == [
-        TUESDAY, "Wed 6 Jan 2027", "Thu 7 Jan 2027", "Fri 8 Jan 2027"
+    # 15:00-22:00 in Berlin; each cell shows the mentor's day and time.
+    assert list(rows[0]) == [
+        "Your time (Europe/Berlin)", TUESDAY, "Wed 6 Jan 2027", "Thu 7 Jan 2027", "Fri 8 Jan 2027"
     ]  # fmt: skip
-    assert rows[0]["Free slots (Europe/Berlin)"].startswith("15:00, 15:30, 16:00")
-    assert rows[0]["Free slots (Europe/Berlin)"].endswith("21:30, 22:00")
-    assert rows[0]["Mentor's time (America/New_York)"].startswith("09:00, 09:30")
+    assert [r["Your time (Europe/Berlin)"] for r in rows][:3] == ["15:00", "15:30", "16:00"]
+    assert rows[-1]["Your time (Europe/Berlin)"] == "22:00" and len(rows) == 15
+    assert rows[0][TUESDAY] == "Tue 09:00" and rows[-1]["Fri 8 Jan 2027"] == "Fri 16:00"
     assert at.button(key="book_prev").disabled
 
     at.button(key="book_next").click().run()
     assert not at.exception, at.exception
     assert "Week of Mon 11 Jan 2027 to Sun 17 Jan 2027" in texts(at)
     rows = slots_table(at)
-    assert rows[0]["Day (Europe/Berlin)"] == "Mon 11 Jan 2027"
+    assert list(rows[0])[1] == "Mon 11 Jan 2027"
     at.button(key="book_prev").click().run()
     assert "Week of Mon 4 Jan 2027" in texts(at)
 
@@ -70,7 +70,7 @@ def test_book_a_slot_shown_on_the_page(
     times.set_value(slot.isoformat()).run()
     assert not at.exception, at.exception
     assert "Tue 5 Jan 2027, 16:00 CET (Europe/Berlin) to 17:00" in texts(at)
-    assert "Uses one of the 4 sessions left" in texts(at)
+    assert "Uses 1 of the 4 session(s) left" in texts(at)
     at.button(key="book_confirm").click().run()
     assert not at.exception, at.exception
     assert [str(e.value) for e in at.success] == [
@@ -83,9 +83,9 @@ def test_book_a_slot_shown_on_the_page(
     assert row == [(w.pack, "scheduled", slot)]
     left = scenario.one("select remaining_sessions from public.session_packs where id = %s", w.pack)
     assert left == 3
-    # The slot is gone from the week now.
-    rows = slots_table(at)
-    assert "16:00" not in rows[0]["Free slots (Europe/Berlin)"].split(", ")[:3]
+    # The slot is gone from the week now (and the hour around it, the mentor's buffer).
+    rows = {r["Your time (Europe/Berlin)"]: r[TUESDAY] for r in slots_table(at)}
+    assert rows["16:00"] == "" and rows["15:00"] == "" and rows["17:30"] == "Tue 11:30"
 
 
 def test_refused_booking_shows_its_message(

@@ -38,7 +38,7 @@ def test_mentors_sessions_left_next_and_expiry(
     assert "3 of 4 sessions left" in text
     # The next session in the student's zone (Berlin), named.
     assert "**Next session**  \nTue 5 Jan 2027, 15:00 CET (Europe/Berlin)" in text
-    assert "**Last session**  \n-" in text
+    assert "**Last session**  \nnone yet" in text
     # Expiry: bought a day before now (Sunday 12:00 UTC), valid 90 days: 12:00 UTC, summer time.
     assert "expires Sat 3 Apr 2027, 14:00 CEST (Europe/Berlin)" in text
     assert "**Seat**  \nactive" in text
