@@ -26,6 +26,8 @@ KINDS = {
     "refund_processed": "Refund processed",
     "payment_flagged": "Payment flagged",
     "delivery_failed": "Delivery failed",
+    "calendar_disconnected": "Calendar disconnected",
+    "calendar_event_changed": "Calendar event changed",
 }
 STATUSES = {
     "pending": "Waiting to send",

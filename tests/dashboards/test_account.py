@@ -5,7 +5,9 @@ the local stack's placeholder keys, and the message switches written."""
 from __future__ import annotations
 
 import psycopg
+import pytest
 
+from dashboards.api import Api
 from dashboards.settings import DashboardSettings
 from testing.dashboards import texts
 from testing.dashboards_student import page
@@ -115,3 +117,23 @@ def test_message_switches(
         "select enabled from public.notification_preferences where user_id = %s", (person,)
     ).fetchall()
     assert rows == [(True,)]
+
+
+def test_link_discord_shows_discords_page(
+    dashboards: DashboardSettings, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With Discord's client keys set the services answer the authorize URL: the page links it
+    (the services' answer stands in here)."""
+    person = scenario.person("student")
+    url = "https://discord.com/oauth2/authorize?response_type=code&state=s"
+
+    def service(self: Api, method: str, path: str, body: object = None) -> object:
+        assert (method, path) == ("GET", "/oauth/discord/start")
+        return {"url": url, "expires_at": "2027-01-04T12:10:00+00:00"}
+
+    monkeypatch.setattr(Api, "service", service)
+    at = page(person, "account.py")
+    at.button(key="discord_link").click().run()
+    assert not at.exception, at.exception
+    assert not at.error
+    assert [(b.key, b.proto.url) for b in at.link_button] == [("discord_go", url)]

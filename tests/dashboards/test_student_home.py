@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 
 import psycopg
+import pytest
 
+from dashboards.api import Api
 from dashboards.settings import DashboardSettings
 from testing.clock import Clock
 from testing.dashboards import texts
@@ -122,3 +124,40 @@ def test_book_button_opens_booking_for_that_mentor(
     assert not at.exception, at.exception
     assert at.title[0].value == "Book a session"
     assert at.selectbox(key="book_mentor").value == str(second)
+
+
+def test_renew_shows_the_checkout_link(
+    dashboards: DashboardSettings,
+    scenario: Scenario,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With real Stripe keys the services answer the checkout: its link is shown (the services'
+    answer stands in here, since Stripe is out of reach)."""
+    w = student_world(scenario, clock, sessions=1)
+    product = scenario.one("select product_id from public.session_packs where id = %s", w.pack)
+    calls: list[tuple[str, str, object]] = []
+
+    def service(self: Api, method: str, path: str, body: object = None) -> object:
+        calls.append((method, path, body))
+        return {
+            "order_id": "o-1",
+            "provider": "stripe",
+            "checkout_id": "cs_test_1",
+            "url": "https://checkout.stripe.com/c/pay/cs_test_1",
+            "expires_at": "2027-01-04T12:32:00+00:00",
+            "amount_cents": 24000,
+            "currency": "usd",
+        }
+
+    monkeypatch.setattr(Api, "service", service)
+    at = page(w.student, "student_home.py")
+    at.button(key=f"renew_{w.mentor}").click().run()
+    assert not at.exception, at.exception
+    assert calls == [("POST", "/checkout/stripe", {"product_id": str(product)})]
+    assert [str(e.value) for e in at.success] == [
+        "Your checkout is ready: $240.00, open until Mon 4 Jan 2027, 13:32 CET (Europe/Berlin)."
+    ]
+    link = at.link_button[0]
+    assert link.key == f"renew_{w.mentor}_pay"
+    assert link.proto.url == "https://checkout.stripe.com/c/pay/cs_test_1"
