@@ -124,13 +124,18 @@ def call_url(session_id: str) -> str | None:
 
 
 def renew(key: str, product_id: str | None) -> None:
-    """The renew button: a Stripe checkout for the product (create_order on the services); the
-    answer's link to pay, or the services' refusal as it is."""
+    """The renew button: a Stripe checkout for the pack's product."""
     if not product_id:
         st.caption("This pack is no longer sold: ask your mentor which pack to buy next.")
         return
+    checkout(key, product_id, "Renew with Stripe", ":material/autorenew:")
+
+
+def checkout(key: str, product_id: str, label: str, icon: str) -> None:
+    """A button that starts a Stripe checkout for the product (create_order on the services): the
+    answer's link to pay, or the services' refusal as it is."""
     result_key = f"{key}_result"
-    if st.button("Renew with Stripe", key=key, type="primary", icon=":material/autorenew:"):
+    if st.button(label, key=key, type="primary", icon=icon):
         st.session_state.pop(result_key, None)
         try:
             answer = ui.api().service("POST", "/checkout/stripe", {"product_id": product_id})

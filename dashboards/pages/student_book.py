@@ -25,8 +25,8 @@ if done:
 packs = student.live_packs()
 if not packs:
     st.info(
-        "You have no sessions left to book: renew a pack from My mentors (or buy one from a "
-        "mentor's page), then come back here.",
+        "You have no sessions left to book: renew a pack from My mentors (or find a mentor "
+        "and buy one), then come back here.",
         icon=":material/event_busy:",
     )
     st.page_link("pages/student_home.py", label="My mentors", icon=":material/groups:")

@@ -25,10 +25,11 @@ if not profile.get("discord_user_id"):
 
 if not rows:
     st.info(
-        "You have no mentors yet. Buy a session pack on a mentor's page; your mentor, your "
+        "You have no mentors yet. Find a mentor and buy a session pack; your mentor, your "
         "sessions left and your bookings then show here.",
         icon=":material/school:",
     )
+    st.page_link("pages/student_catalog.py", label="Find a mentor", icon=":material/person_search:")
     st.stop()
 
 left = sum(int(r["sessions_remaining"]) for r in rows)
