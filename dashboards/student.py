@@ -131,9 +131,10 @@ def renew(key: str, product_id: str | None) -> None:
     checkout(key, product_id, "Renew with Stripe", ":material/autorenew:")
 
 
-def checkout(key: str, product_id: str, label: str, icon: str) -> None:
+def checkout(key: str, product_id: str, label: str, icon: str, area: Any = None) -> None:
     """A button that starts a Stripe checkout for the product (create_order on the services): the
-    answer's link to pay, or the services' refusal as it is."""
+    answer's link to pay, or the services' refusal as it is, in `area` (a container; default
+    where the button is)."""
     result_key = f"{key}_result"
     if st.button(label, key=key, type="primary", icon=icon):
         st.session_state.pop(result_key, None)
@@ -145,14 +146,19 @@ def checkout(key: str, product_id: str, label: str, icon: str) -> None:
     result = st.session_state.get(result_key)
     if result is None:
         return
+    out = area if area is not None else st
     kind, value = result
     if kind == "error":
-        st.error(f"The checkout could not start: {value}", icon=":material/error:")
+        out.error(f"The checkout could not start: {value}", icon=":material/error:")
         return
     amount = fmt.money(value.get("amount_cents"), value.get("currency"))
     until = fmt.when(value.get("expires_at"), ui.me().zone)
-    st.success(f"Your checkout is ready: {amount}, open until {until}.")
-    st.link_button("Pay with Stripe", str(value.get("url")), key=f"{key}_pay", type="primary")
+    out.success(f"Your checkout is ready: {amount}, open until {until}.")
+    out.link_button("Pay with Stripe", str(value.get("url")), key=f"{key}_pay", type="primary")
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def week_start(now: dt.datetime, zone: str, offset: int) -> dt.datetime:

@@ -59,11 +59,15 @@ for m in shown:
         for p in sorted(m["mentorship_products"], key=lambda p: (p["price_cents"], p["id"])):
             pid = str(p["id"])
             text, buy = st.columns([3, 1])
+            sessions = student.plural(int(p["sessions_count"]), "session")
             text.markdown(
-                f"**{p['title']}**: {p['sessions_count']} sessions within {p['validity_days']} "
-                f"days, {fmt.money(p['price_cents'], p['currency'])}"
+                f"**{p['title']}**: {sessions} within {student.plural(int(p['validity_days']), 'day')}"
+                f", {fmt.money(p['price_cents'], p['currency'])}"
             )
             if p.get("description"):
                 text.caption(str(p["description"]))
+            area = st.container()
             with buy:
-                student.checkout(f"buy_{pid}", pid, "Buy with Stripe", ":material/shopping_cart:")
+                student.checkout(
+                    f"buy_{pid}", pid, "Buy with Stripe", ":material/shopping_cart:", area
+                )
