@@ -151,3 +151,19 @@ class Api:
         url = self.s.dashboards_services_url + path
         headers = {"Authorization": f"Bearer {self.token}"}
         return self._send(self._call(method, url, json=body, headers=headers))
+
+    def upsert(self, table: str, values: dict[str, Any], on_conflict: str) -> list[dict[str, Any]]:
+        """Insert or update one row of the person's own (PostgREST's upsert on a unique key:
+        `Prefer: resolution=merge-duplicates`), the row back."""
+        headers = {
+            **self._headers(),
+            "Prefer": "resolution=merge-duplicates,return=representation",
+        }
+        r = self._call(
+            "POST",
+            f"{self.s.rest_url}/{table}",
+            params={"on_conflict": on_conflict},
+            json=values,
+            headers=headers,
+        )
+        return list(self._send(r) or [])

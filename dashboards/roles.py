@@ -11,6 +11,7 @@ ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
             ("student_book.py", "Book a session", ":material/event_available:"),
             ("student_sessions.py", "My sessions", ":material/event:"),
             ("student_messages.py", "Messages", ":material/mail:"),
+            ("student_catalog.py", "Find a mentor", ":material/person_search:"),
         ]
     },
     "mentor": {
