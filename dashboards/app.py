@@ -15,7 +15,7 @@ from dashboards import ui
 from dashboards.roles import ACCOUNT, ROLE_PAGES
 from dashboards.settings import ConfigError
 
-# Not "pages/": beside the entry point that name makes Streamlit (and its AppTest) treat the app
+# Not "views/": beside the entry point that name makes Streamlit (and its AppTest) treat the app
 # as a folder of pages, run without the entry point.
 PAGES = Path(__file__).parent / "views"
 

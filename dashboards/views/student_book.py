@@ -19,7 +19,7 @@ done = st.session_state.pop("book_done", None)
 if done:
     st.success(done, icon=":material/event_available:")
     st.page_link(
-        "pages/student_sessions.py", label="See it in My sessions", icon=":material/event:"
+        "views/student_sessions.py", label="See it in My sessions", icon=":material/event:"
     )
 
 packs = student.live_packs()
@@ -29,7 +29,7 @@ if not packs:
         "and buy one), then come back here.",
         icon=":material/event_busy:",
     )
-    st.page_link("pages/student_home.py", label="My mentors", icon=":material/groups:")
+    st.page_link("views/student_home.py", label="My mentors", icon=":material/groups:")
     st.stop()
 
 names: dict[str, str] = {}

@@ -21,7 +21,7 @@ if not profile.get("discord_user_id"):
         "messages too (email always comes).",
         icon=":material/forum:",
     )
-    st.page_link("pages/account.py", label="Link Discord in My account", icon=":material/link:")
+    st.page_link("views/account.py", label="Link Discord in My account", icon=":material/link:")
 
 if not rows:
     st.info(
@@ -29,7 +29,7 @@ if not rows:
         "sessions left and your bookings then show here.",
         icon=":material/school:",
     )
-    st.page_link("pages/student_catalog.py", label="Find a mentor", icon=":material/person_search:")
+    st.page_link("views/student_catalog.py", label="Find a mentor", icon=":material/person_search:")
     st.stop()
 
 left = sum(int(r["sessions_remaining"]) for r in rows)
@@ -54,10 +54,10 @@ for r in rows:
 
 st.subheader("Quick actions")
 q1, q2, q3, q4 = st.columns(4)
-q1.page_link("pages/student_book.py", label="Book a session", icon=":material/event_available:")
-q2.page_link("pages/student_sessions.py", label="My sessions", icon=":material/event:")
-q3.page_link("pages/student_messages.py", label="Messages", icon=":material/mail:")
-q4.page_link("pages/account.py", label="My account", icon=":material/person:")
+q1.page_link("views/student_book.py", label="Book a session", icon=":material/event_available:")
+q2.page_link("views/student_sessions.py", label="My sessions", icon=":material/event:")
+q3.page_link("views/student_messages.py", label="Messages", icon=":material/mail:")
+q4.page_link("views/account.py", label="My account", icon=":material/person:")
 
 st.subheader("Mentors")
 st.caption(f"Your {fmt.zone_note(zone)}.")
@@ -77,7 +77,7 @@ for r in rows:
             help=None if remaining else "No sessions left: renew your pack to book again.",
         ):
             st.session_state["book_for_mentor"] = mentor
-            st.switch_page("pages/student_book.py")
+            st.switch_page("views/student_book.py")
         st.markdown(f"**{remaining} of {total} sessions left**")
         st.progress(min(remaining / total, 1.0) if total else 0.0)
         one, two, three = st.columns(3)

@@ -100,7 +100,7 @@ with upcoming_tab:
     st.caption(f"Your {fmt.zone_note(zone)}.")
     if not upcoming:
         st.info("No sessions booked.", icon=":material/event_busy:")
-        st.page_link("pages/student_book.py", label="Book a session", icon=":material/add:")
+        st.page_link("views/student_book.py", label="Book a session", icon=":material/add:")
     action = st.session_state.get(ACTION)
     for s in upcoming:
         sid = str(s["id"])

@@ -38,7 +38,7 @@ def test_name_and_zone_saved_and_the_session_follows(
     signed = at.session_state["signed_in"]
     assert (signed.name, signed.zone) == ("Ada Painter", "Asia/Tokyo")
     # The next page shows its times in the new zone.
-    at.switch_page("pages/student_messages.py").run()
+    at.switch_page("views/student_messages.py").run()
     assert "Your times in Asia/Tokyo (JST)." in texts(at)
 
 
