@@ -36,7 +36,9 @@ def test_a_mentor_writes_their_own_booking_settings(scenario: Scenario) -> None:
     assert scenario.one("select slot_minutes from public.mentors where id = %s", other) == 60
     # a student may not write a mentor row at all
     student = scenario.person("student")
-    r = scenario.api(student).request("PATCH", f"/mentors?id=eq.{mentor}", json={"slot_minutes": 30})
+    r = scenario.api(student).request(
+        "PATCH", f"/mentors?id=eq.{mentor}", json={"slot_minutes": 30}
+    )
     assert ok(r) == []
 
 
@@ -76,15 +78,20 @@ def _connect(scenario: Scenario, mentor: object) -> None:
         refresh_token_sealed=sealed,
         key_version="1",
         scopes=["https://www.googleapis.com/auth/calendar.events"],
-        calendars=[{"id": f"{mentor}@gmail.test", "summary": "Me", "primary": True,
-                    "accessRole": "owner", "timeZone": "Europe/Berlin"}],  # fmt: skip
+        calendars=[
+            {
+                "id": f"{mentor}@gmail.test",
+                "summary": "Me",
+                "primary": True,
+                "accessRole": "owner",
+                "timeZone": "Europe/Berlin",
+            }
+        ],
     )
     assert r.status_code == 200, r.text
 
 
-def test_my_calendar_sync_tells_a_mentor_their_own_state(
-    scenario: Scenario, clock: Clock
-) -> None:
+def test_my_calendar_sync_tells_a_mentor_their_own_state(scenario: Scenario, clock: Clock) -> None:
     clock.freeze(NOW)
     mentor, other = scenario.mentor(), scenario.mentor()
     [row] = ok(scenario.api(mentor).rpc("my_calendar_sync"))
