@@ -224,32 +224,16 @@ begin
       hint => 'Send working_hours as a JSON array (at most 50) of {"weekday": 1 to 7 (1 = Monday), "start": "HH:MM", "end": "HH:MM" or "24:00"} in your own time zone, each start before its end, windows of one day not overlapping, e.g. [{"weekday": 1, "start": "09:00", "end": "17:00"}].',
       details => 'working_hours');
   end if;
-  if ins or new.slot_minutes is distinct from old.slot_minutes then
-    perform private.check_whole_number(new.slot_minutes, 'slot_minutes', 15, 240);
-  end if;
-  if ins or new.slot_grid_minutes is distinct from old.slot_grid_minutes then
-    perform private.check_whole_number(new.slot_grid_minutes, 'slot_grid_minutes', 5, 240);
-  end if;
-  if ins or new.buffer_minutes is distinct from old.buffer_minutes then
-    perform private.check_whole_number(new.buffer_minutes, 'buffer_minutes', 0, 120);
-  end if;
-  if ins or new.min_notice_minutes is distinct from old.min_notice_minutes then
-    perform private.check_whole_number(new.min_notice_minutes, 'min_notice_minutes', 0, 20160);
-  end if;
-  if ins or new.booking_horizon_days is distinct from old.booking_horizon_days then
-    perform private.check_whole_number(new.booking_horizon_days, 'booking_horizon_days', 1, 365);
-  end if;
   return new;
 end
 $$;
 comment on function private.tg_mentors__check_input() is
-  'Refuses (422 naming the column) a public profile value, zone, working hours or booking setting (slot, grid, buffer, notice, horizon) a mentor may not store.';
+  'Refuses (422 naming the column) a public profile value, zone or working hours a mentor may not store.';
 revoke execute on function private.tg_mentors__check_input() from public, anon;
 
 drop trigger if exists _050_check_input on public.mentors;
 create trigger _050_check_input
-  before insert or update of public_name, headline, bio, avatar_url, portfolio_url, time_zone, working_hours,
-    slot_minutes, slot_grid_minutes, buffer_minutes, min_notice_minutes, booking_horizon_days
+  before insert or update of public_name, headline, bio, avatar_url, portfolio_url, time_zone, working_hours
   on public.mentors
   for each row execute function private.tg_mentors__check_input();
 

@@ -394,35 +394,3 @@ $$;
 comment on function private.calendar_sync_status() is 'See public.calendar_sync_status.';
 revoke execute on function private.calendar_sync_status() from public, anon;
 grant execute on function private.calendar_sync_status() to authenticated, service_role;
-
--- What a mentor sees of their own connection and sync (their dashboard's calendar settings):
--- one row, connected or not; the sync state and the grant are private, so this is the way in.
-create or replace function private.my_calendar_sync()
-returns table (connected boolean, connected_at timestamptz, revoked_at timestamptz,
-               last_synced_at timestamptz, next_sync_at timestamptz, failures integer, last_error text,
-               closed_because text)
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-declare
-  me constant uuid := (select auth.uid());
-begin
-  if me is null or not exists (select from public.mentors m where m.id = me) then
-    perform private.refuse(403, 'only mentors connect a Google Calendar',
-      hint => 'Sign in with a mentor account (profiles.role mentor, with a mentor profile).');
-  end if;
-  return query
-    select g.mentor_id is not null, g.connected_at, g.revoked_at, s.last_synced_at,
-           case when g.mentor_id is not null and not coalesce(s.grant_revoked, false) then s.next_sync_at end,
-           coalesce(s.failures, 0), s.last_error,
-           case when g.mentor_id is not null then private.calendar_closed(me, private.clock_now()) end
-      from (select me as id) x
-      left join private.google_credentials g on g.mentor_id = x.id
-      left join private.calendar_sync_state s on s.mentor_id = x.id;
-end
-$$;
-comment on function private.my_calendar_sync() is 'See public.my_calendar_sync.';
-revoke execute on function private.my_calendar_sync() from public, anon;
-grant execute on function private.my_calendar_sync() to authenticated;

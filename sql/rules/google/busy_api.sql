@@ -92,21 +92,3 @@ $$Admins: every connected mentor's Google Calendar sync: connected and revoked (
 Errors: 403 PT403 not an admin.$$;
 revoke execute on function public.calendar_sync_status() from public, anon;
 grant execute on function public.calendar_sync_status() to authenticated, service_role;
-
-create or replace function public.my_calendar_sync()
-returns table (connected boolean, connected_at timestamptz, revoked_at timestamptz,
-               last_synced_at timestamptz, next_sync_at timestamptz, failures integer, last_error text,
-               closed_because text)
-language plpgsql
-stable
-set search_path = ''
-as $$
-begin
-  return query select * from private.my_calendar_sync();
-end
-$$;
-comment on function public.my_calendar_sync() is
-$$Mentors: your Google Calendar connection and its sync, one row: connected (false: nothing else is set), connected and revoked (the grant stopped working: reconnect) at, the last successful sync, the next attempt, failures in a row and the last error, and why your slots are closed now (stale, never synced, revoked; null: open).
-Errors: 403 PT403 you are not a mentor.$$;
-revoke execute on function public.my_calendar_sync() from public, anon;
-grant execute on function public.my_calendar_sync() to authenticated;
