@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from dashboards import fmt, ui
+from dashboards.api import ApiError
 
 SESSION_FIELDS = "*,student(display_name,time_zone)"
 RESCHEDULE_DAYS = 14
@@ -39,6 +40,15 @@ def mentor_row() -> dict[str, Any]:
         st.info("You have no mentor profile yet: ask an admin to create it.")
         st.stop()
     return rows[0]
+
+
+def now() -> dt.datetime:
+    """The rules' clock (ui.now); a refusal is shown and the page stops there."""
+    try:
+        return ui.now()
+    except ApiError as e:
+        st.error(str(e), icon=":material/error:")
+        st.stop()
 
 
 def mentees() -> list[dict[str, Any]]:
@@ -175,11 +185,11 @@ def cancel(session: dict[str, Any]) -> None:
 
 def reschedule(session: dict[str, Any], zone: str) -> None:
     sid = str(session["id"])
-    now = ui.now()
+    start = now()
     args = {
         "mentor_id": me_id(),
-        "from_at": now.isoformat(),
-        "to_at": (now + dt.timedelta(days=RESCHEDULE_DAYS)).isoformat(),
+        "from_at": start.isoformat(),
+        "to_at": (start + dt.timedelta(days=RESCHEDULE_DAYS)).isoformat(),
     }
     slots: list[dict[str, Any]] = []
     with ui.shown_errors("Free slots"):

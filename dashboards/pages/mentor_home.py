@@ -15,7 +15,7 @@ st.title("Overview")
 me = mentor.mentor_row()
 mentor.flash()
 zone = ui.me().zone
-now = ui.now()
+now = mentor.now()
 students = mentor.mentees()
 scheduled = mentor.scheduled()
 upcoming = [s for s in scheduled if fmt.instant(s["starts_at"]) > now]  # type: ignore[operator]

@@ -16,7 +16,7 @@ st.title("Sessions")
 mentor.mentor_row()
 mentor.flash()
 zone = ui.me().zone
-now = ui.now()
+now = mentor.now()
 st.caption(f"All {fmt.zone_note(zone)}. Now: {fmt.when(now, zone)}.")
 
 scheduled = mentor.scheduled()

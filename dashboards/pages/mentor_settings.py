@@ -82,28 +82,33 @@ def options(value: str) -> list[str]:
     return STEPS if value in STEPS else sorted([*STEPS, value])
 
 
+WIDTHS = [1.2, 1.2, 1.2, 1, 1]
 for day, name in enumerate(WEEKDAYS, start=1):
-    mine = [r for r in rows if r["weekday"] == day]
-    head, add = st.columns([5, 1])
-    head.markdown(f"**{name}**" + ("" if mine else " · off"))
-    if add.button("Add hours", key=f"wh_add_{day}", icon=":material/add:"):
-        rid = max([r["rid"] for r in rows], default=-1) + 1
-        rows.append({"rid": rid, "weekday": day, "start": "09:00", "end": "17:00"})
-        st.rerun()
-    for r in mine:
-        rid = r["rid"]
-        line = st.columns([2, 2, 1])
-        line[0].selectbox(
-            "From",
-            options(r["start"]),
-            index=options(r["start"]).index(r["start"]),
-            key=f"wh_start_{rid}",
-        )
-        line[1].selectbox(
-            "To", options(r["end"]), index=options(r["end"]).index(r["end"]), key=f"wh_end_{rid}"
-        )
-        if line[2].button("Remove", key=f"wh_remove_{rid}", icon=":material/delete:"):
-            rows.remove(r)
+    mine: list[dict[str, Any] | None] = [r for r in rows if r["weekday"] == day]
+    lines = mine or [None]
+    for i, r in enumerate(lines):
+        line = st.columns(WIDTHS, vertical_alignment="center")
+        line[0].markdown(f"**{name}**" if i == 0 else "")
+        if r is None:
+            line[1].caption("off")
+        else:
+            rid = r["rid"]
+            for col, field, text in ((line[1], "start", "From"), (line[2], "end", "To")):
+                col.selectbox(
+                    f"{text} ({name})",
+                    options(r[field]),
+                    index=options(r[field]).index(r[field]),
+                    key=f"wh_{field}_{rid}",
+                    label_visibility="collapsed",
+                )
+            if line[3].button("Remove", key=f"wh_remove_{rid}", icon=":material/delete:"):
+                rows.remove(r)
+                st.rerun()
+        if i == len(lines) - 1 and line[4].button(
+            "Add hours", key=f"wh_add_{day}", icon=":material/add:"
+        ):
+            rid = max([x["rid"] for x in rows], default=-1) + 1
+            rows.append({"rid": rid, "weekday": day, "start": "09:00", "end": "17:00"})
             st.rerun()
 
 if st.button("Save working hours", key="wh_save", type="primary"):

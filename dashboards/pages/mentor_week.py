@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd  # type: ignore[import-untyped]
 import streamlit as st
 
-from dashboards import fmt, mentor, ui
+from dashboards import fmt, mentor
 
 SHOWN = ("scheduled", "completed", "student_no_show", "mentor_no_show")
 
@@ -18,7 +18,7 @@ st.title("My week")
 me = mentor.mentor_row()
 zone = str(me["time_zone"])
 tz = ZoneInfo(zone)
-today = ui.now().astimezone(tz).date()
+today = mentor.now().astimezone(tz).date()
 offset: int = st.session_state.setdefault("week_offset", 0)
 monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=offset)
 days = [monday + dt.timedelta(days=i) for i in range(7)]
@@ -76,7 +76,7 @@ for w in me["working_hours"]:
 for s in sessions:
     start, stop = local(s["starts_at"]), local(s["ends_at"])
     col = columns[(start.date() - monday).days]
-    text = f"{start:%H:%M}-{stop:%H:%M} {mentor.student_name(s)}"
+    text = f"{start:%H:%M} {mentor.student_name(s)}"
     if s["status"] != "scheduled":
         text += f" ({mentor.STATUS[str(s['status'])]})"
     a = start.hour * 60 + start.minute
@@ -93,7 +93,11 @@ COLOURS = {
     "session": "background-color: #bbdefb; font-weight: 600",
 }
 styled = grid.style.apply(lambda _: kind.replace(COLOURS | {"": ""}), axis=None)
-st.dataframe(styled, height=36 * (len(rows) + 1), key="week_grid")
+st.dataframe(
+    styled,
+    height=35 * (len(rows) + 1) + 3,
+    key="week_grid",
+)
 st.caption("Green: your working hours. Blue: sessions.")
 
 st.subheader(f"Sessions this week ({len(sessions)})")

@@ -28,7 +28,7 @@ def test_a_session_at_its_local_time_among_working_hours(
     assert list(grid.columns)[:3] == ["Mon 2 Nov", "Tue 3 Nov", "Wed 4 Nov"]
     name = world.name(world.student)
     # 15:00 UTC is 10:00 in New York (standard time since 1 Nov)
-    assert grid.loc["10:00", "Wed 4 Nov"] == f"10:00-11:00 {name}"
+    assert grid.loc["10:00", "Wed 4 Nov"] == f"10:00 {name}"
     assert grid.loc["09:00", "Wed 4 Nov"] == "working"
     assert grid.loc["10:00", "Tue 3 Nov"] == "working"
     assert grid.loc["10:00", "Sat 7 Nov"] == ""
