@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboards import fmt, mentor, ui
+from dashboards import fmt, mentor, mentor_actions, ui
 
 st.title("Overview")
 me = mentor.mentor_row()
@@ -96,6 +96,6 @@ if not upcoming:
 for s in upcoming[:5]:
     with st.container(border=True):
         st.markdown(f"**{mentor.label(s, zone)}**")
-        mentor.join(s)
+        mentor_actions.join(s)
 if len(upcoming) > 5:
     st.page_link("pages/mentor_sessions.py", label="All upcoming sessions", icon=":material/event:")

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboards import fmt, mentor, ui
+from dashboards import fmt, mentor, mentor_actions, ui
 
 PAGE_ROWS = 25
 
@@ -31,7 +31,7 @@ if flags:
     )
     for flag in flags:
         with st.container(border=True):
-            mentor.resolve(flag, by_id.get(str(flag["session_id"])), zone)
+            mentor_actions.resolve(flag, by_id.get(str(flag["session_id"])), zone)
 
 to_close = [s for s in scheduled if fmt.instant(s["starts_at"]) <= now]  # type: ignore[operator]
 upcoming = [s for s in scheduled if fmt.instant(s["starts_at"]) > now]  # type: ignore[operator]
@@ -42,7 +42,7 @@ if not to_close:
 for s in reversed(to_close):
     with st.expander(mentor.label(s, zone), expanded=len(to_close) <= 3):
         st.caption("Record how it went: completed (with notes and the recording), or a no-show.")
-        mentor.close(s)
+        mentor_actions.close(s)
 
 st.subheader(f"Upcoming ({len(upcoming)})")
 if not upcoming:
@@ -52,11 +52,11 @@ if not upcoming:
     )
 for s in upcoming:
     with st.expander(mentor.label(s, zone)):
-        mentor.join(s)
+        mentor_actions.join(s)
         st.divider()
-        mentor.reschedule(s, zone)
+        mentor_actions.reschedule(s, zone)
         st.divider()
-        mentor.cancel(s)
+        mentor_actions.cancel(s)
 
 st.subheader("History")
 cursors: list[tuple[str, str]] = st.session_state.setdefault("history_cursors", [])

@@ -215,8 +215,12 @@ else:
         st.session_state.pop("gcal_disconnecting", None)
         with ui.shown_errors("Disconnect"):
             try:
-                ui.api().service("POST", "/oauth/google/disconnect")
-                message = "Disconnected; the access is revoked at Google."
+                answer = ui.api().service("POST", "/oauth/google/disconnect") or {}
+                message = (
+                    "Disconnected; the access is revoked at Google."
+                    if answer.get("revoked_at_google")
+                    else "Disconnected. Google did not take the revocation yet: it stays queued."
+                )
             except ApiError as e:
                 if e.status != 503:
                     raise

@@ -13,7 +13,7 @@ import pytest
 from dashboards.settings import DashboardSettings
 from testing.clock import Clock
 from testing.dashboards import app, open_page, texts
-from testing.factories import Scenario
+from testing.factories import Scenario, booked_session
 from testing.mentor_pages import NOW, MentorWorld, mentor_world
 
 PAGE = "mentor_sessions.py"
@@ -185,3 +185,34 @@ def test_a_flagged_session_canceled(
     assert not at.error, [e.value for e in at.error]
     assert session(conn, world.future)[0] == "canceled"
     assert remaining(conn, world) == before + 1
+
+
+def test_history_pages_newest_first(
+    dashboards: DashboardSettings, scenario: Scenario, clock: Clock, conn: psycopg.Connection
+) -> None:
+    clock.freeze(NOW)
+    mentor = scenario.mentor("America/New_York")
+    student = scenario.person("student")
+    pack = scenario.pack(mentor, student, sessions=30, purchased_at=NOW - dt.timedelta(days=60))
+    starts = [NOW - dt.timedelta(days=d) for d in range(1, 28)]  # 27 past sessions
+    for t in starts:
+        sid = booked_session(conn, pack=pack, mentor=mentor, student=student, starts=t)
+        conn.execute(
+            "update public.sessions set status = 'completed', completed_at = %s where id = %s",
+            (t + dt.timedelta(hours=1), sid),
+        )
+    at = open_page(app(mentor), PAGE)
+    first = at.dataframe[0].value
+    assert (
+        len(first) == 25 and first.iloc[24]["Starts (America/New_York)"] == "Thu 8 Oct 2026, 08:00"
+    )
+    assert first.iloc[0]["Starts (America/New_York)"] == "Sun 1 Nov 2026, 07:00"
+    at.button(key="history_older").click().run()
+    older = at.dataframe[0].value
+    assert list(older["Starts (America/New_York)"]) == [
+        "Wed 7 Oct 2026, 08:00",  # daylight time then: 12:00 UTC is 08:00
+        "Tue 6 Oct 2026, 08:00",
+    ]
+    assert "history_older" not in [b.key for b in at.button]
+    at.button(key="history_newest").click().run()
+    assert len(at.dataframe[0].value) == 25
