@@ -227,3 +227,31 @@ def test_revoked_then_disconnected(
         "select count(*) from private.google_credentials where mentor_id = %s", (mentor,)
     ).fetchone() == (0,)
     assert "Disconnected" in texts(at) and "Not connected." in texts(at)
+
+
+def test_disconnect_through_the_services(
+    dashboards: DashboardSettings,
+    scenario: Scenario,
+    google: GoogleFake,
+    clock: Clock,
+    conn: psycopg.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock.freeze(NOW)
+    mentor = _connected(scenario, google)
+    calls: list[tuple[str, str]] = []
+
+    def service(self: Api, method: str, path: str, body: Any = None) -> Any:
+        calls.append((method, path))
+        self.rpc("disconnect_google")  # what the services do first, with the mentor's token
+        return {"disconnected": True, "revoked_at_google": True}
+
+    monkeypatch.setattr(Api, "service", service)
+    at = open_page(app(mentor), PAGE)
+    at.button(key="gcal_disconnect").click().run()
+    at.button(key="gcal_disconnect_confirm").click().run()
+    assert calls == [("POST", "/oauth/google/disconnect")]
+    assert "Disconnected; the access is revoked at Google." in texts(at)
+    assert conn.execute(
+        "select count(*) from private.google_revocations where mentor_id = %s", (mentor,)
+    ).fetchone() == (1,)
