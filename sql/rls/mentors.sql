@@ -1,7 +1,11 @@
 alter table public.mentors enable row level security;
 revoke all on table public.mentors from anon, authenticated, service_role;
 grant select on table public.mentors to anon, authenticated;
+-- A mentor's own: the public profile, when they work (zone, hours) and how they are booked (slot
+-- length, grid, buffer, notice, horizon: each read by the next booking, never by a booked
+-- session), and whether they take new students. Capacity and is_active are the admins'.
 grant update (public_name, headline, bio, avatar_url, portfolio_url, time_zone, working_hours,
+  slot_minutes, slot_grid_minutes, buffer_minutes, min_notice_minutes, booking_horizon_days,
   accepting_students) on table public.mentors to authenticated;
 grant select, insert, update, delete on table public.mentors to service_role;
 

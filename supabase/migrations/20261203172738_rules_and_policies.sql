@@ -3907,6 +3907,58 @@ Errors: 409 PT409 the claim is not this worker's; 422 PT422 missing or malformed
 revoke execute on function public.calendar_job_failed(text, text, text, text) from public, anon, authenticated;
 grant execute on function public.calendar_job_failed(text, text, text, text) to service_role;
 
+-- >>> sql/rules/google/my_sync.sql
+-- A mentor's own Google Calendar connection and sync (their dashboard's calendar settings): the
+-- grant and the sync state are private (busy.sql keeps them), so this is the mentor's one way in;
+-- admins see every mentor's with calendar_sync_status (busy_api.sql).
+create or replace function private.my_calendar_sync()
+returns table (connected boolean, connected_at timestamptz, revoked_at timestamptz,
+               last_synced_at timestamptz, next_sync_at timestamptz, failures integer, last_error text,
+               closed_because text)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  me constant uuid := (select auth.uid());
+begin
+  if me is null or not exists (select from public.mentors m where m.id = me) then
+    perform private.refuse(403, 'only mentors connect a Google Calendar',
+      hint => 'Sign in with a mentor account (profiles.role mentor, with a mentor profile).');
+  end if;
+  return query
+    select g.mentor_id is not null, g.connected_at, g.revoked_at, s.last_synced_at,
+           case when g.mentor_id is not null and not coalesce(s.grant_revoked, false) then s.next_sync_at end,
+           coalesce(s.failures, 0), s.last_error,
+           case when g.mentor_id is not null then private.calendar_closed(me, private.clock_now()) end
+      from (select me as id) x
+      left join private.google_credentials g on g.mentor_id = x.id
+      left join private.calendar_sync_state s on s.mentor_id = x.id;
+end
+$$;
+comment on function private.my_calendar_sync() is 'See public.my_calendar_sync.';
+revoke execute on function private.my_calendar_sync() from public, anon;
+grant execute on function private.my_calendar_sync() to authenticated;
+
+create or replace function public.my_calendar_sync()
+returns table (connected boolean, connected_at timestamptz, revoked_at timestamptz,
+               last_synced_at timestamptz, next_sync_at timestamptz, failures integer, last_error text,
+               closed_because text)
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return query select * from private.my_calendar_sync();
+end
+$$;
+comment on function public.my_calendar_sync() is
+$$Mentors: your Google Calendar connection and its sync, one row: connected (false: nothing else is set), connected and revoked (the grant stopped working: reconnect) at, the last successful sync, the next attempt, failures in a row and the last error, and why your slots are closed now (stale, never synced, revoked; null: open).
+Errors: 403 PT403 you are not a mentor.$$;
+revoke execute on function public.my_calendar_sync() from public, anon;
+grant execute on function public.my_calendar_sync() to authenticated;
+
 -- >>> sql/rules/google/push.sql
 -- Google Calendar, push: what the services call (channels.sql holds the worker's part). Before
 -- a removed or replaced grant is revoked, the channels opened with it are listed and reported
@@ -4908,6 +4960,50 @@ drop trigger if exists _100_guard_remaining on public.session_packs;
 create trigger _100_guard_remaining
   before insert or update on public.session_packs
   for each row execute function private.tg_session_packs__guard_remaining();
+
+-- >>> sql/rules/mentor_settings.sql
+-- A mentor's booking settings, which the mentor writes directly (sql/rls/mentors.sql grants the
+-- columns): how long a session is, the grid it starts on, the break after it, how far ahead it
+-- must and may be booked. Each is read by the next booking (slots.sql, availability.sql), never
+-- by a session already booked (its times and blocked_until are its own). Checked here before the
+-- check constraints, as input_checks.sql checks the other columns a client may write: a value out
+-- of range is a 422 naming the column and the accepted range.
+create or replace function private.tg_mentors__check_booking_settings()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  ins constant boolean := tg_op = 'INSERT';
+begin
+  if ins or new.slot_minutes is distinct from old.slot_minutes then
+    perform private.check_whole_number(new.slot_minutes, 'slot_minutes', 15, 240);
+  end if;
+  if ins or new.slot_grid_minutes is distinct from old.slot_grid_minutes then
+    perform private.check_whole_number(new.slot_grid_minutes, 'slot_grid_minutes', 5, 240);
+  end if;
+  if ins or new.buffer_minutes is distinct from old.buffer_minutes then
+    perform private.check_whole_number(new.buffer_minutes, 'buffer_minutes', 0, 120);
+  end if;
+  if ins or new.min_notice_minutes is distinct from old.min_notice_minutes then
+    perform private.check_whole_number(new.min_notice_minutes, 'min_notice_minutes', 0, 20160);
+  end if;
+  if ins or new.booking_horizon_days is distinct from old.booking_horizon_days then
+    perform private.check_whole_number(new.booking_horizon_days, 'booking_horizon_days', 1, 365);
+  end if;
+  return new;
+end
+$$;
+comment on function private.tg_mentors__check_booking_settings() is
+  'Refuses (422 naming the column) a slot length, grid, buffer, notice or horizon out of its range.';
+revoke execute on function private.tg_mentors__check_booking_settings() from public, anon;
+
+drop trigger if exists _051_check_booking_settings on public.mentors;
+create trigger _051_check_booking_settings
+  before insert or update of slot_minutes, slot_grid_minutes, buffer_minutes, min_notice_minutes,
+    booking_horizon_days
+  on public.mentors
+  for each row execute function private.tg_mentors__check_booking_settings();
 
 -- >>> sql/rules/notify.sql
 -- The outbox: every message is queued in the same transaction as the change that causes it,
@@ -7411,7 +7507,11 @@ create policy "admins read all calendars" on public.mentor_calendars
 alter table public.mentors enable row level security;
 revoke all on table public.mentors from anon, authenticated, service_role;
 grant select on table public.mentors to anon, authenticated;
+-- A mentor's own: the public profile, when they work (zone, hours) and how they are booked (slot
+-- length, grid, buffer, notice, horizon: each read by the next booking, never by a booked
+-- session), and whether they take new students. Capacity and is_active are the admins'.
 grant update (public_name, headline, bio, avatar_url, portfolio_url, time_zone, working_hours,
+  slot_minutes, slot_grid_minutes, buffer_minutes, min_notice_minutes, booking_horizon_days,
   accepting_students) on table public.mentors to authenticated;
 grant select, insert, update, delete on table public.mentors to service_role;
 
