@@ -49,7 +49,7 @@ if flags or to_close:
     if flags:
         parts.append(f"{len(flags)} session(s) changed in Google Calendar")
     st.warning(" and ".join(parts) + ".", icon=":material/pending_actions:")
-    st.page_link("pages/mentor_sessions.py", label="Go to Sessions", icon=":material/event:")
+    st.page_link("views/mentor_sessions.py", label="Go to Sessions", icon=":material/event:")
 
 st.subheader("One session left")
 if not renewals:
@@ -98,4 +98,4 @@ for s in upcoming[:5]:
         st.markdown(f"**{mentor.label(s, zone)}**")
         mentor_actions.join(s)
 if len(upcoming) > 5:
-    st.page_link("pages/mentor_sessions.py", label="All upcoming sessions", icon=":material/event:")
+    st.page_link("views/mentor_sessions.py", label="All upcoming sessions", icon=":material/event:")

@@ -1,4 +1,4 @@
-"""The mentor's Overview (dashboards/pages/mentor_home.py) against the test stack: the numbers,
+"""The mentor's Overview (dashboards/views/mentor_home.py) against the test stack: the numbers,
 their own students only (with sessions left and the last session), the one-session-left list and
 the next sessions with a link to join the call."""
 

@@ -1,4 +1,4 @@
-"""The mentor's Sessions page (dashboards/pages/mentor_sessions.py) against the test stack: only
+"""The mentor's Sessions page (dashboards/views/mentor_sessions.py) against the test stack: only
 their own sessions; closing a past one (completed with notes and a recording link, refused for one
 that has not started, no-shows both ways); cancel after its terms; reschedule into a free slot;
 a session the calendar sync flagged, resolved."""

@@ -1,4 +1,4 @@
-"""The mentor's availability and calendar page (dashboards/pages/mentor_settings.py) against the
+"""The mentor's availability and calendar page (dashboards/views/mentor_settings.py) against the
 test stack: the working-hours editor (saved; a range ending before it starts refused with the
 rules' message), the booking settings (saved; out of range refused), and Google Calendar as a
 connected and an unconnected mentor see it (connect link, calendars chosen, disconnect)."""

@@ -1,4 +1,4 @@
-"""The mentor's week (dashboards/pages/mentor_week.py): sessions and working hours on the week's
+"""The mentor's week (dashboards/views/mentor_week.py): sessions and working hours on the week's
 grid in the mentor's zone, and the week navigator."""
 
 from __future__ import annotations
