@@ -26,6 +26,12 @@ def click(page: Page, name: str | re.Pattern[str]) -> None:
     settled(page)
 
 
+def pill(page: Page, text: str | re.Pattern[str]) -> None:
+    """A choice of an st.pills group (its buttons carry no button role)."""
+    page.get_by_test_id("stButtonGroup").locator("button").filter(has_text=text).first.click()
+    settled(page)
+
+
 def test_student_books_sees_it_upcoming_and_cancels(
     browser: Browser, served: Dashboards, scenario: Scenario, clock: Clock, conn: psycopg.Connection
 ) -> None:
@@ -36,8 +42,9 @@ def test_student_books_sees_it_upcoming_and_cancels(
     shoot(page, "student-1-my-mentors")
 
     go(page, "Book a session")
-    click(page, re.compile(r"^Tue 5 Jan 2027"))
-    click(page, "15:00 (09:00 theirs)")
+    shoot(page, "student-2-book")
+    pill(page, "Tue 5 Jan 2027 (15)")
+    pill(page, "15:00 (09:00 theirs)")
     expect(page.get_by_text("Tue 5 Jan 2027, 15:00 CET (Europe/Berlin)").first).to_be_visible()
     shoot(page, "student-2-slot-picked")
     click(page, "Book this session")
@@ -67,6 +74,34 @@ def test_student_books_sees_it_upcoming_and_cancels(
         (w.student,),
     ).fetchone()
     assert row == ("canceled", "Something came up", 4)  # a day ahead: the credit is back
+    page.context.close()
+
+
+def test_mentor_completes_a_past_session(
+    browser: Browser, served: Dashboards, scenario: Scenario, clock: Clock, conn: psycopg.Connection
+) -> None:
+    w = student_world(scenario, clock)
+    held = NOW - dt.timedelta(days=1)  # Sunday 3 January, 12:00 UTC: yesterday
+    session = booked_session(conn, pack=w.pack, mentor=w.mentor, student=w.student, starts=held)
+    page = open_app(browser, served.address, zone="America/New_York")
+    sign_in(page, "mentor", f"{w.mentor}@scenario.test")
+    go(page, "Sessions")
+    expect(page.get_by_text("To close (1)")).to_be_visible()
+    shoot(page, "mentor-1-to-close")
+    page.get_by_label("Notes (the student sees them)").fill("Gesture drawing: keep the line loose.")
+    page.get_by_label("Recording link (https://…)").fill("https://video.example.com/rec/42")
+    click(page, "Mark completed")
+    expect(page.get_by_text("Completed the session of").first).to_be_visible()
+    expect(page.get_by_text("To close (0)")).to_be_visible()
+    shoot(page, "mentor-2-completed")
+    row = conn.execute(
+        "select status, notes, recording_url from public.sessions where id = %s", (session,)
+    ).fetchone()
+    assert row == (
+        "completed",
+        "Gesture drawing: keep the line loose.",
+        "https://video.example.com/rec/42",
+    )
     page.context.close()
 
 
@@ -115,4 +150,3 @@ def test_admin_adjusts_a_pack_and_downloads_the_csv(
     assert any("(Asia/Tokyo)" in h for h in header), header
     assert "5" in mine[0].values()  # the sessions left after the adjustment
     page.context.close()
-    assert NOW < FIRST_SLOT and dt.timedelta(0) < FIRST_SLOT - NOW
