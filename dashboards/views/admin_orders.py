@@ -3,9 +3,41 @@ in each order's own currency."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from dashboards import admin, fmt, ui
+from dashboards.api import ApiError
+
+PER_PAGE = 50
+
+
+def paged(name: str, table: str, params: dict[str, str]) -> list[dict[str, Any]]:
+    """One page of the read, newest first, counted by the database, with its navigation."""
+    key = f"orders_{name}_page"
+    page_no: int = st.session_state.setdefault(key, 0)
+    try:
+        rows, total = ui.read(
+            ("admin_orders", name, page_no),
+            lambda: ui.api().page(table, params, offset=page_no * PER_PAGE, limit=PER_PAGE),
+        )
+    except ApiError as e:
+        st.error(str(e), icon=":material/error:")
+        return []
+    if rows:
+        first = page_no * PER_PAGE + 1
+        st.caption(f"{first} to {first + len(rows) - 1} of {total}")
+    prev, nxt = st.columns(2)
+    if prev.button("Newer", key=f"orders_{name}_prev", disabled=page_no == 0):
+        st.session_state[key] = page_no - 1
+        st.rerun()
+    more = total is not None and (page_no + 1) * PER_PAGE < total
+    if nxt.button("Older", key=f"orders_{name}_next", disabled=not more):
+        st.session_state[key] = page_no + 1
+        st.rerun()
+    return rows
+
 
 me = admin.admin()
 zone = me.zone
@@ -19,17 +51,15 @@ st.caption(
 flagged_tab, refunds_tab = st.tabs(["Flagged orders", "Refunds"])
 
 with flagged_tab:
-    flagged = ui.rows_or_stop(
-        ("admin_orders", "flagged"),
-        lambda: admin.every_row(
-            "orders",
-            {
-                "select": "id,provider,amount_cents,currency,flagged_reason,created_at,expires_at,"
-                "paid_at,updated_at,student(display_name),mentor(public_name)",
-                "status": "eq.flagged",
-                "order": "updated_at.desc,id",
-            },
-        ),
+    flagged = paged(
+        "flagged",
+        "orders",
+        {
+            "select": "id,provider,amount_cents,currency,flagged_reason,created_at,expires_at,"
+            "paid_at,updated_at,student(display_name),mentor(public_name)",
+            "status": "eq.flagged",
+            "order": "updated_at.desc,id",
+        },
     )
     if not flagged:
         st.success("No flagged orders: every payment matched its order.")
@@ -55,17 +85,15 @@ with flagged_tab:
         )
 
 with refunds_tab:
-    refunds = ui.rows_or_stop(
-        ("admin_orders", "refunds"),
-        lambda: admin.every_row(
-            "payments",
-            {
-                "select": "id,order_id,student_id,provider,provider_payment_id,status,amount_cents,"
-                "refunded_cents,currency,paid_at,updated_at",
-                "refunded_cents": "gt.0",
-                "order": "updated_at.desc,id",
-            },
-        ),
+    refunds = paged(
+        "refunds",
+        "payments",
+        {
+            "select": "id,order_id,student_id,provider,provider_payment_id,status,amount_cents,"
+            "refunded_cents,currency,paid_at,updated_at",
+            "refunded_cents": "gt.0",
+            "order": "updated_at.desc,id",
+        },
     )
     if not refunds:
         st.info("No refunds yet.")
