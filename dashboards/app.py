@@ -26,6 +26,7 @@ def _page(file: str, title: str, icon: str, default: bool = False) -> st.Page:
 
 def main() -> None:
     st.set_page_config(page_title="Mentorships", page_icon=":material/palette:", layout="wide")
+    ui.new_render()
     try:
         ui.settings()
     except ConfigError as e:

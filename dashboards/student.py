@@ -227,7 +227,7 @@ def pick_slot(prefix: str, mentor_id: str, their_zone: str) -> Row | None:
         by_day.setdefault(fmt.day(slot["starts_at"], zone), []).append(slot)
     grid = week_grid(by_day, zone, their_zone)
     height = min(35 * (len(grid) + 1) + 3, 720)
-    st.dataframe(grid, hide_index=True, use_container_width=True, height=height)
+    st.dataframe(grid, hide_index=True, width="stretch", height=height)
     st.caption(f"Each free slot shows the mentor's day and time in {their_zone}.")
     day = st.pills(
         "Day", list(by_day), key=f"{prefix}_day_{offset}",

@@ -62,16 +62,27 @@ def api() -> Api:
     return me().api(settings())
 
 
+RENDER = "render"
+
+
+def new_render() -> None:
+    """Called by the entry point at the start of every run: reads are shared within one run
+    even with MENTORSHIPS_DASHBOARDS_CACHE_SECONDS=0."""
+    st.session_state[RENDER] = st.session_state.get(RENDER, 0) + 1
+
+
 def read(key: tuple[Any, ...], fetch: Callable[[], T]) -> T:
-    """`fetch()`'s answer, reused for MENTORSHIPS_DASHBOARDS_CACHE_SECONDS within this session."""
-    store: dict[tuple[Any, ...], tuple[float, Any]] = st.session_state.setdefault(CACHE, {})
+    """`fetch()`'s answer, reused within this run of the page and for
+    MENTORSHIPS_DASHBOARDS_CACHE_SECONDS within this session."""
+    store: dict[tuple[Any, ...], tuple[float, int, Any]] = st.session_state.setdefault(CACHE, {})
     hit = store.get(key)
     now = time.monotonic()
-    if hit is not None and now - hit[0] < settings().dashboards_cache_seconds:
-        value: T = hit[1]
+    render = st.session_state.get(RENDER, 0)
+    if hit is not None and (hit[1] == render or now - hit[0] < settings().dashboards_cache_seconds):
+        value: T = hit[2]
         return value
     value = fetch()
-    store[key] = (now, value)
+    store[key] = (now, render, value)
     return value
 
 

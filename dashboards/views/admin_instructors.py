@@ -62,7 +62,7 @@ else:
             for r in rows
         ],
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         key="instructors_table",
     )
     prev_col, next_col, _ = st.columns([1, 1, 6])
@@ -109,7 +109,7 @@ else:
                     for m in mentees
                 ],
                 hide_index=True,
-                use_container_width=True,
+                width="stretch",
                 key="instructors_mentees",
             )
 

@@ -68,7 +68,7 @@ st.dataframe(
         for r in rows
     ],
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
     key="messages_table",
 )
 prev_col, next_col, _ = st.columns([1, 1, 6])

@@ -80,7 +80,7 @@ with flagged_tab:
                 for o in flagged
             ],
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
             key="orders_flagged",
         )
 
@@ -115,7 +115,7 @@ with refunds_tab:
                 for p in refunds
             ],
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
             key="orders_refunds",
         )
         st.caption("A partial refund changes no sessions; a full one ended the pack and its seat.")

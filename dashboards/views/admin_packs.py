@@ -126,7 +126,7 @@ if pack is not None:
             for e in entries
         ],
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         key="packs_ledger",
     )
 
@@ -162,6 +162,6 @@ else:
             for r in recent
         ],
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         key="packs_recent",
     )

@@ -11,6 +11,18 @@ import streamlit as st
 from dashboards import fmt, mentor, mentor_actions, ui
 
 PAGE_ROWS = 25
+SHOWN = 10  # sessions to close and upcoming ones shown at first; "Show more" adds as many
+
+
+def more(key: str, total: int) -> int:
+    """How many of `total` to show, and a button that shows SHOWN more."""
+    shown: int = st.session_state.get(key, SHOWN)
+    if total > shown and st.button(f"Show {min(SHOWN, total - shown)} more", key=f"{key}_more"):
+        shown += SHOWN
+        st.session_state[key] = shown
+        st.rerun()
+    return shown
+
 
 st.title("Sessions")
 mentor.mentor_row()
@@ -39,10 +51,11 @@ upcoming = [s for s in scheduled if fmt.instant(s["starts_at"]) > now]  # type: 
 st.subheader(f"To close ({len(to_close)})")
 if not to_close:
     st.caption("Nothing to close: every session that started is recorded.")
-for s in reversed(to_close):
+for s in list(reversed(to_close))[: st.session_state.get("close_shown", SHOWN)]:
     with st.expander(mentor.label(s, zone), expanded=len(to_close) <= 3):
         st.caption("Record how it went: completed (with notes and the recording), or a no-show.")
         mentor_actions.close(s)
+more("close_shown", len(to_close))
 
 st.subheader(f"Upcoming ({len(upcoming)})")
 if not upcoming:
@@ -50,13 +63,14 @@ if not upcoming:
         "No upcoming sessions. Students book your free slots: set your hours on "
         "'Availability and calendar'."
     )
-for s in upcoming:
+for s in upcoming[: st.session_state.get("upcoming_shown", SHOWN)]:
     with st.expander(mentor.label(s, zone)):
         mentor_actions.join(s)
         st.divider()
         mentor_actions.reschedule(s, zone)
         st.divider()
         mentor_actions.cancel(s)
+more("upcoming_shown", len(upcoming))
 
 st.subheader("History")
 cursors: list[tuple[str, str]] = st.session_state.setdefault("history_cursors", [])

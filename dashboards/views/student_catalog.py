@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import fmt, student, ui
+from dashboards.api import ApiError
 
 me = ui.me()
 st.title("Find a mentor")
@@ -15,26 +16,40 @@ st.caption(
     "mentor needs a free seat; buying again from your own mentor renews your seat."
 )
 
+PER_PAGE = 12
+
+query = st.text_input("Search by name or headline", key="catalog_search").strip()
+if st.session_state.get("catalog_for") != query:  # a new search starts at its first page
+    st.session_state["catalog_for"] = query
+    st.session_state["catalog_page"] = 0
+page_no: int = st.session_state.setdefault("catalog_page", 0)
 params = {
+    # !inner: only mentors with a pack on sale (the policies show a student the sold ones).
     "select": "id,public_name,headline,bio,time_zone,accepting_students,free_seats,"
-    "mentorship_products(id,title,description,sessions_count,validity_days,price_cents,currency)",
+    "mentorship_products!inner(id,title,description,sessions_count,validity_days,price_cents,"
+    "currency)",
     "order": "public_name,id",
-    "limit": "200",
 }
-mentors = ui.rows_or_stop(("student_catalog", "mentors"), lambda: ui.api().rows("mentors", params))
+words = "".join(ch for ch in query if ch.isalnum() or ch in " -'.").strip()
+if words:
+    like = f'"*{words}*"'
+    params["or"] = f"(public_name.ilike.{like},headline.ilike.{like})"
+try:
+    shown, total = ui.read(
+        ("student_catalog", words, page_no),
+        lambda: ui.api().page("mentors", params, offset=page_no * PER_PAGE, limit=PER_PAGE),
+    )
+except ApiError as e:
+    st.error(str(e), icon=":material/error:")
+    st.stop()
 mine = {str(r["mentor_id"]): r for r in student.mentors()}
-query = st.text_input("Search by name or headline", key="catalog_search").strip().lower()
-shown = [
-    m
-    for m in mentors
-    if m.get("mentorship_products")
-    and (not query or query in f"{m['public_name']} {m.get('headline') or ''}".lower())
-]
 if not shown:
     st.info(
-        "No mentor matches: try another word." if query else "No mentor sells a pack right now."
+        "No mentor matches: try another word." if words else "No mentor sells a pack right now."
     )
     st.stop()
+first = page_no * PER_PAGE + 1
+st.caption(f"Mentors {first} to {first + len(shown) - 1} of {total}")
 
 for m in shown:
     mid = str(m["id"])
@@ -71,3 +86,11 @@ for m in shown:
                 student.checkout(
                     f"buy_{pid}", pid, "Buy with Stripe", ":material/shopping_cart:", area
                 )
+
+prev, nxt = st.columns(2)
+if prev.button("Previous", key="catalog_prev", disabled=page_no == 0):
+    st.session_state["catalog_page"] = page_no - 1
+    st.rerun()
+if nxt.button("Next", key="catalog_next", disabled=total is None or first + len(shown) > total):
+    st.session_state["catalog_page"] = page_no + 1
+    st.rerun()

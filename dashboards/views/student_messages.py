@@ -102,7 +102,7 @@ st.dataframe(
         for r in rows
     ],
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
 )
 pages = max(1, -(-(total or 0) // PAGE))
 prev, label, nxt = st.columns([1, 2, 1])

@@ -141,7 +141,7 @@ with history_tab:
                 for s in past
             ],
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
             column_config={"Recording": st.column_config.LinkColumn("Recording")},
         )
         if len(past) >= 200:
