@@ -1,10 +1,11 @@
 """Admin: the reports (the `analytics` marts dbt builds) as charts, each "as of" the last
-succeeded build: revenue per month and currency, seat occupancy, renewals, session outcomes."""
+succeeded build: revenue per month and currency, seat occupancy, renewals, session outcomes. Each
+chart reads a mart at its own grain (dbt/models/marts/platform/: a row per month, day or week, every
+mentor together), so a page is a few hundred rows at any scale."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -51,103 +52,95 @@ def major(cents: int, currency: str) -> float:
 
 st.header("Revenue per month")
 revenue = mart(
-    "revenue_daily",
+    "revenue_monthly",
     {
-        "select": "revenue_day,currency,gross_cents,refund_cents,net_cents,orders_paid",
-        "revenue_day": f"gte.{since_day}",
+        "select": "revenue_month,currency,gross_cents,refund_cents,net_cents,orders_paid",
+        "revenue_month": f"gte.{since_day[:8]}01",
+        "order": "currency,revenue_month",
     },
 )
-months: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
-for r in revenue:
-    month = str(r["revenue_day"])[:7]
-    sums = months[r["currency"]].setdefault(
-        month, {"gross": 0, "refunds": 0, "net": 0, "orders": 0}
-    )
-    sums["gross"] += int(r["gross_cents"])
-    sums["refunds"] += int(r["refund_cents"])
-    sums["net"] += int(r["net_cents"])
-    sums["orders"] += int(r["orders_paid"])
-if not months:
+currencies = sorted({str(r["currency"]) for r in revenue})
+if not revenue:
     st.info("No revenue in the past year.")
-for currency in sorted(months):
-    st.subheader(currency.upper())
-    by_month = months[currency]
+for currency in currencies:
+    rows = [r for r in revenue if r["currency"] == currency]
+    code = currency.upper()
+    st.subheader(code)
     st.bar_chart(
         [
-            {"Month": m, f"Net ({currency.upper()})": major(v["net"], currency)}
-            for m, v in sorted(by_month.items())
+            {"Month": str(r["revenue_month"])[:7], f"Net ({code})": major(r["net_cents"], currency)}
+            for r in rows
         ],
         x="Month",
-        y=f"Net ({currency.upper()})",
+        y=f"Net ({code})",
     )
-    with st.expander(f"{currency.upper()} per month: gross, refunds, net, orders"):
+    with st.expander(f"{code} per month: gross, refunds, net, orders"):
         st.dataframe(
             [
                 {
-                    "Month": m,
-                    "Gross": fmt.money(v["gross"], currency),
-                    "Refunds": fmt.money(v["refunds"], currency),
-                    "Net": fmt.money(v["net"], currency),
-                    "Orders paid": v["orders"],
+                    "Month": str(r["revenue_month"])[:7],
+                    "Gross": fmt.money(r["gross_cents"], currency),
+                    "Refunds": fmt.money(r["refund_cents"], currency),
+                    "Net": fmt.money(r["net_cents"], currency),
+                    "Orders paid": r["orders_paid"],
                 }
-                for m, v in sorted(by_month.items())
+                for r in rows
             ],
             hide_index=True,
             key=f"reports_revenue_{currency}",
         )
-st.caption(as_of)
+st.caption(f"UTC months. {as_of}.")
 
 st.header("Seat occupancy")
-seats = mart("seat_occupancy_daily", {"select": "day,capacity,held", "day": f"gte.{since_day}"})
-per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-for r in seats:
-    per_day[str(r["day"])][0] += int(r["held"])
-    per_day[str(r["day"])][1] += int(r["capacity"])
-if not per_day:
+seats = mart(
+    "seat_occupancy_platform_daily",
+    {"select": "day,capacity,held,held_percent", "day": f"gte.{since_day}", "order": "day"},
+)
+if not seats:
     st.info("No seats held in the past year.")
 else:
     st.line_chart(
         [
-            {"Day": utc_day(d), "Seats held (%)": round(100 * h / c, 1) if c else 0.0}
-            for d, (h, c) in sorted(per_day.items())
+            {"Day": utc_day(str(r["day"])), "Seats held (%)": float(r["held_percent"] or 0)}
+            for r in seats
         ],
         x="Day",
         y="Seats held (%)",
     )
-    st.caption(f"Seats held of all mentors' capacity at each UTC day's end. {as_of}.")
+    last = seats[-1]
+    st.caption(
+        f"Seats held of all mentors' capacity at each UTC day's end (last day: {last['held']} of "
+        f"{last['capacity']}). {as_of}."
+    )
 
 st.header("Renewal rate")
 renewals = mart(
-    "renewals", {"select": "ended_at,renewed_within_grace", "ended_at": f"gte.{since_day}"}
+    "renewal_rate_monthly",
+    {
+        "select": "ended_month,ended,renewed,renewed_percent",
+        "ended_month": f"gte.{since_day[:8]}01",
+        "order": "ended_month",
+    },
 )
-decided: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-for r in renewals:
-    if r["renewed_within_grace"] is None:
-        continue
-    month = str(r["ended_at"])[:7]
-    decided[month][0] += 1 if r["renewed_within_grace"] else 0
-    decided[month][1] += 1
-if not decided:
+if not renewals:
     st.info("No pack has ended (used up or expired) with its grace period over yet.")
 else:
     st.bar_chart(
         [
-            {"Month ended": m, "Renewed within grace (%)": round(100 * k / n, 1)}
-            for m, (k, n) in sorted(decided.items())
+            {
+                "Month ended": str(r["ended_month"])[:7],
+                "Renewed within grace (%)": float(r["renewed_percent"]),
+            }
+            for r in renewals
         ],
         x="Month ended",
         y="Renewed within grace (%)",
     )
-    st.caption(f"Packs that ended (used up or expired), by month; {as_of}.")
+    st.caption(
+        f"Packs that ended (used up or expired), by UTC month, once their grace is over; {as_of}."
+    )
 
 st.header("Session outcomes per week")
-outcomes = mart(
-    "session_outcomes",
-    {
-        "select": "week_start,completed,canceled_early,canceled_late,student_no_shows,mentor_no_shows",
-        "week_start": f"gte.{since_day}",
-    },
-)
 LABELS = {
     "completed": "Completed",
     "canceled_early": "Canceled in time",
@@ -155,15 +148,22 @@ LABELS = {
     "student_no_shows": "Student no-show",
     "mentor_no_shows": "Mentor no-show",
 }
-weeks: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(LABELS.values(), 0))
-for r in outcomes:
-    for column, label in LABELS.items():
-        weeks[str(r["week_start"])[:10]][label] += int(r[column] or 0)
-if not weeks:
+outcomes = mart(
+    "session_outcomes_weekly",
+    {
+        "select": "week_start," + ",".join(LABELS),
+        "week_start": f"gte.{since_day}",
+        "order": "week_start",
+    },
+)
+if not outcomes:
     st.info("No sessions in the past year.")
 else:
     st.bar_chart(
-        [{"Week": utc_day(w), **v} for w, v in sorted(weeks.items())],
+        [
+            {"Week": utc_day(str(r["week_start"])), **{v: int(r[k]) for k, v in LABELS.items()}}
+            for r in outcomes
+        ],
         x="Week",
         y=list(LABELS.values()),
     )

@@ -18,12 +18,12 @@ from testing.reports import post_hook_sql
 
 T = dt.datetime(2031, 6, 20, 12, 0, tzinfo=dt.UTC)
 MARTS = {
-    "revenue_daily": "revenue_day date, currency text, gross_cents bigint, refund_cents bigint,"
-    " net_cents bigint, orders_paid integer",
-    "seat_occupancy_daily": "day date, capacity integer, held integer",
-    "renewals": "ended_at timestamptz, renewed_within_grace boolean",
-    "session_outcomes": "week_start date, completed integer, canceled_early integer,"
-    " canceled_late integer, student_no_shows integer, mentor_no_shows integer",
+    "revenue_monthly": "revenue_month date, currency text, gross_cents bigint, refund_cents bigint,"
+    " net_cents bigint, orders_paid bigint",
+    "seat_occupancy_platform_daily": "day date, capacity bigint, held bigint, held_percent numeric",
+    "renewal_rate_monthly": "ended_month date, ended bigint, renewed bigint, renewed_percent numeric",
+    "session_outcomes_weekly": "week_start date, completed bigint, canceled_early bigint,"
+    " canceled_late bigint, student_no_shows bigint, mentor_no_shows bigint",
 }
 
 
@@ -77,18 +77,18 @@ def test_empty_state_then_charts_as_of_the_last_build(
         ),
     )
     conn.execute(
-        "insert into analytics.revenue_daily values"
-        " ('2031-05-03', 'eur', 10000, 0, 10000, 1), ('2031-05-20', 'eur', 5000, 2000, 3000, 1),"
-        " ('2031-06-01', 'usd', 24000, 0, 24000, 1), ('2031-06-02', 'jpy', 500000, 0, 500000, 1)"
+        "insert into analytics.revenue_monthly values ('2030-05-01', 'eur', 1, 0, 1, 1),"
+        " ('2031-05-01', 'eur', 15000, 2000, 13000, 2), ('2031-06-01', 'usd', 24000, 0, 24000, 1),"
+        " ('2031-06-01', 'jpy', 500000, 0, 500000, 1)"
     )
     conn.execute(
-        "insert into analytics.seat_occupancy_daily values ('2031-06-18', 5, 2), ('2031-06-18', 5, 3)"
+        "insert into analytics.seat_occupancy_platform_daily values ('2031-06-17', 10, 4, 40.0),"
+        " ('2031-06-18', 10, 5, 50.0)"
     )
+    conn.execute("insert into analytics.renewal_rate_monthly values ('2031-05-01', 2, 1, 50.0)")
     conn.execute(
-        "insert into analytics.renewals values ('2031-05-02T10:00Z', true), ('2031-05-09T10:00Z', false),"
-        " ('2031-06-19T10:00Z', null)"
+        "insert into analytics.session_outcomes_weekly values ('2031-06-16', 4, 1, 0, 1, 0)"
     )
-    conn.execute("insert into analytics.session_outcomes values ('2031-06-16', 4, 1, 0, 1, 0)")
     at = open_page(app(admin), "admin_reports.py")
     assert not at.exception, at.exception
     text = texts(at)
@@ -104,8 +104,9 @@ def test_empty_state_then_charts_as_of_the_last_build(
     assert [s.value for s in at.subheader] == ["EUR", "JPY", "USD"]
     # 3 revenue charts (one per currency) + occupancy + renewals + outcomes.
     assert len(at.get("vega_lite_chart")) == 6
+    assert "(last day: 5 of 10)" in text
     eur = at.dataframe[0].value
-    assert list(eur["Month"]) == ["2031-05"]
+    assert list(eur["Month"]) == ["2031-05"]  # a year back from the build, not more
     assert (eur["Gross"].iloc[0], eur["Refunds"].iloc[0], eur["Net"].iloc[0]) == (
         "€150.00",
         "€20.00",
@@ -116,12 +117,12 @@ def test_empty_state_then_charts_as_of_the_last_build(
     # Not for anyone else: the page refuses, and RLS gives a student no rows of a mart.
     student = scenario.person()
     read = scenario.api(student).get(
-        "/revenue_daily?select=currency", headers={"Accept-Profile": "analytics"}
+        "/revenue_monthly?select=currency", headers={"Accept-Profile": "analytics"}
     )
     assert read.status_code == 200 and read.json() == []
     assert (
         scenario.api(admin)
-        .get("/revenue_daily?select=currency", headers={"Accept-Profile": "analytics"})
+        .get("/revenue_monthly?select=currency", headers={"Accept-Profile": "analytics"})
         .json()
     )
     at = open_page(app(student), "admin_reports.py")
