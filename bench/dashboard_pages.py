@@ -4,7 +4,8 @@ bench/dataset.py, next to the time of the same page's API reads, as a ratio.
     .venv/bin/python bench/dataset.py --sessions 1000000 --keep
     .venv/bin/python bench/dashboard_pages.py [--rounds 7] [--keep]
 
-The readers: the busiest student, the busiest mentor and an admin of the data set. For each
+The readers: the busiest student with a session left to book, the busiest mentor and an admin
+of the data set. For each
 page of their role (dashboards/roles.py):
   1. its API reads, recorded: the page run once in-process (streamlit's AppTest) with the app's
      HTTP client noting every request it sends (method, URL, headers, body);
@@ -51,12 +52,20 @@ GOAL_SECONDS = 1.5
 
 
 def readers(conn: psycopg.Connection) -> dict[str, tuple[str, str]]:
-    """role: (id, email) of the busiest student, the busiest mentor, the first admin."""
+    """role: (id, email) of the busiest student with a session left to book, the busiest mentor,
+    the first admin."""
     found: dict[str, tuple[str, str]] = {}
+    # The student: the busiest of those with a session left to book (else the booking page stops
+    # at its empty state and reads no free slots).
+    bookable = (
+        " where exists (select from public.session_packs k where k.student_id = s.student_id"
+        " and k.status = 'active' and k.remaining_sessions > 0)"
+    )
     for role, column in (("student", "student_id"), ("mentor", "mentor_id")):
         row = conn.execute(
             f"select p.id::text, p.email from public.profiles p join ("
-            f"  select {column} as id from public.sessions group by 1 order by count(*) desc"
+            f"  select {column} as id from public.sessions s"
+            f"{bookable if role == 'student' else ''} group by 1 order by count(*) desc"
             f"  limit 1) s on s.id = p.id"
         ).fetchone()
         if row is None:

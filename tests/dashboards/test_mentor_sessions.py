@@ -216,3 +216,22 @@ def test_history_pages_newest_first(
     assert "history_older" not in [b.key for b in at.button]
     at.button(key="history_newest").click().run()
     assert len(at.dataframe[0].value) == 25
+
+
+def test_ten_upcoming_at_first_then_more(
+    dashboards: DashboardSettings, world: MentorWorld, scenario: Scenario, conn: psycopg.Connection
+) -> None:
+    # Eleven more upcoming sessions (12 in all), a day apart from Thu 5 Nov, 15:00 UTC.
+    pack = scenario.pack(world.mentor, world.student, sessions=12, purchased_at=NOW)
+    for day in range(11):
+        starts = dt.datetime(2026, 11, 5, 15, 0, tzinfo=dt.UTC) + dt.timedelta(days=day)
+        booked_session(conn, pack=pack, mentor=world.mentor, student=world.student, starts=starts)
+    at = open_page(app(world.mentor), PAGE)
+    assert not at.exception, at.exception
+    assert "Upcoming (12)" in texts(at)
+    shown = [b.key for b in at.button if str(b.key).startswith("cancel_")]
+    assert len(shown) == 10
+    at.button(key="upcoming_shown_more").click().run()
+    assert not at.exception, at.exception
+    assert len([b.key for b in at.button if str(b.key).startswith("cancel_")]) == 12
+    assert not [b for b in at.button if b.key == "upcoming_shown_more"]
