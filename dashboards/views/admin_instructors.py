@@ -126,7 +126,8 @@ if st.button("Prepare the CSV", key="instructors_csv_prepare", icon=":material/t
 data = st.session_state.get("instructors_csv_data")
 if data is not None:
     st.download_button(
-        f"Download {st.session_state['instructors_csv_rows']} relationships (CSV)",
+        f"Download {st.session_state['instructors_csv_rows']} relationship"
+        f"{'' if st.session_state['instructors_csv_rows'] == 1 else 's'} (CSV)",
         data=data,
         file_name=f"instructor-mentees-{admin.now():%Y%m%d-%H%M}.csv",
         mime="text/csv",
