@@ -222,6 +222,51 @@ def _await_started(
     raise StackError(f"{what}.\nLog ({log}):\n{_tail(log)}")
 
 
+@dataclass(frozen=True)
+class Process:
+    """A component's process as `start_process` starts it: its command and environment (every
+    MENTORSHIPS_* variable it reads, nothing else of the stack's), the text that says which
+    settings it runs with (kept in `env_file`, mode 0600), its pid file and log, the port it must
+    find free (with the variable that moves it), and how to tell it is up."""
+
+    command: list[str]
+    environment: dict[str, str]
+    config: str
+    env_file: Path
+    pid_file: Path
+    log: Path
+    port: tuple[str, int, str]  # host, port, the setting that moves it
+    ready: Callable[[], bool]
+    what: str  # the error when it does not come up: "the dashboards did not answer on ..."
+
+
+def start_process(proc: Process, running: int | None, stop: Callable[[], object]) -> bool:
+    """Starts it unless it runs already with the same settings (False then); one running with
+    other settings is stopped first. Waits until it is ready (StackError with its log's tail)."""
+    if running:
+        if proc.env_file.exists() and proc.env_file.read_text() == proc.config:
+            return False
+        stop()
+    _require_free(*proc.port)
+    proc.log.parent.mkdir(parents=True, exist_ok=True)
+    _write_file(proc.env_file, proc.config.encode(), 0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORSHIPS_")}
+    env.update(proc.environment)
+    with proc.log.open("ab") as log:
+        child = subprocess.Popen(
+            proc.command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=PROJECT_DIR,
+            env=env,
+        )
+    proc.pid_file.write_text(f"{child.pid}\n")
+    _await_started(child, proc.ready, proc.pid_file, proc.what, proc.log)
+    return True
+
+
 def _stop_recorded(pid: int | None, pid_file: Path) -> bool:
     """Stops the process a pid file names; False when it was not running."""
     if not pid:

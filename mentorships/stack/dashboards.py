@@ -6,8 +6,6 @@ key. Healthy when Streamlit's /_stcore/health answers `ok`."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,13 +13,7 @@ import httpx
 
 from mentorships import jwt
 from mentorships.settings import PROJECT_DIR, Settings
-from mentorships.stack.common import (
-    _await_started,
-    _pid_alive,
-    _require_free,
-    _stop_recorded,
-    paths,
-)
+from mentorships.stack.common import Process, _pid_alive, _stop_recorded, paths, start_process
 
 APP = PROJECT_DIR / "dashboards" / "app.py"
 
@@ -99,37 +91,21 @@ class Dashboards:
         return r.status_code == 200 and r.text.strip() == "ok"
 
     def start(self) -> bool:
-        config = self.config()
-        if self.pid():
-            if self.env_file.exists() and self.env_file.read_text() == config:
-                return False
-            self.stop()  # running with other settings
-        _require_free(self.s.host, self.s.dashboards_port, "MENTORSHIPS_DASHBOARDS_PORT")
-        self.p.logs.mkdir(parents=True, exist_ok=True)
-        self.env_file.touch(mode=0o600)
-        self.env_file.chmod(0o600)
-        self.env_file.write_text(config)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORSHIPS_")}
-        env.update(self.environment())
-        with self.log.open("ab") as log:
-            proc = subprocess.Popen(
-                self.command(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                cwd=PROJECT_DIR,
-                env=env,
-            )
-        self.pid_file.write_text(f"{proc.pid}\n")
-        _await_started(
-            proc,
-            self.healthy,
-            self.pid_file,
-            f"the dashboards did not become healthy on {self.address}",
-            self.log,
+        return start_process(
+            Process(
+                command=self.command(),
+                environment=self.environment(),
+                config=self.config(),
+                env_file=self.env_file,
+                pid_file=self.pid_file,
+                log=self.log,
+                port=(self.s.host, self.s.dashboards_port, "MENTORSHIPS_DASHBOARDS_PORT"),
+                ready=self.healthy,
+                what=f"the dashboards did not become healthy on {self.address}",
+            ),
+            self.pid(),
+            self.stop,
         )
-        return True
 
     def stop(self) -> bool:
         return _stop_recorded(self.pid(), self.pid_file)

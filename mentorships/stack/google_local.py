@@ -10,23 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from mentorships.settings import PROJECT_DIR, Settings
+from mentorships.settings import Settings
 from mentorships.stack.common import (
-    _await_started,
+    Process,
     _pid_alive,
-    _require_free,
     _stop_recorded,
     _write_file,
     paths,
+    start_process,
 )
 from sync.gcal import CALLBACK_PATH
 
@@ -122,36 +120,21 @@ class LocalGoogle:
         return r.status_code == 200
 
     def start(self) -> bool:
-        config = self.config()
-        env_file = self.p.state / "google-local.env"
-        if self.pid():
-            if env_file.exists() and env_file.read_text() == config:
-                return False
-            self.stop()  # running with other settings
-        _require_free(self.s.host, self.s.google_local_port, "MENTORSHIPS_GOOGLE_LOCAL_PORT")
-        self.p.logs.mkdir(parents=True, exist_ok=True)
-        _write_file(env_file, config.encode(), 0o600)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORSHIPS_")}
-        env.update(self.environment())
-        with self.log.open("ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "testing.fakes.google_local"],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                cwd=PROJECT_DIR,
-                env=env,
-            )
-        self.pid_file.write_text(f"{proc.pid}\n")
-        _await_started(
-            proc,
-            self.healthy,
-            self.pid_file,
-            f"local Google did not answer on {self.address}",
-            self.log,
+        return start_process(
+            Process(
+                command=[sys.executable, "-m", "testing.fakes.google_local"],
+                environment=self.environment(),
+                config=self.config(),
+                env_file=self.p.state / "google-local.env",
+                pid_file=self.pid_file,
+                log=self.log,
+                port=(self.s.host, self.s.google_local_port, "MENTORSHIPS_GOOGLE_LOCAL_PORT"),
+                ready=self.healthy,
+                what=f"local Google did not answer on {self.address}",
+            ),
+            self.pid(),
+            self.stop,
         )
-        return True
 
     def stop(self) -> bool:
         return _stop_recorded(self.pid(), self.pid_file)

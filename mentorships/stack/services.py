@@ -8,21 +8,20 @@ import datetime as dt
 import hashlib
 import json
 import os
-import subprocess
 import sys
 from urllib.parse import urlsplit
 
 import httpx
 
 from mentorships import jwt
-from mentorships.settings import PROJECT_DIR, Settings
+from mentorships.settings import Settings
 from mentorships.stack.common import (
-    _await_started,
+    Process,
     _pid_alive,
-    _require_free,
     _stop_recorded,
     _write_file,
     paths,
+    start_process,
 )
 from mentorships.stack.google_local import LocalGoogle
 from mentorships.stack.paypal_local import PayPalCert, PayPalSigner
@@ -241,37 +240,21 @@ class Services:
         return r.status_code == 200
 
     def start(self) -> bool:
-        config = self.config()
-        if self.pid():
-            if self.p.services_env.exists() and self.p.services_env.read_text() == config:
-                return False
-            self.stop()  # running with other settings
-        _require_free(self.s.host, self.s.services_port, "MENTORSHIPS_SERVICES_PORT")
-        self.p.logs.mkdir(parents=True, exist_ok=True)
-        self.p.services_env.touch(mode=0o600)
-        self.p.services_env.chmod(0o600)
-        self.p.services_env.write_text(config)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORSHIPS_")}
-        env.update(self.environment())
-        with self.p.services_log.open("ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "sync"],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                cwd=PROJECT_DIR,
-                env=env,
-            )
-        self.p.services_pid.write_text(f"{proc.pid}\n")
-        _await_started(
-            proc,
-            self.healthy,
-            self.p.services_pid,
-            f"the services did not become healthy on {self.address}",
-            self.p.services_log,
+        return start_process(
+            Process(
+                command=[sys.executable, "-m", "sync"],
+                environment=self.environment(),
+                config=self.config(),
+                env_file=self.p.services_env,
+                pid_file=self.p.services_pid,
+                log=self.p.services_log,
+                port=(self.s.host, self.s.services_port, "MENTORSHIPS_SERVICES_PORT"),
+                ready=self.healthy,
+                what=f"the services did not become healthy on {self.address}",
+            ),
+            self.pid(),
+            self.stop,
         )
-        return True
 
     def stop(self) -> bool:
         return _stop_recorded(self.pid(), self.p.services_pid)
