@@ -94,23 +94,28 @@ st.caption(f"UTC months. {as_of}.")
 st.header("Seat occupancy")
 seats = mart(
     "seat_occupancy_platform_daily",
-    {"select": "day,capacity,held,held_percent", "day": f"gte.{since_day}", "order": "day"},
+    {
+        "select": "day,capacity,taken,active,in_grace,held,occupancy_percent",
+        "day": f"gte.{since_day}",
+        "order": "day",
+    },
 )
 if not seats:
-    st.info("No seats held in the past year.")
+    st.info("No mentor had seats in the past year.")
 else:
     st.line_chart(
         [
-            {"Day": utc_day(str(r["day"])), "Seats held (%)": float(r["held_percent"] or 0)}
+            {"Day": utc_day(str(r["day"])), "Seats taken (%)": float(r["occupancy_percent"] or 0)}
             for r in seats
         ],
         x="Day",
-        y="Seats held (%)",
+        y="Seats taken (%)",
     )
     last = seats[-1]
     st.caption(
-        f"Seats held of all mentors' capacity at each UTC day's end (last day: {last['held']} of "
-        f"{last['capacity']}). {as_of}."
+        f"Seats taken (active, in grace or held for a checkout) of all mentors' capacity at each "
+        f"UTC day's end; the last day: {last['taken']} of {last['capacity']} ({last['active']} "
+        f"active, {last['in_grace']} in grace, {last['held']} held). {as_of}."
     )
 
 st.header("Renewal rate")

@@ -20,7 +20,8 @@ T = dt.datetime(2031, 6, 20, 12, 0, tzinfo=dt.UTC)
 MARTS = {
     "revenue_monthly": "revenue_month date, currency text, gross_cents bigint, refund_cents bigint,"
     " net_cents bigint, orders_paid bigint",
-    "seat_occupancy_platform_daily": "day date, capacity bigint, held bigint, held_percent numeric",
+    "seat_occupancy_platform_daily": "day date, capacity bigint, taken bigint, active bigint,"
+    " in_grace bigint, held bigint, occupancy_percent numeric",
     "renewal_rate_monthly": "ended_month date, ended bigint, renewed bigint, renewed_percent numeric",
     "session_outcomes_weekly": "week_start date, completed bigint, canceled_early bigint,"
     " canceled_late bigint, student_no_shows bigint, mentor_no_shows bigint",
@@ -82,8 +83,8 @@ def test_empty_state_then_charts_as_of_the_last_build(
         " ('2031-06-01', 'jpy', 500000, 0, 500000, 1)"
     )
     conn.execute(
-        "insert into analytics.seat_occupancy_platform_daily values ('2031-06-17', 10, 4, 40.0),"
-        " ('2031-06-18', 10, 5, 50.0)"
+        "insert into analytics.seat_occupancy_platform_daily values"
+        " ('2031-06-17', 10, 4, 4, 0, 0, 40.0), ('2031-06-18', 10, 5, 3, 1, 1, 50.0)"
     )
     conn.execute("insert into analytics.renewal_rate_monthly values ('2031-05-01', 2, 1, 50.0)")
     conn.execute(
@@ -104,7 +105,7 @@ def test_empty_state_then_charts_as_of_the_last_build(
     assert [s.value for s in at.subheader] == ["EUR", "JPY", "USD"]
     # 3 revenue charts (one per currency) + occupancy + renewals + outcomes.
     assert len(at.get("vega_lite_chart")) == 6
-    assert "(last day: 5 of 10)" in text
+    assert "the last day: 5 of 10 (3 active, 1 in grace, 1 held)" in text
     eur = at.dataframe[0].value
     assert list(eur["Month"]) == ["2031-05"]  # a year back from the build, not more
     assert (eur["Gross"].iloc[0], eur["Refunds"].iloc[0], eur["Net"].iloc[0]) == (
