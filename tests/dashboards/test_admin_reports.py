@@ -31,12 +31,15 @@ MARTS = {
 @pytest.fixture
 def marts(conn: psycopg.Connection) -> Iterator[None]:
     """The four marts the page reads, empty, and no report run; all removed afterwards."""
-    runs = conn.execute("select count(*) from public.report_runs").fetchone()
-    conn.execute("create temporary table saved_runs as select * from public.report_runs")
+    # Kept in Python, not in a temporary table: this connection lives for the whole test session,
+    # and plans cached in it must not come to name a type that is dropped afterwards.
+    cur = conn.execute("select * from public.report_runs order by id")
+    columns = [d.name for d in cur.description or ()]
+    saved = cur.fetchall()
     conn.execute("delete from public.report_runs")
-    for name, columns in MARTS.items():
+    for name, columns_sql in MARTS.items():
         conn.execute(f"drop table if exists analytics.{name}")
-        conn.execute(f"create table analytics.{name} ({columns})")
+        conn.execute(f"create table analytics.{name} ({columns_sql})")
         conn.execute(post_hook_sql(f"analytics.{name}"))
     conn.execute("notify pgrst, 'reload schema'")
     try:
@@ -45,11 +48,14 @@ def marts(conn: psycopg.Connection) -> Iterator[None]:
         for name in MARTS:
             conn.execute(f"drop table if exists analytics.{name}")
         conn.execute("delete from public.report_runs")
-        conn.execute(
-            "insert into public.report_runs overriding system value select * from saved_runs"
-        )
-        conn.execute("drop table saved_runs")
-        assert conn.execute("select count(*) from public.report_runs").fetchone() == runs
+        if saved:
+            with conn.cursor() as c:
+                c.executemany(
+                    f"insert into public.report_runs ({', '.join(columns)}) overriding system value"
+                    f" values ({', '.join(['%s'] * len(columns))})",
+                    saved,
+                )
+        assert conn.execute("select count(*) from public.report_runs").fetchone() == (len(saved),)
         conn.execute("notify pgrst, 'reload schema'")
 
 

@@ -35,6 +35,8 @@ def run(
         "MENTORSHIPS_MESSAGES_WORKER": "false",
         "MENTORSHIPS_GCAL_WORKER": "false",
         "MENTORSHIPS_REPORTS_WORKER": "false",
+        "MENTORSHIPS_DASHBOARDS": "false",
+        "MENTORSHIPS_DASHBOARDS_PORT": str(settings.dashboards_port),
         "MENTORSHIPS_GOOGLE_LOCAL": "false",
     }
     return subprocess.run(

@@ -89,6 +89,8 @@ def status(settings: Settings, google: GoogleFake) -> str:
         "MENTORSHIPS_MESSAGES_WORKER": "false",
         "MENTORSHIPS_GCAL_WORKER": "true",
         "MENTORSHIPS_REPORTS_WORKER": "false",
+        "MENTORSHIPS_DASHBOARDS": "false",
+        "MENTORSHIPS_DASHBOARDS_PORT": str(settings.dashboards_port),
         "MENTORSHIPS_GOOGLE_CLIENT_ID": GOOGLE_CLIENT_ID,
         "MENTORSHIPS_GOOGLE_CLIENT_SECRET": GOOGLE_CLIENT_SECRET,
         "MENTORSHIPS_GOOGLE_TOKEN_KEYS": GOOGLE_TOKEN_KEY_1,

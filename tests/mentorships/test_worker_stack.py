@@ -38,6 +38,8 @@ def run(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         "MENTORSHIPS_MESSAGES_WORKER": "true",
         "MENTORSHIPS_GCAL_WORKER": "false",
         "MENTORSHIPS_REPORTS_WORKER": "false",
+        "MENTORSHIPS_DASHBOARDS": "false",
+        "MENTORSHIPS_DASHBOARDS_PORT": str(settings.dashboards_port),
         "MENTORSHIPS_GOOGLE_LOCAL": "false",
     }
     return subprocess.run(
