@@ -89,7 +89,13 @@ for r in rows:
         one.markdown(f"**Last session**  \n{fmt.when(held_at, zone) if held_at else 'none yet'}")
         two.markdown(f"**Completed**  \n{r['sessions_completed']}")
         pack = str(r["current_pack_status"] or "-")
-        two.markdown(f"**Pack**  \n{pack}, expires {fmt.when(r['current_pack_expires_at'], zone)}")
+        ends = fmt.when(r["current_pack_expires_at"], zone)
+        # "expired Tue 1 Dec": the status says it; "active, expires ...": when it will
+        two.markdown(
+            f"**Pack**  \n{pack} {ends}"
+            if pack == "expired"
+            else f"**Pack**  \n{pack}, expires {ends}"
+        )
         seat = student.SEAT.get(str(r["seat_status"]), str(r["seat_status"]))
         if r["seat_status"] == "grace":
             seat += f" until {fmt.when(r['seat_grace_ends_at'], zone)}"
