@@ -3,8 +3,10 @@ signs one in; each role gets its own pages."""
 
 from __future__ import annotations
 
+import pytest
+
 from dashboards.settings import DashboardSettings
-from testing.dashboards import app, texts
+from testing.dashboards import app, open_page, texts
 from testing.factories import Scenario
 
 
@@ -38,9 +40,23 @@ def test_local_sign_in_search_finds_nobody(
 
 
 def test_each_role_its_pages(dashboards: DashboardSettings, scenario: Scenario) -> None:
-    for role, title in (("student", "My mentors"), ("admin", "Instructors")):
-        person = scenario.person(role)
+    """Each role lands on its first page and its sidebar lists its own pages, not another's."""
+    for role, title in (
+        ("student", "My mentors"),
+        ("mentor", "Overview"),
+        ("admin", "Instructors"),
+    ):
+        person = scenario.mentor() if role == "mentor" else scenario.person(role)
         at = app(person).run()
         assert not at.exception, at.exception
         assert at.session_state["signed_in"].role == role
-        del title
+        assert [t.value for t in at.title] == [title]
+        # a page of another role is not in this role's navigation
+        other = {
+            "student": "admin_reports.py",
+            "mentor": "student_book.py",
+            "admin": "mentor_week.py",
+        }
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            open_page(at, other[role])
+        assert [t.value for t in open_page(at, "account.py").title] == ["My account"]
