@@ -15,7 +15,7 @@ from mentorships.log_lines import Entry, readable
 from mentorships.mail import local_zone
 from mentorships.settings import Settings
 from mentorships.stack import Stack
-from mentorships.stack.health import Health, describe, lagging, read_health
+from mentorships.stack.health import describe, lagging
 
 
 def _zone(name: str | None) -> ZoneInfo:
@@ -41,13 +41,7 @@ def status(settings: Settings, as_json: bool, tz: str | None) -> None:
     zone = _zone(tz)
     stack = Stack(settings)
     rows = stack.status()
-    by_name = {r.name: r for r in rows}
-    if by_name["postgres"].healthy and by_name["gateway"].healthy:
-        health = read_health(settings)
-    elif not by_name["postgres"].healthy:
-        health = Health(None, error="the database is down")
-    else:
-        health = Health(None, error="the gateway is down")
+    health = stack.health(rows)
     down = not all(r.healthy for r in rows)
     if as_json:
         figures = health.figures
