@@ -20,26 +20,34 @@ declare
   jobs jsonb;
   reports jsonb;
   webhooks jsonb;
+  failed bigint;
+  sent bigint;
 begin
   if not ((select auth.role()) = 'service_role' or private.is_admin()) then
     perform private.refuse(403, 'only admins and the service role may read the platform''s health',
                            hint => 'Sign in with an admin account, or call with the service-role key.');
   end if;
 
-  select jsonb_build_object(
-           'pending', count(*) filter (where n.status = 'pending'),
-           'due', count(*) filter (where n.status = 'pending' and greatest(n.send_after, n.next_attempt_at) <= now_),
-           'oldest_due_age_seconds', extract(epoch from now_ - min(greatest(n.send_after, n.next_attempt_at))
-                                       filter (where n.status = 'pending' and greatest(n.send_after, n.next_attempt_at) <= now_))::float8,
-           'failed', count(*) filter (where n.status = 'failed'),
-           'sent', count(*) filter (where n.status = 'sent'))
-    into outbox
-    from public.notifications n;
-
+  -- Counted once by (channel, status) from the index on those columns (the outbox grows without
+  -- bound; sent and failed come from these counts), and the pending ones read alone, from the
+  -- partial index the claim uses.
   select coalesce(jsonb_agg(jsonb_build_object('channel', c.channel, 'status', c.status, 'count', c.n)
-                            order by c.channel::text, c.status::text), '[]'::jsonb)
-    into messages
+                            order by c.channel::text, c.status::text), '[]'::jsonb),
+         coalesce(sum(c.n) filter (where c.status = 'failed'), 0),
+         coalesce(sum(c.n) filter (where c.status = 'sent'), 0)
+    into messages, failed, sent
     from (select n.channel, n.status, count(*) as n from public.notifications n group by n.channel, n.status) c;
+
+  select jsonb_build_object(
+           'pending', count(*),
+           'due', count(*) filter (where greatest(n.send_after, n.next_attempt_at) <= now_),
+           'oldest_due_age_seconds', extract(epoch from now_ - min(greatest(n.send_after, n.next_attempt_at))
+                                       filter (where greatest(n.send_after, n.next_attempt_at) <= now_))::float8,
+           'failed', failed,
+           'sent', sent)
+    into outbox
+    from public.notifications n
+   where n.status = 'pending';
 
   select coalesce(jsonb_agg(jsonb_build_object('mentor_id', g.mentor_id, 'lag_seconds', g.lag)
                             order by g.lag desc nulls first, g.mentor_id), '[]'::jsonb)
