@@ -8,9 +8,11 @@ import json
 import logging
 import uuid
 
+import httpx
 import psycopg
 import pytest
 
+from mentorships import jwt
 from sync.gcal.worker import Syncer
 from sync.logs import JsonFormatter
 from testing.factories import Scenario
@@ -29,10 +31,14 @@ def test_the_calendar_worker_logs_the_request_that_queued_the_job(
     conn: psycopg.Connection,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    answer = scenario.api(student).http.post(
-        "/rpc/book_session",
+    # straight to PostgREST: the header as the gateway passes it on
+    settings = scenario.settings
+    token = jwt.user_token(settings, student, f"{student}@scenario.test")
+    answer = httpx.post(
+        f"http://{settings.host}:{settings.postgrest_port}/rpc/book_session",
         json={"pack_id": str(pack), "starts_at": at(TUE, 10).isoformat()},
-        headers={"X-Request-Id": "test-cal-456"},
+        headers={"Authorization": f"Bearer {token}", "X-Request-Id": "test-cal-456"},
+        timeout=30,
     )
     assert answer.status_code == 200, answer.text
     session = answer.json()["id"]
