@@ -115,8 +115,12 @@ def test_logs_merge_the_components_as_json_without_query_strings(
     settings: Settings, stack: Stack
 ) -> None:
     assert service_get(settings, "/mentors?select=id&apikey=query-secret-1").status_code == 200
-    time.sleep(1.5)  # nginx flushes its access log every second
-    out = run(settings, "logs", "--no-follow", "-n", "400", "--json")
+    deadline = time.monotonic() + 20  # nginx flushes its access log every second
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        out = run(settings, "logs", "--no-follow", "-n", "400", "--json")
+        if '"/rest/v1/mentors"' in out.stdout:
+            break
     assert out.returncode == 0, out.stderr
     entries = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(entries) == 400
