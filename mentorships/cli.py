@@ -162,23 +162,6 @@ def down(settings: Settings) -> None:
         click.echo(f"  {name}: {'stopped' if stopped else 'was not running'}")
 
 
-@cli.command()
-@click.pass_obj
-def status(settings: Settings) -> None:
-    """What runs where, healthy or not (exit status 1 when something is down)."""
-    rows = Stack(settings).status()
-    width = max(len(r.address) for r in rows)
-    click.echo(f"stack `{settings.stack}`:")
-    for r in rows:
-        state = "healthy" if r.healthy else ("UNHEALTHY" if r.running else "stopped")
-        click.echo(f"  {r.name:<10} {r.address:<{width}}  {state:<9} {r.detail}")
-        for extra in r.lines:
-            click.echo(f"  {'':<10} {extra}")
-    if not all(r.healthy for r in rows):
-        click.echo("Start what is stopped with `mentorships up`.")
-        sys.exit(1)
-
-
 @cli.group(name="db")
 def db_group() -> None:
     """Apply, reset and bundle the project's SQL; check the landed migrations."""
@@ -518,9 +501,12 @@ def info(settings: Settings) -> None:
     click.echo(info_text(settings))
 
 
+from mentorships.cli_ops import logs, status  # noqa: E402
 from mentorships.reports import reports_group  # noqa: E402
 
 cli.add_command(reports_group)
+cli.add_command(status)
+cli.add_command(logs)
 
 
 def main() -> None:

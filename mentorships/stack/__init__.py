@@ -22,6 +22,7 @@ from mentorships.stack.dashboards import Dashboards
 from mentorships.stack.gateway import Gateway
 from mentorships.stack.gcal_worker import GcalWorker, MentorSync
 from mentorships.stack.google_local import LocalGoogle
+from mentorships.stack.health import Health, read_health
 from mentorships.stack.paypal_local import PayPalCert, PayPalSigner
 from mentorships.stack.postgres import Postgres
 from mentorships.stack.postgrest import PostgREST
@@ -36,6 +37,7 @@ __all__ = [
     "Dashboards",
     "Gateway",
     "GcalWorker",
+    "Health",
     "LocalGoogle",
     "MentorSync",
     "PayPalCert",
@@ -123,6 +125,16 @@ class Stack:
             *self._paypal_status(bool(gw_pid)),
             *self._google_status(),
         ]
+
+    def health(self, rows: list[ComponentStatus]) -> Health:
+        """The platform's health figures (public.ops_health through the gateway, as the service
+        role), or why they cannot be read: `rows` is what status() found running."""
+        by_name = {r.name: r for r in rows}
+        if not by_name["postgres"].healthy:
+            return Health(None, error="the database is down")
+        if not by_name["gateway"].healthy:
+            return Health(None, error="the gateway is down")
+        return read_health(self.settings)
 
     def _dashboards_status(self) -> list[ComponentStatus]:
         """The dashboards, when this stack serves them: healthy when Streamlit answers."""

@@ -93,10 +93,23 @@ class Postgres:
             "timezone = 'UTC'",
             "log_timezone = 'UTC'",
             "max_connections = 200",
+            # Logs as JSON lines (PG15's jsonlog, through the collector) in one file that
+            # `mentorships logs` reads; pg_ctl's -l file keeps what comes before the collector.
+            "logging_collector = on",
+            "log_destination = 'jsonlog'",
+            f"log_directory = '{self.json_log.parent}'",
+            f"log_filename = '{self.json_log.stem}.log'",
+            "log_rotation_age = 0",
+            "log_rotation_size = 0",
         ]
         if self.s.ephemeral:
             lines += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
         return "\n".join(lines) + "\n"
+
+    @property
+    def json_log(self) -> Path:
+        """Where the cluster's JSON log lines go (log_destination = 'jsonlog')."""
+        return self.p.pgroot / "log" / "postgresql.json"
 
     @property
     def conf_path(self) -> Path:
@@ -155,7 +168,10 @@ class Postgres:
                 "starting PostgreSQL",
             )
         except StackError as e:
-            raise StackError(f"{e}\nPostgreSQL log ({self.p.pglog}):\n{_tail(self.p.pglog)}") from e
+            logs = f"PostgreSQL log ({self.p.pglog}):\n{_tail(self.p.pglog)}"
+            if self.json_log.exists():
+                logs += f"\nits JSON log ({self.json_log}):\n{_tail(self.json_log)}"
+            raise StackError(f"{e}\n{logs}") from e
         return True
 
     def stop(self) -> bool:

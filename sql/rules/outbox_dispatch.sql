@@ -96,6 +96,7 @@ begin
                'id', n.id, 'kind', n.kind, 'channel', n.channel, 'dedupe_key', n.dedupe_key,
                'payload', n.payload, 'queued_at', n.created_at, 'attempts', n.attempts,
                'recipient_id', n.recipient_id, 'session_id', n.session_id, 'pack_id', n.pack_id,
+               'request_id', n.request_id,
                'recipient_name', c.recipient_name, 'recipient_role', c.recipient_role,
                'time_zone', c.time_zone, 'email', c.email, 'discord_user_id', c.discord_user_id,
                'other_party_name', c.other_party_name, 'mentor_name', c.mentor_name,
@@ -106,7 +107,7 @@ begin
 end
 $$;
 comment on function public.claim_messages(text, text, text) is
-$$Service role (the dispatcher): claims due messages as claim_notifications does, and answers them with what their templates need, in one call: {"voided": n, "messages": [{id, kind, channel, dedupe_key, payload, queued_at, attempts, recipient_id, session_id, pack_id, recipient_name, recipient_role (student, mentor or admin), time_zone, email, discord_user_id, other_party_name, mentor_name, product_title, remaining_sessions, reschedule_count}]}, in the order they fell due; voided counts the session messages this claim voided instead (their session was canceled or moved). A recipient without an address on the channel has email or discord_user_id null: report it failed, permanent.
+$$Service role (the dispatcher): claims due messages as claim_notifications does, and answers them with what their templates need, in one call: {"voided": n, "messages": [{id, kind, channel, dedupe_key, payload, queued_at, attempts, recipient_id, session_id, pack_id, request_id (the X-Request-Id of the API request that queued it, or null), recipient_name, recipient_role (student, mentor or admin), time_zone, email, discord_user_id, other_party_name, mentor_name, product_title, remaining_sessions, reschedule_count}]}, in the order they fell due; voided counts the session messages this claim voided instead (their session was canceled or moved). A recipient without an address on the channel has email or discord_user_id null: report it failed, permanent.
 Arguments: worker (text, at most 200 characters), max_messages (1 to 1000, default 100), lease_seconds (10 to 3600, default 120).
 Errors: 422 PT422 missing or malformed argument.$$;
 revoke execute on function public.claim_messages(text, text, text) from public, anon, authenticated;

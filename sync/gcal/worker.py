@@ -167,8 +167,11 @@ class Syncer:
     def apply_one(self, claim: dict[str, Any]) -> events.Applied | events.Failed:
         """One claimed session: applied at Google, then reported."""
         session_id = claim["session_id"]
+        # The request that queued the newest of its jobs joins these lines to that request's logs.
+        about = {"session_id": session_id, "request_id": claim.get("request_id")}
         result = events.apply_claim(self.settings, self.keys, claim)
         if isinstance(result, events.Applied):
+            log.info("session event applied", extra={**about, "action": claim.get("action")})
             self.rpc(
                 "calendar_job_done",
                 for_session_id=session_id,
@@ -179,7 +182,7 @@ class Syncer:
         else:
             log.warning(
                 "session event failed",
-                extra={"session_id": session_id, "error": result.error},
+                extra={**about, "error": result.error},
             )
             self.rpc(
                 "calendar_job_failed",

@@ -52,6 +52,12 @@ class Claimed:
         return str(value) if value else None
 
     @property
+    def request_id(self) -> str | None:
+        """The X-Request-Id of the API request that queued it (null: a job queued it)."""
+        value = self.row.get("request_id")
+        return str(value) if value else None
+
+    @property
     def queued_at(self) -> datetime:
         return datetime.fromisoformat(str(self.row["queued_at"]))
 

@@ -213,6 +213,13 @@ class Dispatcher:
     async def _one(self, message: Claimed) -> dict[str, Any]:
         """Renders and sends one message; answers its outcome for report_notifications."""
         base = {"id": message.id}
+        # What each line about it says: the request that queued it joins it to that request's logs.
+        about = {
+            "notification_id": message.id,
+            "kind": message.kind,
+            "channel": message.channel,
+            "request_id": message.request_id,
+        }
         transport = self.transports.get(message.channel)  # type: ignore[call-overload]
         if transport is None:
             return {**base, "error": f"no transport for the {message.channel} channel"}
@@ -245,12 +252,13 @@ class Dispatcher:
         except DeliveryFailed as e:
             log.info(
                 "delivery failed",
-                extra={"notification_id": message.id, "error": e.reason, "permanent": e.permanent},
+                extra={**about, "error": e.reason, "permanent": e.permanent},
             )
             return {**base, "error": e.reason or "delivery failed", "permanent": e.permanent}
         except Exception as e:  # a transport's bug or an unexpected answer: retried, logged
-            log.exception("transport error", extra={"notification_id": message.id})
+            log.exception("transport error", extra=about)
             return {**base, "error": f"{type(e).__name__}: {e}"[:2000]}
+        log.info("message sent", extra=about)
         return {**base, "sent": True, "provider_message_id": provider_id[:500] or None}
 
     def _headers(self, message: Claimed) -> dict[str, str]:

@@ -151,11 +151,22 @@ create trigger _210_queue_events_update
 -- its pending jobs are claimed together and answered with what the worker needs now. Jobs of a
 -- mentor with no live receiving calendar, and of a session that ended before its event was ever
 -- written, are finished first (outcome skipped, last_error why).
+-- The claim's answer gained request_id: a column added to a function's result needs the older
+-- shape dropped first (once; re-applying finds the new one and keeps it).
+do $$
+begin
+  if exists (select from pg_catalog.pg_proc p
+              where p.oid = pg_catalog.to_regprocedure('private.claim_calendar_jobs(text, integer, integer)')
+                and not 'request_id' = any(p.proargnames)) then
+    drop function private.claim_calendar_jobs(text, integer, integer);
+  end if;
+end
+$$;
 create or replace function private.claim_calendar_jobs(worker text, max_jobs integer, lease_seconds integer)
 returns table (session_id uuid, mentor_id uuid, job_ids bigint[], attempts integer, action text,
                calendar_id text, written_calendar_id text, event_id text, refresh_token_sealed text,
                key_version integer, summary text, mentor_name text, student_name text,
-               starts_at timestamptz, ends_at timestamptz, time_zone text)
+               starts_at timestamptz, ends_at timestamptz, time_zone text, request_id text)
 language plpgsql
 volatile
 security definer
@@ -210,7 +221,8 @@ begin
              private.events_calendar_of(s.mentor_id), e.calendar_id, private.google_event_id(s.id),
              private.base64_text(g.refresh_token_ciphertext), g.key_version,
              format('%s: %s with %s', pr.title, coalesce(st.display_name, 'a student'), m.public_name),
-             m.public_name, st.display_name, s.starts_at, s.ends_at, m.time_zone
+             m.public_name, st.display_name, s.starts_at, s.ends_at, m.time_zone,
+             (select j.request_id from private.calendar_jobs j where j.id = any(ids) order by j.id desc limit 1)
         from public.sessions s
         join public.mentors m on m.id = s.mentor_id
         join public.session_packs p on p.id = s.pack_id

@@ -2,12 +2,23 @@
 -- service-role key (claim_calendar_jobs, calendar_job_done, calendar_job_failed). Each reads its
 -- arguments and calls its definer in events.sql.
 
+-- The claim's answer gained request_id: a column added to a function's result needs the older
+-- shape dropped first (once; re-applying finds the new one and keeps it).
+do $$
+begin
+  if exists (select from pg_catalog.pg_proc p
+              where p.oid = pg_catalog.to_regprocedure('public.claim_calendar_jobs(text, text, text)')
+                and not 'request_id' = any(p.proargnames)) then
+    drop function public.claim_calendar_jobs(text, text, text);
+  end if;
+end
+$$;
 create or replace function public.claim_calendar_jobs(worker text default null, max_jobs text default null,
                                                       lease_seconds text default null)
 returns table (session_id uuid, mentor_id uuid, job_ids bigint[], attempts integer, action text,
                calendar_id text, written_calendar_id text, event_id text, refresh_token_sealed text,
                key_version integer, summary text, mentor_name text, student_name text,
-               starts_at timestamptz, ends_at timestamptz, time_zone text)
+               starts_at timestamptz, ends_at timestamptz, time_zone text, request_id text)
 language plpgsql
 volatile
 set search_path = ''
@@ -20,7 +31,7 @@ begin
 end
 $$;
 comment on function public.claim_calendar_jobs(text, text, text) is
-$$Service role (the calendar worker): claims the pending calendar jobs of up to max_jobs sessions, leased to worker until now + lease_seconds; never a second claim of a session while one is in flight. A session's pending jobs are one claim, answered from the session's current state: action upsert (scheduled, completed, a no-show: the event at starts_at..ends_at) or delete (canceled), calendar_id (the mentor's calendar receiving events), written_calendar_id (where our event is now, null: never written), event_id (base32hex of the session id), the sealed grant, summary, both names, the mentor's time_zone. Jobs of a mentor with no connected receiving calendar are finished first (outcome skipped).
+$$Service role (the calendar worker): claims the pending calendar jobs of up to max_jobs sessions, leased to worker until now + lease_seconds; never a second claim of a session while one is in flight. A session's pending jobs are one claim, answered from the session's current state: action upsert (scheduled, completed, a no-show: the event at starts_at..ends_at) or delete (canceled), calendar_id (the mentor's calendar receiving events), written_calendar_id (where our event is now, null: never written), event_id (base32hex of the session id), the sealed grant, summary, both names, the mentor''s time_zone, request_id (the X-Request-Id of the API request that queued the newest of the jobs, or null). Jobs of a mentor with no connected receiving calendar are finished first (outcome skipped).
 Arguments: worker (text, at most 200 characters), max_jobs (1 to 500, default 20), lease_seconds (10 to 3600, default 120).
 Errors: 422 PT422 missing or malformed argument.$$;
 revoke execute on function public.claim_calendar_jobs(text, text, text) from public, anon, authenticated;
