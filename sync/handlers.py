@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sync import bodies
 from sync.errors import ApiError, error_response, printable, quoted
 from sync.observability import client_errors
+from sync.observability.requests import logged_path
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class Guard:
         except Exception as e:
             log.exception(
                 "unhandled error",
-                extra={"method": scope["method"], "path": printable(scope["path"], 200)},
+                extra={"method": scope["method"], "path": logged_path(scope)},
             )
             # Stored like a client's report (scrubbed in SQL), with the request's id.
             await client_errors.forward_server_error(scope, e)

@@ -25,6 +25,8 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 # Attributes every LogRecord has; anything else came in through `extra=`.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 _FIRST = ("ts", "level", "component", "logger", "msg")
+# uvicorn's copy of msg with terminal colours.
+_DROPPED = {"color_message"}
 
 
 class RequestIdFilter(logging.Filter):
@@ -53,7 +55,12 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         for key, value in record.__dict__.items():
-            if key not in _STANDARD and key not in _FIRST and not key.startswith("_"):
+            if (
+                key not in _STANDARD
+                and key not in _FIRST
+                and key not in _DROPPED
+                and key[:1] != "_"
+            ):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)

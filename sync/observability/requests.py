@@ -32,6 +32,7 @@ HEADER = "X-Request-Id"
 WELL_FORMED = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 # The route of a request no endpoint matched (a label, so never the path itself).
 UNMATCHED = "<unmatched>"
+JWT_SHAPED = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 def new_id() -> str:
@@ -44,6 +45,12 @@ def given_id(scope: Scope) -> str | None:
             text = value.decode("latin-1")
             return text if WELL_FORMED.match(text) else None
     return None
+
+
+def logged_path(scope: Scope) -> str:
+    """The path as logged: printable, at most 200 characters, a JWT-shaped part (a token pasted
+    into a URL) replaced."""
+    return JWT_SHAPED.sub("[redacted]", printable(scope["path"], 200))
 
 
 def route_of(scope: Scope) -> str:
@@ -75,7 +82,7 @@ class RequestContext:
                 attributes={
                     "request_id": rid,
                     "http.request.method": method,
-                    "url.path": printable(scope["path"], 200),
+                    "url.path": logged_path(scope),
                 },
             )
 
@@ -116,7 +123,7 @@ def _access_fields(
     client = scope.get("client")
     return {
         "method": method,
-        "path": printable(scope["path"], 200),
+        "path": logged_path(scope),
         "route": route,
         "status": status,
         "duration_ms": round(seconds * 1000, 2),
