@@ -4,12 +4,8 @@ JSON form; a strict fake OTLP collector."""
 
 from __future__ import annotations
 
-import io
-import json
 import logging
-import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -22,6 +18,14 @@ from sync import logs
 from sync.app import create_app
 from sync.settings import ServiceSettings
 from testing.fakes.otlp import OtlpCollector
+from testing.observability import (
+    APP_PORT_OFFSET,
+    CLOSED_OFFSET,
+    COLLECTOR_OFFSET,
+    LogLines,
+    Serve,
+    port_base,
+)
 from testing.services import (
     AGORA_APP_CERTIFICATE,
     AGORA_APP_ID,
@@ -35,15 +39,6 @@ from testing.services import (
     changed,
     serving,
 )
-from testing.stacks import TEST_PORT_BASE
-
-
-def port_base() -> int:
-    return int(os.environ.get("MENTORSHIPS_TEST_PORTS") or TEST_PORT_BASE)
-
-
-# Our own servers: the app, the collector, a fake gateway, a port nothing listens on.
-APP_PORT_OFFSET, COLLECTOR_OFFSET, GATEWAY_OFFSET, CLOSED_OFFSET = 40, 41, 42, 43
 
 
 @pytest.fixture(scope="session")
@@ -70,9 +65,6 @@ def obs_settings(settings: Settings, stack: Stack) -> ServiceSettings:
     )
 
 
-Serve = Callable[..., AbstractContextManager[str]]
-
-
 @pytest.fixture
 def serve(obs_settings: ServiceSettings) -> Serve:
     """serve(**setting_changes) -> a context manager serving such an app: its base URL."""
@@ -88,30 +80,6 @@ def serve(obs_settings: ServiceSettings) -> Serve:
 def served(serve: Serve) -> Iterator[str]:
     with serve() as url:
         yield url
-
-
-class LogLines:
-    def __init__(self) -> None:
-        self.stream = io.StringIO()
-
-    def lines(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.stream.getvalue().splitlines() if line]
-
-    def wait_for(
-        self, check: Callable[[dict[str, Any]], bool], count: int = 1
-    ) -> list[dict[str, Any]]:
-        """The lines `check` accepts, once there are `count` of them (the access line is written
-        just after the answer is sent), within 5 s."""
-        found: list[dict[str, Any]] = []
-        for _ in range(100):
-            found = [line for line in self.lines() if check(line)]
-            if len(found) >= count:
-                break
-            time.sleep(0.05)
-        return found
-
-    def text(self) -> str:
-        return self.stream.getvalue()
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from fastapi import FastAPI
 
 from sync.app import create_app
 from testing.api import Api
+from testing.observability import APP_PORT_OFFSET, port_base
 from testing.services import serving
-from tests.sync.observability.conftest import APP_PORT_OFFSET, port_base
 
 JWT = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0"

@@ -16,8 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from testing.api import Api
 from testing.clock import Clock
 from testing.events import encode, sign_stripe, stripe_event
+from testing.observability import CLOSED_OFFSET, Serve, port_base
 from testing.services import STRIPE_WEBHOOK_SECRET
-from tests.sync.observability.conftest import CLOSED_OFFSET, Serve, port_base
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 

@@ -10,7 +10,7 @@ import httpx
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from testing.fakes.otlp import OtlpCollector, attributes
-from tests.sync.observability.conftest import Serve
+from testing.observability import Serve
 
 
 def exporting_threads() -> list[str]:

@@ -11,14 +11,14 @@ import psycopg
 from sync.app import create_app
 from sync.settings import ServiceSettings
 from testing.fakes.http import StrictFake
-from testing.services import changed, serving
-from tests.sync.observability.conftest import (
+from testing.observability import (
     APP_PORT_OFFSET,
     GATEWAY_OFFSET,
     LogLines,
     Serve,
     port_base,
 )
+from testing.services import changed, serving
 
 COMMON = {"ts", "level", "component", "logger", "msg"}
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|\+00:00)$")
