@@ -7,7 +7,7 @@ platform writes (ts, level, component, logger, msg, and request_id during a requ
 becomes {"ts": "...", "level": "info", "component": "services", "logger": "sync.stripe",
 "msg": "webhook recorded", "request_id": "...", "provider": "stripe", "event_id": "evt_1"}.
 The request id is the contextvar `request_id` (set by sync.observability.requests for the length
-of a request).
+of a request). A JWT or a Bearer token in a line, whatever logged it, becomes [redacted].
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import sys
 from contextvars import ContextVar
 from typing import Any
@@ -27,6 +28,11 @@ _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "ta
 _FIRST = ("ts", "level", "component", "logger", "msg")
 # uvicorn's copy of msg with terminal colours.
 _DROPPED = {"color_message"}
+# Tokens a line must never carry, whatever logged them (an exception's text, say): JWTs and
+# "Bearer <token>". (Their characters exclude quotes and backslashes: the line stays JSON.)
+_TOKENS = re.compile(
+    r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|(?<=[Bb]earer )[A-Za-z0-9._~+/=-]{8,}"
+)
 
 
 class RequestIdFilter(logging.Filter):
@@ -64,7 +70,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return _TOKENS.sub("[redacted]", json.dumps(entry, default=str))
 
 
 def configure(component: str, level: int = logging.INFO) -> None:

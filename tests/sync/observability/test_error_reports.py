@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from sync.app import create_app
 from testing.api import Api
-from testing.observability import APP_PORT_OFFSET, port_base
+from testing.observability import APP_PORT_OFFSET, LogLines, port_base
 from testing.services import serving
 
 JWT = (
@@ -132,7 +132,7 @@ def test_only_the_service_role_stores_and_only_admins_read(actors: dict[str, Api
 
 
 def test_an_unhandled_error_is_reported_as_a_server_error(
-    obs_settings: Any, conn: psycopg.Connection
+    obs_settings: Any, conn: psycopg.Connection, log_lines: LogLines
 ) -> None:
     app: FastAPI = create_app(obs_settings)
 
@@ -157,3 +157,29 @@ def test_an_unhandled_error_is_reported_as_a_server_error(
     assert "Traceback (most recent call last)" in report["stack"]
     assert "raise RuntimeError" in report["stack"]
     assert not [secret for secret in SECRETS if secret in repr(report)]
+    # The services' own line of it (with the traceback) carries no token either.
+    (line,) = [x for x in log_lines.lines() if x["msg"] == "unhandled error"]
+    assert line["request_id"] == "server-error-0001"
+    assert "RuntimeError: upstream said no to Bearer [redacted]" in line["exc"]
+    assert JWT not in log_lines.text()
+
+
+def test_the_prune_job_keeps_30_days(conn: psycopg.Connection) -> None:
+    old, recent = (
+        conn.execute(
+            "insert into private.error_reports (source, message, created_at)"
+            " values ('client', 'prune check', private.clock_now() - %s::interval) returning id",
+            (age,),
+        ).fetchone()
+        or (0,)
+        for age in ("31 days", "29 days")
+    )
+    row = conn.execute("select private.prune_error_reports()").fetchone()
+    assert row is not None and row[0] >= 1
+    left = {
+        r[0]
+        for r in conn.execute(
+            "select id from private.error_reports where id = any(%s)", ([old[0], recent[0]],)
+        ).fetchall()
+    }
+    assert left == {recent[0]}

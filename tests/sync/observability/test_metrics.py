@@ -75,6 +75,12 @@ def test_webhook_outcomes_are_counted(served: str) -> None:
         )
 
     assert moved("refused-signature") == 1
+    google = httpx.post(f"{served}/webhooks/google", headers={"X-Goog-Resource-State": "sync"})
+    assert google.status_code == 400
+    assert (
+        value(scrape(served), counter, provider="google", outcome="refused-headers")
+        == value(before, counter, provider="google", outcome="refused-headers") + 1
+    )
     assert moved("ignored") == 1
     assert moved("duplicate") == 1
     events = "mentorships_webhook_events"
