@@ -32,6 +32,8 @@ HEADER = "X-Request-Id"
 WELL_FORMED = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 # The route of a request no endpoint matched (a label, so never the path itself).
 UNMATCHED = "<unmatched>"
+# The methods a metric label names; any other (a caller may send any token) is "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 JWT_SHAPED = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
@@ -104,9 +106,10 @@ class RequestContext:
         finally:
             seconds = time.perf_counter() - started
             route = route_of(scope)
-            self.metrics.request(method, route, status, seconds)
+            label = method if method in METHODS else "other"
+            self.metrics.request(label, route, status, seconds)
             if self.tracing is not None and span is not None:
-                self.tracing.request(method, route, status, seconds)
+                self.tracing.request(label, route, status, seconds)
                 span.update_name(f"{method} {route}")
                 span.set_attribute("http.route", route)
                 span.set_attribute("http.response.status_code", status)

@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 from mentorships import jwt
 from mentorships.settings import Settings
 from mentorships.stack import PayPalSigner, Stack
+from sync.observability.requests import WELL_FORMED
 from testing.events import sign_stripe
 from testing.factories import Scenario
 from testing.fakes import paypal as paypal_fake
@@ -51,7 +52,7 @@ ALLOWED_HEADERS = {
     "allow",
     "www-authenticate",
     "connection",
-    # Ours (sync.observability.requests): the fuzz sends none, so a new id of 32 hex digits.
+    # Ours (sync.observability.requests): a new id, or the caller's well-formed one.
     "x-request-id",
 }
 
@@ -382,8 +383,15 @@ def check(response: httpx.Response, call: Call, endpoint: Endpoint, target: Targ
     assert response.headers.get("www-authenticate", "Bearer") == "Bearer"
     assert response.headers.get("allow", "GET") in ("GET", "POST")
     assert response.headers.get("connection", "close") == "close"
-    request_id = response.headers.get("x-request-id")  # (none on uvicorn's own 400)
-    assert request_id is None or re.fullmatch("[0-9a-f]{32}", request_id), request_id
+    # A new id, or the caller's own when well-formed (8-128 of A-Z a-z 0-9 . _ -: nothing that
+    # could shape an answer); none on uvicorn's own 400.
+    request_id = response.headers.get("x-request-id")
+    sent = [v for n, v in call.headers if n.lower() == b"x-request-id"]
+    assert (
+        request_id is None
+        or re.fullmatch("[0-9a-f]{32}", request_id)
+        or (sent[:1] == [request_id.encode()] and WELL_FORMED.match(request_id))
+    ), (request_id, sent)
     values = [
         v
         for k, v in response.headers.items()

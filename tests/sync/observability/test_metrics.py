@@ -42,12 +42,16 @@ def test_request_counters_move_with_requests(served: str) -> None:
     for _ in range(3):
         assert httpx.get(f"{served}/health").status_code == 200
     assert httpx.get(f"{served}/nothing").status_code == 404
+    assert httpx.request("TRACE", f"{served}/health").status_code == 405
     after = scrape(served)
     requests = "mentorships_http_requests_total"
     health = {"method": "GET", "route": "/health", "status": "200"}
     assert value(after, requests, **health) == value(before, requests, **health) + 3
     unmatched = {"method": "GET", "route": "<unmatched>", "status": "404"}
     assert value(after, requests, **unmatched) == value(before, requests, **unmatched) + 1
+    brewed = {"method": "other", "route": "/health", "status": "405"}
+    assert value(after, requests, **brewed) == value(before, requests, **brewed) + 1
+    assert not [labels for name, labels in after if ("method", "TRACE") in labels]
     count = "mentorships_http_request_duration_seconds_count"
     assert value(after, count, method="GET", route="/health") >= 3
     assert value(after, "process_resident_memory_bytes") > 0
