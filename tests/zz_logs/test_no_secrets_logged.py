@@ -78,9 +78,28 @@ def written(log: Path, text: str) -> bool:
     return False
 
 
+# nginx writes its access log from a buffer at least once a second.
+QUIET_SECONDS = 1.5
+
+
+def settled(settings: Settings) -> None:
+    """Waits until no log has grown for QUIET_SECONDS (at most 15 s)."""
+    sizes: dict[Path, int] = {}
+    quiet_since = time.monotonic()
+    deadline = quiet_since + 15
+    while time.monotonic() < deadline:
+        now = {f: f.stat().st_size for f in log_files(settings)}
+        if now != sizes:
+            sizes, quiet_since = now, time.monotonic()
+        elif time.monotonic() - quiet_since >= QUIET_SECONDS:
+            return
+        time.sleep(0.1)
+
+
 def test_no_secret_or_token_in_any_log(settings: Settings, stack: Stack) -> None:
     provoke(settings)
     assert written(paths(settings).services_log, '"path": "/video/token"')
+    settled(settings)
     secrets = secrets_of(settings, stack)
     files = log_files(settings)
     assert any(f.name == "services.log" for f in files), files
