@@ -21,7 +21,7 @@ import stripe
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
-from sync import bodies, call_page, gcal, handlers, orders, preferences, rest, video
+from sync import bodies, call_page, gcal, handlers, orders, preferences, rest, startup, video
 from sync.discord import oauth as discord_oauth
 from sync.errors import ApiError, ErrorBody
 from sync.gcal import connect as gcal_connect
@@ -37,10 +37,7 @@ from sync.settings import (
     API_KEYS,
     Provider,
     ServiceSettings,
-    agora_is_placeholder,
-    discord_is_placeholder,
     env_name,
-    google_is_placeholder,
     placeholder_providers,
 )
 from sync.stripe import checkout as stripe_checkout
@@ -84,44 +81,6 @@ def refuse_checkout_on_placeholder_keys(settings: ServiceSettings, provider: Pro
         )
 
 
-def _warn_about_a_missing_call_sdk(calls: call_page.CallAssets) -> None:
-    problem = calls.sdk_problem()
-    if problem is not None:
-        log.warning(
-            f"{problem}; GET /video/{{session_id}} says so (503) until it is. "
-            + call_page.INSTALL_HINT,
-            extra={"provider": "agora"},
-        )
-
-
-def _warn_about_local_keys(settings: ServiceSettings) -> None:
-    for provider in placeholder_providers(settings):
-        log.warning(
-            "placeholder API keys: checkout cannot reach the provider's API until real test keys "
-            "are set; signed webhooks are verified with the local secrets",
-            extra={"provider": provider},
-        )
-    if agora_is_placeholder(settings):
-        log.warning(
-            "placeholder Agora keys: video tokens are minted but Agora's servers refuse them until "
-            "the project's App ID and App Certificate are set",
-            extra={"provider": "agora"},
-        )
-    missing_google = settings.missing_google_settings()
-    if missing_google or google_is_placeholder(settings):
-        log.warning(
-            "Google Calendar: /oauth/google/* answer 503 until the OAuth client's id and secret, "
-            "the redirect URI, the state secret and the token keys are set",
-            extra={"provider": "google"},
-        )
-    if discord_is_placeholder(settings):
-        log.warning(
-            "placeholder Discord keys: /oauth/discord/start answers 503 until the Discord "
-            "application's client id and secret are set",
-            extra={"provider": "discord"},
-        )
-
-
 def create_app(settings: ServiceSettings) -> FastAPI:
     settings.check()
     providers = settings.payment_providers
@@ -130,8 +89,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        _warn_about_local_keys(settings)
-        _warn_about_a_missing_call_sdk(calls)
+        startup.warn_about_local_keys(settings)
+        startup.warn_about_a_missing_call_sdk(calls)
         async with rest.session() as db_http, httpx.AsyncClient(timeout=30) as http:
             services = State(settings, Rest(settings, db_http))
             stripe_http = None
