@@ -1,6 +1,7 @@
 """The services' ASGI app: health, checkout and webhooks for each enabled payment provider, video
 call tokens and the call page, linking a Discord account (OAuth2), connecting a mentor's Google
-Calendar (OAuth2, sync/gcal/), and the emails' unsubscribe links.
+Calendar (OAuth2, sync/gcal/), the emails' unsubscribe links, and operations (sync/observability/:
+request ids and access lines, GET /metrics, OpenTelemetry when set, POST /errors).
 
 app = create_app(settings)   # refuses (ConfigError) when a required setting is missing
 
@@ -20,11 +21,14 @@ import stripe
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
-from sync import bodies, call_page, gcal, handlers, orders, preferences, rest, video
+from sync import bodies, call_page, gcal, handlers, orders, preferences, rest, startup, video
 from sync.discord import oauth as discord_oauth
 from sync.errors import ApiError, ErrorBody
 from sync.gcal import connect as gcal_connect
 from sync.gcal import webhook as gcal_webhook
+from sync.observability import client_errors, scrape, tracing
+from sync.observability.metrics import Metrics
+from sync.observability.requests import RequestContext
 from sync.paypal import webhook as paypal_webhook
 from sync.paypal.checkout import PayPalCheckout
 from sync.paypal.client import PayPal
@@ -33,10 +37,7 @@ from sync.settings import (
     API_KEYS,
     Provider,
     ServiceSettings,
-    agora_is_placeholder,
-    discord_is_placeholder,
     env_name,
-    google_is_placeholder,
     placeholder_providers,
 )
 from sync.stripe import checkout as stripe_checkout
@@ -61,6 +62,11 @@ def state(request: Request) -> State:
     return value
 
 
+def metrics(request: Request) -> Metrics:
+    value: Metrics = request.app.state.metrics
+    return value
+
+
 def refuse_checkout_on_placeholder_keys(settings: ServiceSettings, provider: Provider) -> None:
     """A checkout needs the provider's API; with placeholder keys it cannot succeed, so it is
     refused before an order holds a seat for nothing."""
@@ -75,53 +81,16 @@ def refuse_checkout_on_placeholder_keys(settings: ServiceSettings, provider: Pro
         )
 
 
-def _warn_about_a_missing_call_sdk(calls: call_page.CallAssets) -> None:
-    problem = calls.sdk_problem()
-    if problem is not None:
-        log.warning(
-            f"{problem}; GET /video/{{session_id}} says so (503) until it is. "
-            + call_page.INSTALL_HINT,
-            extra={"provider": "agora"},
-        )
-
-
-def _warn_about_local_keys(settings: ServiceSettings) -> None:
-    for provider in placeholder_providers(settings):
-        log.warning(
-            "placeholder API keys: checkout cannot reach the provider's API until real test keys "
-            "are set; signed webhooks are verified with the local secrets",
-            extra={"provider": provider},
-        )
-    if agora_is_placeholder(settings):
-        log.warning(
-            "placeholder Agora keys: video tokens are minted but Agora's servers refuse them until "
-            "the project's App ID and App Certificate are set",
-            extra={"provider": "agora"},
-        )
-    missing_google = settings.missing_google_settings()
-    if missing_google or google_is_placeholder(settings):
-        log.warning(
-            "Google Calendar: /oauth/google/* answer 503 until the OAuth client's id and secret, "
-            "the redirect URI, the state secret and the token keys are set",
-            extra={"provider": "google"},
-        )
-    if discord_is_placeholder(settings):
-        log.warning(
-            "placeholder Discord keys: /oauth/discord/start answers 503 until the Discord "
-            "application's client id and secret are set",
-            extra={"provider": "discord"},
-        )
-
-
 def create_app(settings: ServiceSettings) -> FastAPI:
     settings.check()
     providers = settings.payment_providers
     calls = call_page.CallAssets.load(settings)
+    traces = tracing.start(settings.otlp_endpoint)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        _warn_about_local_keys(settings)
-        _warn_about_a_missing_call_sdk(calls)
+        startup.warn_about_local_keys(settings)
+        startup.warn_about_a_missing_call_sdk(calls)
         async with rest.session() as db_http, httpx.AsyncClient(timeout=30) as http:
             services = State(settings, Rest(settings, db_http))
             stripe_http = None
@@ -145,6 +114,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             finally:
                 if stripe_http is not None:
                     await stripe_http.close_async()  # type: ignore[no-untyped-call]
+                if traces is not None:
+                    traces.shutdown()  # sends the spans and metrics still pending
 
     app = FastAPI(
         title="Mentorships services",
@@ -158,6 +129,10 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         redirect_slashes=False,
     )
     handlers.install(app)
+    # Outermost: the request id is set before anything logs, and every answer (a 413 or 500 of
+    # handlers.Guard too) is counted and carries it.
+    app.state.metrics = Metrics()
+    app.add_middleware(RequestContext, metrics=app.state.metrics, tracing=traces)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -177,6 +152,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app.include_router(_discord_routes())
     app.include_router(_google_routes())
     app.include_router(preferences.routes())
+    app.include_router(scrape.routes())
+    app.include_router(client_errors.routes())
     return app
 
 
@@ -206,9 +183,11 @@ def _stripe_routes() -> APIRouter:
     @router.post("/webhooks/stripe", responses=ERRORS)
     async def webhook(request: Request) -> Response:
         s = state(request)
-        return await stripe_webhook.handle(
+        response = await stripe_webhook.handle(
             s.settings, s.rest, await request.body(), request.headers.get("stripe-signature")
         )
+        metrics(request).webhook("stripe", response)
+        return response
 
     return router
 
@@ -237,9 +216,11 @@ def _paypal_routes() -> APIRouter:
     async def webhook(request: Request) -> Response:
         s = state(request)
         assert s.paypal_verifier is not None
-        return await paypal_webhook.handle(
+        response = await paypal_webhook.handle(
             s.paypal_verifier, s.rest, await request.body(), request.headers
         )
+        metrics(request).webhook("paypal", response)
+        return response
 
     return router
 
@@ -312,6 +293,12 @@ def _google_routes() -> APIRouter:
     async def push(request: Request) -> dict[str, Any]:
         """A Google Calendar push notification (X-Goog-* headers, empty body): the channel and
         its token checked, the mentor's sync due now; answers `{sync_due}`."""
-        return await gcal_webhook.handle(state(request).rest, request.headers)
+        try:
+            answer = await gcal_webhook.handle(state(request).rest, request.headers)
+        except ApiError as e:
+            metrics(request).google_push(e.status)
+            raise
+        metrics(request).google_push(200)
+        return answer
 
     return router

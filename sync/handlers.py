@@ -1,6 +1,6 @@
 """What makes every answer that is not a success one of sync.errors' shape: handlers for our
 ApiError, FastAPI's validation errors and Starlette's HTTP errors (404, 405, ...), and the Guard
-middleware (body limits, and a 500 for anything unhandled).
+middleware (body limits, and a 500 for anything unhandled, reported as a server error).
 
     handlers.install(app)
 """
@@ -17,6 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync import bodies
 from sync.errors import ApiError, error_response, printable, quoted
+from sync.observability import client_errors
+from sync.observability.requests import logged_path
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +42,14 @@ class BodyTooLarge(HTTPException):
 
 
 def _size(limit: int) -> str:
-    return f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit} bytes"
+    if limit % (1024 * 1024) == 0:
+        return f"{limit // (1024 * 1024)} MiB"
+    return f"{limit // 1024} KiB" if limit % 1024 == 0 else f"{limit} bytes"
 
 
 def body_limit(path: str) -> int:
+    if path == client_errors.PATH:
+        return client_errors.BODY_LIMIT
     return WEBHOOK_BODY_LIMIT if path.startswith(WEBHOOK_PREFIX) else BODY_LIMIT
 
 
@@ -97,11 +103,13 @@ class Guard:
             if started:
                 raise
             await _too_large(limit)(scope, receive, send)
-        except Exception:
+        except Exception as e:
             log.exception(
                 "unhandled error",
-                extra={"method": scope["method"], "path": printable(scope["path"], 200)},
+                extra={"method": scope["method"], "path": logged_path(scope)},
             )
+            # Stored like a client's report (scrubbed in SQL), with the request's id.
+            await client_errors.forward_server_error(scope, e)
             if started:
                 raise
             await error_response(

@@ -1,5 +1,7 @@
 """A small PostgREST client (through the gateway at /rest/v1, as supabase-py talks to it):
-as the caller with their own JWT, as anon, or as the service role."""
+as the caller with their own JWT, as anon, or as the service role. Every call made while a
+request is served carries its X-Request-Id (sync.logs.request_id), so PostgREST's and
+Postgres's lines of it can be found by the same id."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 import aiohttp
 
 from sync.errors import ApiError
+from sync.logs import request_id
 from sync.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -63,12 +66,16 @@ class Rest:
 
     def _headers(self, token: str | None, *, service: bool) -> dict[str, str]:
         key = self.service_key if service else self.anon_key
-        return {
+        headers = {
             "apikey": key,
             "Authorization": f"Bearer {token or key}",
             "Content-Type": "application/json",
             "Accept": "application/json",
         }
+        current = request_id.get()
+        if current is not None:
+            headers["X-Request-Id"] = current
+        return headers
 
     async def send(
         self,
@@ -78,11 +85,20 @@ class Rest:
         *,
         body: bytes | None = None,
         params: dict[str, str] | None = None,
+        timeout: float | None = None,
     ) -> Reply:
-        """One request; Unreachable when no answer came."""
+        """One request (within `timeout` seconds when given, else the session's 30); Unreachable
+        when no answer came."""
+        # (aiohttp reads timeout=None as "no limit": the session's own applies unless given.)
+        limit = self.http.timeout if timeout is None else aiohttp.ClientTimeout(total=timeout)
         try:
             async with self.http.request(
-                method, f"{self.url}{path}", data=body, headers=headers, params=params
+                method,
+                f"{self.url}{path}",
+                data=body,
+                headers=headers,
+                params=params,
+                timeout=limit,
             ) as response:
                 return Reply(response.status, await response.read())
         except (aiohttp.ClientError, TimeoutError) as e:
@@ -96,9 +112,12 @@ class Rest:
         *,
         body: bytes | None = None,
         params: dict[str, str] | None = None,
+        timeout: float | None = None,
     ) -> Reply:
         try:
-            reply = await self.send(method, path, headers, body=body, params=params)
+            reply = await self.send(
+                method, path, headers, body=body, params=params, timeout=timeout
+            )
         except Unreachable as e:
             log.error("database API unreachable", extra={"path": path, "error": str(e)})
             raise ApiError.message(
@@ -117,7 +136,13 @@ class Rest:
         return reply
 
     async def rpc(
-        self, name: str, args: dict[str, Any], *, token: str | None = None, service: bool = False
+        self,
+        name: str,
+        args: dict[str, Any],
+        *,
+        token: str | None = None,
+        service: bool = False,
+        timeout: float | None = None,
     ) -> Any:
         """POST /rpc/NAME as the user holding `token`, or as the service role."""
         reply = await self._checked(
@@ -125,6 +150,7 @@ class Rest:
             f"/rpc/{name}",
             self._headers(token, service=service),
             body=json.dumps(args).encode(),
+            timeout=timeout,
         )
         return reply.json()
 

@@ -55,7 +55,10 @@ class Protocol(HttpToolsProtocol):
 def config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
     """How the services are served (tests serve an app of their own the same way): no Server
     header, no access log (our handlers log what matters), the app's lifespan, and every
-    answer in the error shape, down to a request that is not HTTP (Protocol)."""
+    answer in the error shape, down to a request that is not HTTP (Protocol). uvicorn's access
+    lines carry the query string (tokens, keys): they are off for good; the services write their
+    own (sync.observability.requests)."""
+    logging.getLogger("uvicorn.access").disabled = True
     return uvicorn.Config(
         app,
         host=host,
@@ -79,7 +82,7 @@ def run(settings: ServiceSettings) -> None:
     """Serve on settings.services_host:services_port until SIGTERM/SIGINT. Exits with status 78
     and one log line per missing or malformed variable when the settings cannot run the
     services."""
-    logs.configure()
+    logs.configure("services")
     try:
         app = create_app(settings)
     except ConfigError as e:
@@ -90,7 +93,7 @@ def run(settings: ServiceSettings) -> None:
 
 def main() -> None:
     """The services from the environment (and .env) alone."""
-    logs.configure()
+    logs.configure("services")
     try:
         settings = load()
     except ConfigError as e:

@@ -17,7 +17,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -123,6 +123,7 @@ REQUIRED: dict[str, str] = {
 }
 
 _BASE_URL = re.compile(r"^https?://[^/\s?#@]+$")
+_OTLP_BASE = re.compile(r"^https?://[^/\s?#@]+(/[^\s?#]*)?$")
 
 
 def env_name(field: str) -> str:
@@ -375,7 +376,7 @@ class ServiceSettings(ProviderSettings):
     """Everything the services read. Every field is MENTORSHIPS_<FIELD>."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True, populate_by_name=True
     )
 
     # The Supabase project (REQUIRED says what each is): /rest/v1 is derived from the URL.
@@ -389,6 +390,36 @@ class ServiceSettings(ProviderSettings):
     # unset: sync/call/node_modules/agora-rtc-sdk-ng, where scripts/setup.sh puts it. Missing,
     # the services still start and the call page says the call software is not installed.
     call_sdk_dir: Path | None = None
+    # Observability (sync/observability/): GET /metrics asks for `Authorization: Bearer <token>`
+    # when this is set (it is not served through the gateway; unset: no auth). OpenTelemetry
+    # exports traces and metrics over OTLP/HTTP to this base URL (/v1/traces, /v1/metrics are
+    # added) when set, nothing otherwise: MENTORSHIPS_OTLP_ENDPOINT, or the standard
+    # OTEL_EXPORTER_OTLP_ENDPOINT (OTEL_EXPORTER_OTLP_HEADERS carries a collector's key).
+    metrics_token: SecretStr | None = None
+    otlp_endpoint: str | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "otlp_endpoint", f"{ENV_PREFIX}OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ),
+    )
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _metrics_token_blank_is_unset(cls, value: Any) -> Any:
+        return _unset_if_blank(value)
+
+    @field_validator("otlp_endpoint", mode="before")
+    @classmethod
+    def _otlp_endpoint(cls, value: Any) -> Any:
+        value = _unset_if_blank(value)
+        if isinstance(value, str):
+            value = value.strip().rstrip("/")
+            if not _OTLP_BASE.match(value):
+                raise ValueError(
+                    "expected the collector's base URL (http or https, a host, an optional port "
+                    "and path), such as https://api.axiom.co or http://127.0.0.1:4318"
+                )
+        return value
 
     @field_validator("call_sdk_dir", mode="before")
     @classmethod

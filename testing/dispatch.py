@@ -271,7 +271,7 @@ class Stalling:
 def _main() -> None:
     from sync import logs
 
-    logs.configure()
+    logs.configure("dispatcher")
     settings = load()
     stall = os.environ.get("MENTORSHIPS_TEST_STALL_AFTER")
     transports = worker.build_transports(settings)

@@ -60,10 +60,10 @@ def changed(settings: ServiceSettings, **values: Any) -> ServiceSettings:
 
 
 @contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """The app on 127.0.0.1 with an ephemeral port, served as `mentorships up` serves it
-    (sync.server.config): its base URL, until the block ends."""
-    server = uvicorn.Server(config(app, "127.0.0.1", 0))
+def serving(app: FastAPI, port: int = 0) -> Iterator[str]:
+    """The app on 127.0.0.1 with `port` (0: an ephemeral one), served as `mentorships up` serves
+    it (sync.server.config): its base URL, until the block ends."""
+    server = uvicorn.Server(config(app, "127.0.0.1", port))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
     for _ in range(200):

@@ -6,13 +6,14 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from mentorships import db
 from mentorships.settings import Settings
-from mentorships.stack import Stack
+from mentorships.stack import Stack, paths
 
 TEST_PORT_BASE = 25320
 
@@ -59,6 +60,21 @@ def settings_for_tests() -> Settings:
         dashboards=False,  # the browser tests start them (testing/dashboards.py)
         google_local=False,
     )
+
+
+def log_files(settings: Settings) -> list[Path]:
+    """Every log a stack's components write: the services' and the workers', PostgREST's,
+    nginx's, Postgres's."""
+    p = paths(settings)
+    files = [*p.logs.glob("*.log"), *p.nginx.glob("*.log"), p.pglog]
+    return [f for f in files if f.is_file()]
+
+
+def clear_logs(settings: Settings) -> None:
+    """Empties a test stack's logs, so that what they hold after a run is that run's
+    (tests/zz_logs reads them)."""
+    for f in log_files(settings):
+        f.write_bytes(b"")
 
 
 def bench_settings(**overrides: Any) -> Settings:

@@ -17,7 +17,7 @@ from testing.api import Api
 from testing.clock import Clock
 from testing.contract import Cast, build_cast
 from testing.factories import Scenario
-from testing.stacks import settings_for_tests
+from testing.stacks import clear_logs, settings_for_tests
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +32,7 @@ def stack(settings: Settings) -> Iterator[Stack]:
     s.services.stop()
     s.gateway.stop()
     s.postgrest.stop()
+    clear_logs(settings)  # what the logs hold afterwards is this run's (tests/zz_logs)
     s.postgres.start()
     db.reset(settings)
     db.apply(settings)

@@ -184,6 +184,31 @@ comment on function private.prune_cron_history() is 'Keeps a week of pg_cron run
 revoke execute on function private.prune_cron_history() from public, anon, authenticated;
 select cron.schedule('prune-cron-history', '17 3 * * *', $$select private.prune_cron_history()$$);
 
+-- Error reports (sql/rules/error_reports.sql): 30 days, and never more than the newest 100000.
+create or replace function private.prune_error_reports()
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  old integer;
+  over integer;
+begin
+  delete from private.error_reports e where e.created_at < private.clock_now() - interval '30 days';
+  get diagnostics old = row_count;
+  delete from private.error_reports e
+   where e.id < (select x.id from private.error_reports x order by x.id desc offset 99999 limit 1);
+  get diagnostics over = row_count;
+  return old + over;
+end
+$$;
+comment on function private.prune_error_reports() is
+  'Deletes error reports older than 30 days, and all but the newest 100000.';
+revoke execute on function private.prune_error_reports() from public, anon, authenticated;
+select cron.schedule('prune-error-reports', '23 * * * *', $$select private.prune_error_reports()$$);
+
 create or replace function private.run_due_jobs()
 returns jsonb
 language sql

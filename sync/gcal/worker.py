@@ -249,7 +249,7 @@ def default_worker_name() -> str:
 def main() -> None:
     """The calendar sync from the environment (and .env) alone; exit 78 naming each variable
     missing or malformed."""
-    logs.configure()
+    logs.configure("gcal-worker")
     try:
         settings = load()
     except ConfigError as e:

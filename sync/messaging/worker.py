@@ -384,7 +384,7 @@ async def serve(
 def main() -> None:
     """The dispatcher from the environment (and .env) alone; exit 78 naming each variable
     missing or malformed."""
-    logs.configure()
+    logs.configure("dispatcher")
     try:
         settings = load()
     except ConfigError as e:

@@ -102,7 +102,7 @@ def default_worker_name() -> str:
 def main() -> None:
     """The schedule from the environment (and .env) alone; exit 78 naming each variable
     missing or malformed."""
-    logs.configure()
+    logs.configure("reports-worker")
     try:
         settings = load()
     except ConfigError as e:

@@ -115,7 +115,8 @@ class StrictFake:
     exception, and otherwise fails the test on any failure or on an expected call that never
     came."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, port: int = 0) -> None:
+        """`port` 0: an ephemeral one."""
         self.name = name
         self.expected: list[Expected] = []
         self.failures: list[str] = []
@@ -212,7 +213,7 @@ class StrictFake:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

@@ -78,7 +78,7 @@ def test_an_unknown_route_is_a_404(service: TestClient) -> None:
         " POST /video/token, GET /video/{session_id}, GET /oauth/discord/start,"
         " GET /oauth/discord/callback, GET /oauth/google/start, GET /oauth/google/callback,"
         " POST /oauth/google/disconnect, POST /webhooks/google, GET /messages/unsubscribe,"
-        " POST /messages/unsubscribe."
+        " POST /messages/unsubscribe, GET /metrics, POST /errors."
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import email.utils
 import http
 import json
+import re
 import time
 import urllib.parse
 import uuid
@@ -35,6 +36,7 @@ from hypothesis import strategies as st
 from mentorships import jwt
 from mentorships.settings import Settings
 from mentorships.stack import PayPalSigner, Stack
+from sync.observability.requests import WELL_FORMED
 from testing.events import sign_stripe
 from testing.factories import Scenario
 from testing.fakes import paypal as paypal_fake
@@ -50,6 +52,8 @@ ALLOWED_HEADERS = {
     "allow",
     "www-authenticate",
     "connection",
+    # Ours (sync.observability.requests): a new id, or the caller's well-formed one.
+    "x-request-id",
 }
 
 # Per endpoint and target: 60 calls per endpoint in all, 420 for the suite (about 12 s).
@@ -379,7 +383,20 @@ def check(response: httpx.Response, call: Call, endpoint: Endpoint, target: Targ
     assert response.headers.get("www-authenticate", "Bearer") == "Bearer"
     assert response.headers.get("allow", "GET") in ("GET", "POST")
     assert response.headers.get("connection", "close") == "close"
-    values = [v for k, v in response.headers.items() if k not in ("date", "content-length")]
+    # A new id, or the caller's own when well-formed (8-128 of A-Z a-z 0-9 . _ -: nothing that
+    # could shape an answer); none on uvicorn's own 400.
+    request_id = response.headers.get("x-request-id")
+    sent = [v for n, v in call.headers if n.lower() == b"x-request-id"]
+    assert (
+        request_id is None
+        or re.fullmatch("[0-9a-f]{32}", request_id)
+        or (sent[:1] == [request_id.encode()] and WELL_FORMED.match(request_id))
+    ), (request_id, sent)
+    values = [
+        v
+        for k, v in response.headers.items()
+        if k.lower() not in ("date", "content-length", "x-request-id")
+    ]
     for text in call.fuzzed:
         if text.strip() and not any(text in ours for ours in OUR_VALUES):
             for value in values:

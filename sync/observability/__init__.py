@@ -1,0 +1,3 @@
+"""The services' observability: request ids and access lines (requests), Prometheus metrics
+(metrics, health, scrape: GET /metrics), OpenTelemetry (tracing), client and server error reports
+(client_errors: POST /errors)."""
