@@ -49,7 +49,7 @@ def test_the_calendar_worker_logs_the_request_that_queued_the_job(
     with caplog.at_level(logging.INFO, logger="sync.gcal"):
         assert syncer.drain_events() == 1
     lines = [
-        json.loads(JsonFormatter().format(r))
+        json.loads(JsonFormatter("gcal-worker").format(r))
         for r in caplog.records
         if r.msg == "session event applied"
     ]

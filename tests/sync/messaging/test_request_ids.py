@@ -93,7 +93,9 @@ def test_a_booking_queues_its_messages_and_job_with_the_request_id(
     with caplog.at_level(logging.INFO, logger="sync.messaging"):
         asyncio.run(drain())
     lines = [
-        json.loads(JsonFormatter().format(r)) for r in caplog.records if r.msg == "message sent"
+        json.loads(JsonFormatter("dispatcher").format(r))
+        for r in caplog.records
+        if r.msg == "message sent"
     ]
     booked = [x for x in lines if x["kind"] == "session_booked"]
     assert booked, [r.getMessage() for r in caplog.records]
