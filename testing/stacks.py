@@ -78,9 +78,12 @@ def generous_rate_limits() -> dict[str, Any]:
 
 def bench_settings(**overrides: Any) -> Settings:
     """The stack the benchmarks (bench/) start: `bench`, ports 263xx; `overrides` are the
-    benchmark's own values (a pool size, a provider's URL)."""
+    benchmark's own values (a pool size, a provider's URL). The gateway's rate limits are on and
+    never refuse (generous_rate_limits): a benchmark measures their cost, not their refusals;
+    `rate_limit_enabled=False` measures without them."""
     return Settings(
         **{
+            **generous_rate_limits(),
             "stack": "bench",
             "gateway_port": 26321,
             "db_port": 26322,
