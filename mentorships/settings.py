@@ -72,8 +72,9 @@ class Settings(ProviderSettings):
     rate_limit_admin: str = Field("5r/s 30", pattern=RATE_LIMIT_PATTERN)
     rate_limit_webhook: str = Field("off", pattern=RATE_LIMIT_PATTERN)
     rate_limit_errors: str = Field("6r/m 5", pattern=RATE_LIMIT_PATTERN)
-    # Client addresses (comma-separated, CIDR or single) whose X-Request-Id the gateway keeps (a
-    # proxy or load balancer in front of it); from anyone else the gateway makes its own.
+    # Addresses (comma-separated, CIDR or single) the gateway believes: their X-Request-Id is kept
+    # and their X-Forwarded-For names the client (a load balancer in front of the gateway, the
+    # services calling on a person's behalf); from anyone else the gateway makes its own id.
     gateway_trusted_addresses: str = Field("", pattern=r"^[0-9A-Fa-f.:/, ]*$")
     # Lets a request ask PostgREST to roll back (Prefer: tx=rollback). Test stack only.
     allow_tx_rollback: bool = False

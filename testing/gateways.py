@@ -48,15 +48,16 @@ def client_from(address: str) -> httpx.Client:
     return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=10)
 
 
-def access_log_lines(gw: Gateway, count: int, timeout: float = 5) -> list[dict[str, Any]]:
-    """The gateway's access log as parsed JSON, once it holds at least `count` lines (nginx
-    writes it out every second)."""
+def access_log_lines(gw: Gateway, *request_ids: str, timeout: float = 5) -> dict[str, Any]:
+    """The gateway's access log lines by request id, parsed, once the lines of `request_ids`
+    are there (nginx writes the log out every second)."""
     deadline = time.monotonic() + timeout
     while True:
         text = gw.access_log.read_text() if gw.access_log.exists() else ""
         lines = [json.loads(line) for line in text.splitlines() if line]
-        if len(lines) >= count or time.monotonic() > deadline:
-            return lines
+        by_id = {line["request_id"]: line for line in lines}
+        if set(request_ids) <= set(by_id) or time.monotonic() > deadline:
+            return by_id
         time.sleep(0.2)
 
 

@@ -109,8 +109,9 @@ def test_the_access_log_is_json_lines(settings: Settings, echo_gateway: Gateway)
     with client_from("127.0.3.3") as client:
         ok = client.get(f"{echo_gateway.address}/rest/v1/mentors?select=id&apikey={anon}")
         refused = client.post(f"{echo_gateway.address}/rest/v1/rpc/book_session?x=1")
-    lines = access_log_lines(echo_gateway, 2)
-    mine = {line["request_id"]: line for line in lines if line["client"] == "127.0.3.3"}
+    mine = access_log_lines(
+        echo_gateway, ok.headers["x-request-id"], refused.headers["x-request-id"]
+    )
     line = mine[ok.headers["x-request-id"]]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", line["ts"])
     assert line["level"] == "info"
@@ -140,3 +141,15 @@ def test_services_are_behind_the_gateway(settings: Settings, stack: Stack) -> No
         r = httpx.get(f"{settings.public_services_url}{path}")
         assert r.status_code == 404, path
         assert r.json()["code"] == "GW404"
+
+
+def test_a_trusted_address_names_the_client(settings: Settings, echo_gateway: Gateway) -> None:
+    forwarded = {"X-Forwarded-For": "203.0.113.9"}
+    with client_from(TRUSTED) as trusted, client_from("127.0.3.4") as untrusted:
+        kept = trusted.get(f"{echo_gateway.address}/nope", headers=forwarded)
+        ignored = untrusted.get(f"{echo_gateway.address}/nope", headers=forwarded)
+    lines = access_log_lines(
+        echo_gateway, kept.headers["x-request-id"], ignored.headers["x-request-id"]
+    )
+    assert lines[kept.headers["x-request-id"]]["client"] == "203.0.113.9"
+    assert lines[ignored.headers["x-request-id"]]["client"] == "127.0.3.4"

@@ -106,9 +106,8 @@ def rate_limited_pages(
         else:
             per_address = limit.scaled(address_factor).describe()
             message = (
-                f"too many requests: the {route_class.name} rate limit "
-                f"({route_class.what}) allows {limit.describe()} per user "
-                f"and {per_address} per client address"
+                f"too many {route_class.what}: the {route_class.name} rate limit allows "
+                f"{limit.describe()} per user and {per_address} per client address"
             )
             retry_after = limit.retry_after
         pages[f"429-{route_class.name}"] = GatewayError(
