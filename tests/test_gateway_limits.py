@@ -23,6 +23,8 @@ from testing.gateways import access_log_lines, client_from, own_gateway
 TIGHT = "2r/s 3"
 ADDRESS_FACTOR = 2
 MARKER = "zq7marker"
+# A server of the platform's own (the dashboards, the services), trusted by the gateway.
+PLATFORM_SERVER = "127.0.2.9"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +36,7 @@ def tight(settings: Settings, stack: Stack) -> Iterator[Gateway]:
         45,
         rate_limit_enabled=True,
         rate_limit_address_factor=ADDRESS_FACTOR,
+        gateway_trusted_addresses=PLATFORM_SERVER,
         **{**limits, "rate_limit_checkout": "30r/m 2", "rate_limit_webhook": "off"},
     ) as gw:
         yield gw
@@ -188,3 +191,24 @@ def test_limits_off(settings: Settings, stack: Stack) -> None:
             send(client, gw, "booking", headers(settings, None)).status_code for _ in range(40)
         }
     assert 429 not in statuses
+
+
+def test_a_trusted_server_has_no_address_limit_but_its_users_do(
+    settings: Settings, tight: Gateway
+) -> None:
+    with client_from(PLATFORM_SERVER) as server:
+        # Many people behind one server: no address limit ...
+        statuses = {
+            send(server, tight, "catalog", headers(settings, None)).status_code for _ in range(40)
+        }
+        assert 429 not in statuses
+        # ... each of them still has theirs,
+        passed, refusal = until_refused(
+            server, tight, "booking", headers(settings, token(settings))
+        )
+        assert passed <= 5
+        assert_refusal(refusal, "booking", 1)
+        # and a client it names in X-Forwarded-For has its address's.
+        named = {**headers(settings, None), "X-Forwarded-For": "203.0.113.7"}
+        passed, refusal = until_refused(server, tight, "catalog", named)
+        assert 3 * ADDRESS_FACTOR + 1 <= passed <= 3 * ADDRESS_FACTOR + 3, passed

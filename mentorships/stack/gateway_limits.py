@@ -178,8 +178,9 @@ def http_directives(s: Settings, njs: Path, service_key: str) -> str:
             continue
         address = limit.scaled(s.rate_limit_address_factor)
         zones.append(
-            f'  map "$mentorships_rate_limited:$mentorships_route_class" $mentorships_addr_{name} {{\n'
-            f'    "1:{name}" $binary_remote_addr;\n    default "";\n  }}\n'
+            f'  map "$mentorships_rate_limited$mentorships_address_limited:$mentorships_route_class"'
+            f" $mentorships_addr_{name} {{\n"
+            f'    "11:{name}" $binary_remote_addr;\n    default "";\n  }}\n'
             f'  map "$mentorships_rate_limited:$mentorships_route_class:$mentorships_sub"'
             f" $mentorships_sub_{name} {{\n"
             f'    "~^1:{name}:(.+)$" $1;\n    default "";\n  }}\n'
@@ -200,6 +201,12 @@ def http_directives(s: Settings, njs: Path, service_key: str) -> str:
 
   # The route class of a request (gateway_limits.ROUTE_CLASSES): its rate limit and its 429 page.
 {_route_class_map()}
+  # A trusted address that names no client (a server of the platform's own: the services, the
+  # dashboards) has no address limit; its users' subs are limited all the same.
+  map "$mentorships_trusted:$http_x_forwarded_for" $mentorships_address_limited {{
+    "1:" 0;
+    default 1;
+  }}
   # The service-role key (servers and workers, a secret) is not rate limited.
   map $mentorships_key $mentorships_rate_limited {{
     "{service_key}" 0;
@@ -215,14 +222,14 @@ def http_directives(s: Settings, njs: Path, service_key: str) -> str:
 
   # The request id: the client's X-Request-Id only from a trusted address and well-formed,
   # otherwise one of the gateway's own.
-  geo $realip_remote_addr $mentorships_request_id_trusted {{
+  geo $realip_remote_addr $mentorships_trusted {{
     default 0;
 {trusted}  }}
   map $http_x_request_id $mentorships_client_request_id {{
     "~{REQUEST_ID_PATTERN}" $http_x_request_id;
     default "";
   }}
-  map "$mentorships_request_id_trusted:$mentorships_client_request_id" $mentorships_request_id {{
+  map "$mentorships_trusted:$mentorships_client_request_id" $mentorships_request_id {{
     "~^1:(.+)$" $1;
     default $request_id;
   }}
