@@ -204,7 +204,7 @@ http {{
     add_header Access-Control-Allow-Origin "*" always;
     add_header Access-Control-Allow-Methods "GET, POST, PATCH, PUT, DELETE, OPTIONS" always;
     add_header Access-Control-Allow-Headers "{cors_headers}" always;
-    add_header Access-Control-Expose-Headers "content-range, content-profile, preference-applied" always;
+    add_header Access-Control-Expose-Headers "content-range, content-profile, preference-applied, x-request-id, retry-after" always;
     add_header Access-Control-Max-Age 3600 always;
 
     # Every status nginx makes itself is answered as JSON (gateway_errors.error_pages); PostgREST's own
