@@ -130,6 +130,9 @@ def test_one_users_burst_does_not_limit_another(settings: Settings, tight: Gatew
     with client_from("127.0.2.1") as one, client_from("127.0.2.2") as other:
         until_refused(one, tight, "booking", headers(settings, a))
         assert send(one, tight, "booking", headers(settings, a)).status_code == 429
+        # However the scheme is spelled.
+        lower = {**headers(settings, a), "Authorization": f"bearer  {a}"}
+        assert send(other, tight, "booking", lower).status_code == 429
         # Another user elsewhere, and another user behind the same address (its limit is
         # higher: people share a NAT).
         assert send(other, tight, "booking", headers(settings, b)).status_code != 429
