@@ -1,9 +1,11 @@
 """The Python services (sync/) behind the gateway at /services/: the same rate limits, request
-ids and access log as the REST API; their /metrics is not reachable from outside."""
+ids and access log as the REST API; their /metrics is not reachable from outside. And the local
+PayPal certificate host the gateway plays for them."""
 
 from __future__ import annotations
 
 from mentorships.settings import Settings
+from mentorships.stack.common import paths
 
 SERVICES_PREFIX = "/services"
 # What the services serve to their own scrapers only (answered 404 at the gateway).
@@ -48,4 +50,36 @@ def services_locations(s: Settings) -> str:
       # Redirects (OAuth) keep the services' own Location.
       proxy_redirect off;
     }}
+"""
+
+
+def paypal_cert_server(s: Settings) -> str:
+    """The server block playing PayPal's certificate host: the local signer's certificate
+    at LOCAL_PAYPAL_CERT_PATH, nothing else."""
+    from mentorships.stack.services import (
+        LOCAL_PAYPAL_CERT_PATH,
+        Services,
+    )
+
+    services = Services(s)
+    if services.local_paypal_signer() is None:
+        return ""
+    not_found = (
+        '{"name":"RESOURCE_NOT_FOUND","message":"the local PayPal stand-in serves only '
+        f'{LOCAL_PAYPAL_CERT_PATH}"}}'
+    )
+    return f"""
+  # PayPal's certificate host, played locally: PayPal runs on placeholder keys here.
+  server {{
+    listen {s.host}:{s.paypal_local_port};
+    server_name _;
+
+    location = {LOCAL_PAYPAL_CERT_PATH} {{
+      default_type application/x-pem-file;
+      alias "{paths(s).paypal_cert}";
+    }}
+    location / {{
+      return 404 '{not_found}';
+    }}
+  }}
 """
