@@ -185,7 +185,7 @@ def main() -> int:
     args = wrk.options(
         __doc__, clients_help="concurrent clients [32]", seconds_help="duration of each case [10]"
     )
-    stack = wrk.bench_stack()
+    stack = wrk.bench_stack(args.rate_limits)
     settings = stack.settings
     print(f"bench stack on {settings.rest_url} (Postgres {settings.db_port})", file=sys.stderr)
     rounds: list[dict[str, dict[str, float]]] = []

@@ -1,6 +1,6 @@
 """Booking throughput through the gateway, next to pgbench on the same database in the same run.
 
-    .venv/bin/python bench/booking.py [--clients 32] [--seconds 10]
+    .venv/bin/python bench/booking.py [--clients 32] [--seconds 10] [--rate-limits on|off]
 
 On a stack of its own (`bench`, ports 263xx; a running demo or test stack is not touched), wrk
 books distinct free slots, one connection per client: `spread` (each client its own mentor) and
@@ -243,7 +243,7 @@ def main() -> int:
         clients_help="concurrent clients (20-50 in the issue) [32]",
         seconds_help="duration of each measurement [10]",
     )
-    stack = wrk.bench_stack()
+    stack = wrk.bench_stack(args.rate_limits)
     settings = stack.settings
     print(f"bench stack on {settings.rest_url} (Postgres {settings.db_port})", file=sys.stderr)
     with running_bench_stack(stack, keep=args.keep):
@@ -279,6 +279,7 @@ def main() -> int:
     fivexx = sum(int(str(x.summary()["server_5xx"])) for r in rounds for x in r[:2])
     figures = {
         "clients": args.clients,
+        "rate_limits": args.rate_limits,
         "seconds": args.seconds,
         "rounds": args.repeat,
         "spread": r_spread.summary(),

@@ -39,6 +39,12 @@ def options(doc: str | None, *, clients_help: str, seconds_help: str) -> argpars
     parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are reported [3]")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--keep", action="store_true", help="leave the bench stack running")
+    parser.add_argument(
+        "--rate-limits",
+        choices=("on", "off"),
+        default="on",
+        help="the gateway's rate limits: on, at limits no client reaches, or off [on]",
+    )
     args = parser.parse_args()
     if not 1 <= args.clients <= 200 or not 1 <= args.seconds <= 600 or not 1 <= args.repeat <= 15:
         parser.error("--clients takes 1-200, --seconds 1-600, --repeat 1-15")
@@ -47,9 +53,12 @@ def options(doc: str | None, *, clients_help: str, seconds_help: str) -> argpars
     return args
 
 
-def bench_stack() -> Stack:
-    """The bench stack (testing.stacks.bench_settings) with PostgREST's pool at POSTGREST_POOL."""
-    return Stack(bench_settings(postgrest_db_pool=POSTGREST_POOL))
+def bench_stack(rate_limits: str = "on") -> Stack:
+    """The bench stack (testing.stacks.bench_settings) with PostgREST's pool at POSTGREST_POOL,
+    the gateway's rate limits on (never refusing) or off."""
+    return Stack(
+        bench_settings(postgrest_db_pool=POSTGREST_POOL, rate_limit_enabled=rate_limits == "on")
+    )
 
 
 def cpu_seconds(stack: Stack) -> dict[tuple[str, int], float]:

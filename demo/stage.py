@@ -295,7 +295,11 @@ class Stage:
         self, student: uuid.UUID, email: str, product: uuid.UUID, provider: str, promo: str | None
     ) -> dict[str, Any]:
         """POST /rpc/create_order through the gateway as the student. PostgREST may still be
-        loading its schema cache right after `db apply`: that is waited out."""
+        loading its schema cache right after `db apply`: that is waited out.
+
+        The API key is the service-role key (the bearer token, the student's, is what PostgREST
+        runs the call as): the gateway does not rate-limit it, so a seed of any scale is not
+        refused at the checkout class's limit for one address."""
         self.share_clock()
         url = f"{self.settings.rest_url}/rpc/create_order"
         deadline = time.monotonic() + (15 if "create_order" not in self.counts else 0)
@@ -304,7 +308,7 @@ class Stage:
                 url,
                 json={"product_id": str(product), "provider": provider, "promo_code": promo},
                 headers={
-                    "apikey": jwt_.anon_key(self.settings),
+                    "apikey": jwt_.service_role_key(self.settings),
                     "Authorization": f"Bearer {jwt_.user_token(self.settings, student, email)}",
                 },
             )

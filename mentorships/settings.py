@@ -16,6 +16,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # Supabase's well-known local JWT secret (the Supabase CLI's default). Local stacks only.
 LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
+# A rate limit setting: "<rate>r/s <burst>", "<rate>r/m <burst>" or "off".
+RATE_LIMIT_PATTERN = r"^(off|[1-9][0-9]{0,6}r/[sm] [0-9]{1,7})$"
 
 
 class Settings(ProviderSettings):
@@ -56,6 +58,24 @@ class Settings(ProviderSettings):
     postgrest_db_pool: int = Field(20, ge=1, le=200)
     # How long the gateway waits for PostgREST's answer before it answers 504 itself.
     gateway_upstream_timeout_seconds: int = Field(60, ge=1, le=3600)
+    # Rate limits at the gateway, per route class (mentorships.stack.gateway_limits): "RATE BURST"
+    # for one signed-in user (RATE as <n>r/s or <n>r/m; BURST the requests allowed at once above
+    # it), or "off". Every client address has rate_limit_address_factor times that (many people
+    # share one NAT); an anonymous request is limited by its address only.
+    rate_limit_enabled: bool = True
+    rate_limit_address_factor: int = Field(5, ge=1, le=1000)
+    rate_limit_default: str = Field("10r/s 20", pattern=RATE_LIMIT_PATTERN)
+    rate_limit_catalog: str = Field("20r/s 40", pattern=RATE_LIMIT_PATTERN)
+    rate_limit_availability: str = Field("5r/s 20", pattern=RATE_LIMIT_PATTERN)
+    rate_limit_booking: str = Field("30r/m 10", pattern=RATE_LIMIT_PATTERN)
+    rate_limit_checkout: str = Field("10r/m 5", pattern=RATE_LIMIT_PATTERN)
+    rate_limit_admin: str = Field("5r/s 30", pattern=RATE_LIMIT_PATTERN)
+    rate_limit_webhook: str = Field("off", pattern=RATE_LIMIT_PATTERN)
+    rate_limit_errors: str = Field("6r/m 5", pattern=RATE_LIMIT_PATTERN)
+    # Addresses (comma-separated, CIDR or single) the gateway believes: their X-Request-Id is kept
+    # and their X-Forwarded-For names the client (a load balancer in front of the gateway, the
+    # services calling on a person's behalf); from anyone else the gateway makes its own id.
+    gateway_trusted_addresses: str = Field("", pattern=r"^[0-9A-Fa-f.:/, ]*$")
     # Lets a request ask PostgREST to roll back (Prefer: tx=rollback). Test stack only.
     allow_tx_rollback: bool = False
     # Faster, crash-unsafe Postgres settings (fsync off). Test stack only.
@@ -110,6 +130,11 @@ class Settings(ProviderSettings):
     @property
     def rest_url(self) -> str:
         return f"{self.gateway_url}/rest/v1"
+
+    @property
+    def public_services_url(self) -> str:
+        """The services as clients reach them: through the gateway, under its limits."""
+        return f"{self.gateway_url}/services"
 
     def analyst_dsn(self) -> str:
         return self.dsn("analyst", self.analyst_password.get_secret_value())

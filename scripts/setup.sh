@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 POSTGREST_VERSION="12.0.2-2"
 POSTGREST_SHA256="0af68afe747ce09964f29e7c872e77b038aec483a8f3923c20850e850447add5"
 # chromium: the call page's browser tests (Playwright drives Debian's build; it never downloads one).
-APT_PACKAGES=(postgresql-15 postgresql-15-cron postgresql-15-pgtap postgresql-15-plpgsql-check postgresql-client-15 nginx wrk chromium)
+# libnginx-mod-http-js: njs, which reads a JWT's sub for the gateway's rate limits.
+APT_PACKAGES=(postgresql-15 postgresql-15-cron postgresql-15-pgtap postgresql-15-plpgsql-check postgresql-client-15 nginx libnginx-mod-http-js wrk chromium)
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import http
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,10 @@ ALLOWED_HEADERS = {
     "access-control-allow-headers",
     "access-control-expose-headers",
     "access-control-max-age",
+    # The gateway's: its request id (32 hex digits: a client's is kept only from a trusted
+    # address, none here) and a 429's wait in seconds.
+    "x-request-id",
+    "retry-after",
 }
 
 # What the gateway always says in its CORS headers, and the content type of every answer (a
@@ -49,7 +54,8 @@ ALLOWED_HEADERS = {
 FIXED_HEADER_TEXT = (
     "authorization, apikey, content-type, prefer, range, range-unit, accept-profile, "
     "content-profile, x-client-info, accept, x-upsert; content-range, content-profile, "
-    "preference-applied; GET, POST, PATCH, PUT, DELETE, OPTIONS; application/json; charset=utf-8; "
+    "preference-applied, x-request-id, retry-after; GET, POST, PATCH, PUT, DELETE, OPTIONS; "
+    "application/json; charset=utf-8; "
     "public, analytics"
 )
 
@@ -211,7 +217,9 @@ def check_answer(response: httpx.Response, sent: Any) -> None:
     assert response.reason_phrase == http.HTTPStatus(status).phrase, response.reason_phrase
     leaked = set(response.headers.keys()) - ALLOWED_HEADERS
     assert not leaked, f"headers outside the allow-list: {leaked}"
-    header_text = "\n".join(response.headers.values())
+    # The request id is the gateway's own: random hex digits, which a short sent text can match.
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers.get("x-request-id", "")), response.headers
+    header_text = "\n".join(v for k, v in response.headers.items() if k != "x-request-id")
     for text in texts(sent):
         if text in FIXED_HEADER_TEXT:  # e.g. "apikey": the gateway's CORS lists name it anyway
             continue

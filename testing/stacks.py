@@ -59,6 +59,10 @@ def settings_for_tests() -> Settings:
         reports_worker=False,
         dashboards=False,  # the browser tests start them (testing/dashboards.py)
         google_local=False,
+        # The suite hammers its stack from one address: limits it never reaches, still on, so
+        # every test passes the real limit_req zones. The limits' own tests start a gateway of
+        # their own with tight ones (tests/test_gateway_limits.py).
+        **generous_rate_limits(),
     )
 
 
@@ -77,11 +81,25 @@ def clear_logs(settings: Settings) -> None:
         f.write_bytes(b"")
 
 
+def generous_rate_limits() -> dict[str, Any]:
+    """Every route class limited at 100 000 requests a second, bursts of 100 000: on, never
+    refusing (the test stack, the benchmarks)."""
+    from mentorships.stack.gateway_limits import CLASS_NAMES
+
+    return {
+        "rate_limit_enabled": True,
+        **{f"rate_limit_{c}": "100000r/s 100000" for c in CLASS_NAMES},
+    }
+
+
 def bench_settings(**overrides: Any) -> Settings:
     """The stack the benchmarks (bench/) start: `bench`, ports 263xx; `overrides` are the
-    benchmark's own values (a pool size, a provider's URL)."""
+    benchmark's own values (a pool size, a provider's URL). The gateway's rate limits are on and
+    never refuse (generous_rate_limits): a benchmark measures their cost, not their refusals;
+    `rate_limit_enabled=False` measures without them."""
     return Settings(
         **{
+            **generous_rate_limits(),
             "stack": "bench",
             "gateway_port": 26321,
             "db_port": 26322,

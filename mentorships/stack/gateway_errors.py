@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from mentorships.stack.gateway_limits import ROUTE_CLASSES, RateLimit
+
 # What the gateway accepts from a client (nginx's client_max_body_size and
 # large_client_header_buffers); its error messages name these sizes.
 GATEWAY_MAX_BODY_MB = 10
@@ -30,7 +32,7 @@ ERROR_PAGE_FOR_STATUS = {
     408: "408",
     413: "413",
     414: "414",
-    429: "429",
+    429: "429-$mentorships_route_class",
     500: "500",
     501: "501",
     502: "502$mentorships_upstream_answered",
@@ -49,6 +51,8 @@ class GatewayError:
     message: str
     hint: str
     details: str | None = None
+    # Headers of its own (Retry-After), a fixed text each.
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def code(self) -> str:
@@ -71,7 +75,8 @@ class GatewayError:
         return (
             f"HTTP/1.1 {self.status} {http.HTTPStatus(self.status).phrase}\r\n"
             "Content-Type: application/json\r\n"
-            f"Content-Length: {len(body.encode())}\r\n"
+            + "".join(f"{name}: {value}\r\n" for name, value in self.headers)
+            + f"Content-Length: {len(body.encode())}\r\n"
             "Connection: close\r\n"
             "\r\n"
             f"{body}"
@@ -87,7 +92,40 @@ def _nginx_string(text: str) -> str:
     return "'" + escaped.replace("\r", "\\r").replace("\n", "\\n") + "'"
 
 
-def error_pages(upstream_timeout_seconds: int) -> dict[str, GatewayError]:
+def rate_limited_pages(
+    limits: dict[str, RateLimit | None], address_factor: int
+) -> dict[str, GatewayError]:
+    """The 429 answer of each route class (gateway_limits): the class, its limits, and a
+    Retry-After of the time one more request takes at the user's rate."""
+    pages = {}
+    for route_class in ROUTE_CLASSES:
+        limit = limits.get(route_class.name)
+        if limit is None:
+            message = f"too many requests ({route_class.what}, class {route_class.name})"
+            retry_after = 1
+        else:
+            per_address = limit.scaled(address_factor).describe()
+            message = (
+                f"too many {route_class.what}: the {route_class.name} rate limit allows "
+                f"{limit.describe()} per user and {per_address} per client address"
+            )
+            retry_after = limit.retry_after
+        pages[f"429-{route_class.name}"] = GatewayError(
+            429,
+            message,
+            f"wait {retry_after} s (the Retry-After header), then retry with fewer requests "
+            "per second; a script should retry with backoff",
+            details=f"rate limit class: {route_class.name}",
+            headers=(("Retry-After", str(retry_after)),),
+        )
+    return pages
+
+
+def error_pages(
+    upstream_timeout_seconds: int,
+    limits: dict[str, RateLimit | None] | None = None,
+    address_factor: int = 1,
+) -> dict[str, GatewayError]:
     """The gateway's own answers by page name (the name is the status, or the status and
     why). error_page sends each nginx status to one of them: ERROR_PAGE_FOR_STATUS."""
     timeout = upstream_timeout_seconds
@@ -157,11 +195,7 @@ def error_pages(upstream_timeout_seconds: int) -> dict[str, GatewayError]:
             "shorten the URL: select fewer columns, or send long filters in a "
             "POST /rest/v1/rpc/<function> body",
         ),
-        "429": GatewayError(
-            429,
-            "too many requests from this client",
-            "wait a moment, then retry with fewer requests per second",
-        ),
+        **rate_limited_pages(limits or {}, address_factor),
         "500": GatewayError(
             500,
             "the gateway failed while handling this request",
@@ -195,7 +229,12 @@ def error_pages(upstream_timeout_seconds: int) -> dict[str, GatewayError]:
     }
 
 
-def error_server(socket: Path, upstream_timeout_seconds: int) -> str:
+def error_server(
+    socket: Path,
+    upstream_timeout_seconds: int,
+    limits: dict[str, RateLimit | None] | None = None,
+    address_factor: int = 1,
+) -> str:
     """The server holding the gateway's own answers, on a unix socket of its own.
 
     error_page sends every status nginx produces to GATEWAY_ERROR_PREFIX<page>, which asks
@@ -204,7 +243,7 @@ def error_server(socket: Path, upstream_timeout_seconds: int) -> str:
     Time-out") but passes a proxied status line on as it is. The request to this server is an
     HTTP/0.9 one (proxy_method ends the request line; nginx ignores what follows), which nginx
     answers with the body alone, and each body here is a whole HTTP response."""
-    pages = error_pages(upstream_timeout_seconds)
+    pages = error_pages(upstream_timeout_seconds, limits, address_factor)
     locations = "".join(
         f"    location = {GATEWAY_ERROR_PREFIX}{name} {{\n"
         f"      return 200 {_nginx_string(page.http_response())};\n"

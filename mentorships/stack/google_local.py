@@ -97,7 +97,7 @@ class LocalGoogle:
 
     def environment(self) -> dict[str, str]:
         client_id, client_secret = self.client()
-        redirect = self.s.google_redirect_uri or f"{self.s.services_url}{CALLBACK_PATH}"
+        redirect = self.s.google_redirect_uri or f"{self.s.public_services_url}{CALLBACK_PATH}"
         return {
             "MENTORSHIPS_GOOGLE_LOCAL_PORT": str(self.s.google_local_port),
             "MENTORSHIPS_GOOGLE_LOCAL_STATE_DIR": str(self.state_dir),

@@ -74,7 +74,7 @@ class Services:
         servers refuse; the project's real App ID and App Certificate (MENTORSHIPS_AGORA_*) work.
         Placeholder Discord client keys cannot reach Discord: /oauth/discord/start answers 503 on them
         (the state secret placeholder is a real random secret). Discord's redirect URI defaults to
-        these services' own /oauth/discord/callback. Google's client keys likewise (/oauth/google/start
+        these services' /oauth/discord/callback through the gateway (/services/...). Google's client keys likewise (/oauth/google/start
     answers 503 on placeholders; the state secret and token keys placeholders are real random ones).
 
         PayPal on placeholder keys runs in local mode (local_paypal): the services verify PayPal
@@ -151,12 +151,13 @@ class Services:
                 "supabase_service_role_key": jwt.service_role_key(self.s),
                 "services_host": self.s.host,
                 "services_port": self.s.services_port,
-                # Discord sends the person back to these services (unless set otherwise).
+                # Discord sends the person back to these services through the gateway (unless
+                # set otherwise).
                 "discord_redirect_uri": effective.discord_redirect_uri
-                or f"{self.address}{DISCORD_CALLBACK_PATH}",
+                or f"{self.s.public_services_url}{DISCORD_CALLBACK_PATH}",
                 # Google too.
                 "google_redirect_uri": effective.google_redirect_uri
-                or f"{self.address}{GOOGLE_CALLBACK_PATH}",
+                or f"{self.s.public_services_url}{GOOGLE_CALLBACK_PATH}",
             }
         )
 

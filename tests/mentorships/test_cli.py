@@ -16,6 +16,7 @@ from mentorships import db, jwt
 from mentorships.errors import StackError
 from mentorships.settings import PROJECT_DIR, Settings
 from mentorships.stack import Postgres, _require_free
+from testing.stacks import generous_rate_limits
 from testing.world import World, email
 
 
@@ -38,6 +39,12 @@ def run(
         "MENTORSHIPS_DASHBOARDS": "false",
         "MENTORSHIPS_DASHBOARDS_PORT": str(settings.dashboards_port),
         "MENTORSHIPS_GOOGLE_LOCAL": "false",
+        # The test stack's limits: `up` would otherwise restart its gateway with the defaults,
+        # which the rest of the suite would meet.
+        **{
+            f"MENTORSHIPS_{name.upper()}": str(value).lower()
+            for name, value in generous_rate_limits().items()
+        },
     }
     return subprocess.run(
         [sys.executable, "-m", "mentorships.cli", *args],
