@@ -65,9 +65,12 @@ class Rest:
         self.service_key = settings.supabase_service_role_key.get_secret_value()
 
     def _headers(self, token: str | None, *, service: bool) -> dict[str, str]:
+        # The API key is always the service-role key: it names the platform's own server to the
+        # gateway (its request id kept, no rate limit: the person's own request was limited on
+        # its way in); the bearer token decides the role PostgREST runs as.
         key = self.service_key if service else self.anon_key
         headers = {
-            "apikey": key,
+            "apikey": self.service_key,
             "Authorization": f"Bearer {token or key}",
             "Content-Type": "application/json",
             "Accept": "application/json",

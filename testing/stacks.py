@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from mentorships import db
 from mentorships.settings import Settings
 from mentorships.stack import Stack, paths
+from mentorships.stack.postgres import Postgres
 
 TEST_PORT_BASE = 25320
 
@@ -70,7 +71,7 @@ def log_files(settings: Settings) -> list[Path]:
     """Every log a stack's components write: the services' and the workers', PostgREST's,
     nginx's, Postgres's."""
     p = paths(settings)
-    files = [*p.logs.glob("*.log"), *p.nginx.glob("*.log"), p.pglog]
+    files = [*p.logs.glob("*.log"), *p.nginx.glob("*.log"), p.pglog, Postgres(settings).json_log]
     return [f for f in files if f.is_file()]
 
 

@@ -91,6 +91,21 @@ def test_a_clients_request_id_is_replaced_unless_trusted(
             assert last_seen(echo)["x-request-id"] == r.headers["x-request-id"]
 
 
+def test_the_service_role_key_keeps_its_request_id(
+    settings: Settings, echo: EchoServer, echo_gateway: Gateway
+) -> None:
+    """The services and workers call with the service-role key, passing on the id of the request
+    they serve, from any address; a malformed one is replaced all the same."""
+    service = {"apikey": jwt.service_role_key(settings)}
+    url = f"{echo_gateway.address}/rest/v1/mentors"
+    with client_from("127.0.3.3") as server:
+        r = server.get(url, headers={**service, "X-Request-Id": "served-0001"})
+        assert r.headers["x-request-id"] == "served-0001"
+        assert last_seen(echo)["x-request-id"] == "served-0001"
+        r = server.get(url, headers={**service, "X-Request-Id": "bad id"})
+        assert OWN_ID.match(r.headers["x-request-id"])
+
+
 def test_the_gateways_own_errors_carry_the_request_id(
     settings: Settings, echo_gateway: Gateway
 ) -> None:

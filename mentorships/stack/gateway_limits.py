@@ -220,8 +220,9 @@ def http_directives(s: Settings, njs: Path, service_key: str) -> str:
 {real_ip}  real_ip_header X-Forwarded-For;
   real_ip_recursive on;
 
-  # The request id: the client's X-Request-Id only from a trusted address and well-formed,
-  # otherwise one of the gateway's own.
+  # The request id: the client's X-Request-Id when well-formed and sent from a trusted address
+  # or with the service-role key (the services and workers, passing on the id of the request
+  # they serve), otherwise one of the gateway's own.
   geo $realip_remote_addr $mentorships_trusted {{
     default 0;
 {trusted}  }}
@@ -229,8 +230,9 @@ def http_directives(s: Settings, njs: Path, service_key: str) -> str:
     "~{REQUEST_ID_PATTERN}" $http_x_request_id;
     default "";
   }}
-  map "$mentorships_trusted:$mentorships_client_request_id" $mentorships_request_id {{
-    "~^1:(.+)$" $1;
+  map "$mentorships_trusted$mentorships_rate_limited:$mentorships_client_request_id" $mentorships_request_id {{
+    "~^1[01]:(.+)$" $1;
+    "~^00:(.+)$" $1;
     default $request_id;
   }}
 
