@@ -71,7 +71,7 @@ ROUTE_CLASSES = (
         "admin actions (adjustments, retries, admin reports)",
         (
             rf"^(GET|HEAD|POST) {_REST}/rpc/(admin_[a-z0-9_]+|adjust_pack_sessions|retry_message"
-            r"|report_notifications)/?$",
+            r"|report_notifications|error_reports|ops_health)/?$",
             rf"^(GET|HEAD) {_REST}/audit_log/?$",
         ),
     ),
