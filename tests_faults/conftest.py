@@ -47,10 +47,12 @@ def load(faults: Faults, world: world_.LoadWorld, conn: psycopg.Connection) -> L
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not record.RECORDS:
+    if not record.RECORDS and not record.EXTRA:
         return
     terminalreporter.section("faults: outage and recovery")
     for line in record.table(record.RECORDS):
         terminalreporter.write_line(line)
+    for name, figures in record.EXTRA.items():
+        terminalreporter.write_line(f"{name}: {figures}")
     record.write(record.RECORDS)
     terminalreporter.write_line(f"(written to {record.OUTPUT})")

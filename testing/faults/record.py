@@ -36,6 +36,7 @@ class Record:
 
 
 RECORDS: list[Record] = []
+EXTRA: dict[str, dict[str, Any]] = {}  # other figures of the run (the backup drill's)
 
 
 def under_load(load: Load, fault: Callable[[], None]) -> tuple[Window, float, float, float]:
@@ -115,4 +116,5 @@ def table(records: list[Record]) -> list[str]:
 
 def write(records: list[Record], path: Path = OUTPUT) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps([asdict(r) for r in records], indent=2) + "\n")
+    out = {"faults": [asdict(r) for r in records], **EXTRA}
+    path.write_text(json.dumps(out, indent=2) + "\n")
