@@ -39,8 +39,10 @@ RECORDS: list[Record] = []
 EXTRA: dict[str, dict[str, Any]] = {}  # other figures of the run (the backup drill's)
 
 
-def under_load(load: Load, fault: Callable[[], None]) -> tuple[Window, float, float, float]:
-    """Runs the load, does `fault` after the warm-up, keeps the load on AFTER_SECONDS; the
+def under_load(
+    load: Load, fault: Callable[[], None], after: float = AFTER_SECONDS
+) -> tuple[Window, float, float, float]:
+    """Runs the load, does `fault` after the warm-up, keeps the load on `after` seconds; the
     window, how long the fault took, and the load's start and end."""
     load.start()
     t0 = time.time()
@@ -49,7 +51,7 @@ def under_load(load: Load, fault: Callable[[], None]) -> tuple[Window, float, fl
         at = time.time()
         fault()
         took = time.time() - at
-        time.sleep(AFTER_SECONDS)
+        time.sleep(after)
     finally:
         load.stop()
     t1 = time.time()
