@@ -72,27 +72,42 @@ def webhooks(conn: psycopg.Connection, load: Load) -> list[str]:
     return problems
 
 
-def messages(conn: psycopg.Connection, resend: ResendFake, discord: DiscordBotFake) -> list[str]:
-    """Every sent message delivered once at its provider (by its idempotency key or nonce), no
-    delivery of a message not sent, none failed."""
+def last_message_id(conn: psycopg.Connection) -> int:
+    return int(_one(conn, "select coalesce(max(id), 0) from public.notifications"))
+
+
+def messages(
+    conn: psycopg.Connection, resend: ResendFake, discord: DiscordBotFake, since_id: int = 0
+) -> list[str]:
+    """Every message sent after `since_id` delivered once at its provider (by its idempotency
+    key or nonce), none failed; no delivery at all of a message not sent, none twice."""
     rows = conn.execute(
-        "select channel::text, dedupe_key, status::text from public.notifications"
+        "select id, channel::text, dedupe_key, status::text from public.notifications"
         " where status in ('sent', 'failed')"
     ).fetchall()
     problems = []
-    failed = [k for _, k, s in rows if s == "failed"]
+    failed = [k for i, _, k, s in rows if s == "failed" and i > since_id]
     if failed:
         problems.append(f"{len(failed)} message(s) failed, e.g. {failed[0]}")
-    emails = {k for c, k, s in rows if c == "email" and s == "sent"}
-    dms = {discord_nonce(k) for c, k, s in rows if c == "discord" and s == "sent"}
+    every = {
+        c: {k for _, ch, k, s in rows if ch == c and s == "sent"} for c in ("email", "discord")
+    }
+    recent = {
+        c: {k for i, ch, k, s in rows if ch == c and s == "sent" and i > since_id}
+        for c in ("email", "discord")
+    }
     with resend.lock:
         by_key = dict(resend.per_key)
     with discord.lock:
         by_nonce = dict(discord.per_nonce)
-    for channel, sent, got in (("email", emails, by_key), ("discord", dms, by_nonce)):
+    for channel, got, key in (
+        ("email", by_key, str),
+        ("discord", by_nonce, discord_nonce),
+    ):
+        sent = {key(k) for k in recent[channel]}
         missing = sent - set(got)
         twice = [k for k, n in got.items() if n != 1]
-        extra = set(got) - sent
+        extra = set(got) - {key(k) for k in every[channel]}
         if missing or twice or extra:
             problems.append(
                 f"{channel}: {len(sent)} sent, {len(missing)} never delivered,"

@@ -12,6 +12,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
@@ -94,6 +95,26 @@ class FaultsWorker(Worker):
             discord_api_base=self.discord.url,
             mail_from=SENDER,
         )
+
+    def worker_settings(self) -> WorkerSettings:
+        return (
+            super()
+            .worker_settings()
+            .model_copy(
+                update={"messages_lease_seconds": LEASE_SECONDS, "messages_poll_seconds": 1.0}
+            )
+        )
+
+
+class FileWorker(Worker):
+    """The stack's dispatcher in local mode: every message a file in `folder`, a short lease."""
+
+    def __init__(self, settings: Settings, folder: Path) -> None:
+        super().__init__(settings)
+        self.folder = folder
+
+    def delivery(self) -> DeliverySettings:
+        return DeliverySettings(_env_file=None, mail_from=SENDER, mail_dir=self.folder)
 
     def worker_settings(self) -> WorkerSettings:
         return (
