@@ -3,7 +3,7 @@
     .venv/bin/python bench/load.py [--seconds 30] [--book 4] [--availability 4] [--webhook 2]
                                    [--dashboard 4] [--keep]
 
-Starts the faults stack (ports MENTORSHIPS_TEST_PORTS, default 27320..27399; every worker on,
+Starts the faults stack (ports MENTORSHIPS_TEST_PORTS, default 28320..28399; every worker on,
 Resend, Discord and Google at the strict fakes), builds its world (3 mentors connected to
 Google, 24 students with a pack each, pending Stripe orders), then runs the load
 (testing/faults/load.py: bookings then cancels, availability reads, signed Stripe webhooks each

@@ -2,7 +2,7 @@
 services, the outbox dispatcher and the calendar sync, on ports of its own; Resend, Discord's bot
 API and Google played by the strict fakes (testing/fakes/), which `outage()` takes down a while.
 
-MENTORSHIPS_TEST_PORTS moves it (default 27320: gateway 27321, Postgres 27322, ...; the fakes on
+MENTORSHIPS_TEST_PORTS moves it (default 28320: gateway 28321, Postgres 28322, ...; the fakes on
 base+40..42). The workers' leases are short (10 s), so a job a killed worker held is taken again
 soon after; everything else is the stack's own start and stop (mentorships/stack/)."""
 
@@ -34,7 +34,7 @@ from testing.services import (
 )
 from testing.stacks import _FixedSettings
 
-FAULTS_PORT_BASE = 27320
+FAULTS_PORT_BASE = 28320
 LEASE_SECONDS = 10  # the workers' claims: a killed worker's jobs are taken again after this
 
 
