@@ -8,12 +8,12 @@ On the faults stack (testing/faults/stack.py: its own cluster and ports, MENTORS
 or 28320; every worker on, the providers faked; pg_cron's jobs running on the real clock) with
 the load generator's world, runs the load (testing/faults/load.py) for --minutes, topping up the
 webhooks' orders each minute. Samples, at the start and every minute: the memory (PSS) of
-each component (with its child processes) and the size of each table with its indexes. Prints
-the samples, then for each series its first and last value and whether it levels off (its second
-half grew less than a third of its first half's growth, or under 5 %). A table that grows with
-the data it holds (sessions, messages) does not level off under a steady load; a process's
-memory should. Exits 1 when a request failed (5xx or no answer) or a process's memory did not
-level off."""
+each component (with its child processes) and the size of each table with its indexes.
+Prints the samples, then for each series its first and last value and whether it levels off
+(its second half grew less than a third of its first half's growth, or under 5 % or 1 MB). A
+table that grows with the data it holds (sessions, messages) does not level off under a steady
+load; a process's memory should. Exits 1 when a request failed (5xx or no answer) or a
+process's memory did not level off."""
 
 from __future__ import annotations
 

@@ -30,8 +30,14 @@ def kill9(pid: int | None) -> None:
     os.waitpid(pid, 0)  # our child (the stack started it here): reaped, not a zombie
 
 
-def faults_of(f: Faults) -> dict[str, Callable[[], None]]:
+def faults_of(f: Faults, caught_up: dict[str, float]) -> dict[str, Callable[[], None]]:
+    """Each fault; a worker's also measures how long the started worker took to catch up (no
+    message due, no calendar job open: `caught_up`)."""
     s = f.stack
+
+    def catch_up() -> None:
+        with psycopg.connect(f.settings.dsn(), autocommit=True) as conn:
+            caught_up["seconds"] = checks.settle(conn, timeout=60)
 
     def postgrest() -> None:
         kill9(s.postgrest.pid())
@@ -49,11 +55,13 @@ def faults_of(f: Faults) -> dict[str, Callable[[], None]]:
         kill9(s.worker.pid())
         time.sleep(WORKER_DOWN_SECONDS)
         s.worker.start()
+        catch_up()
 
     def calendar() -> None:
         kill9(s.gcal.pid())
         time.sleep(WORKER_DOWN_SECONDS)
         s.gcal.start()
+        catch_up()
 
     return {
         "postgrest killed": postgrest,
@@ -83,12 +91,15 @@ def test_survives(
     request: pytest.FixtureRequest,
 ) -> None:
     since = checks.last_message_id(conn)
-    win, took, t0, t1 = record.under_load(load, faults_of(faults)[fault])
+    caught_up: dict[str, float] = {}
+    win, took, t0, t1 = record.under_load(load, faults_of(faults, caught_up)[fault])
     # a connection of its own after the fault (a Postgres restart ended the fixture's)
     conn = psycopg.connect(faults.settings.dsn(), autocommit=True, prepare_threshold=None)
     request.addfinalizer(conn.close)
     settled = checks.settle(conn)
-    r = record.record(fault, win, took, settled, load, conn, t0, t1)
+    r = record.record(
+        fault, win, took, settled, load, conn, t0, t1, caught_up_seconds=caught_up.get("seconds")
+    )
     assert not win.outside, f"failures outside the outage window: {win.outside[:5]}"
     assert r.outage_seconds < OUTAGE_BOUND, r
     assert load.booked > 0 and r.held.get("webhook", 0) > 0, r

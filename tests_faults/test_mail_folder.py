@@ -1,7 +1,7 @@
 """A full disk under the mail folder (local mode: the dispatcher writes each message as a file,
-sync/messaging/files.py): the folder is a tmpfs (16 MB) filled up by a file while the load books, so every
-write fails (ENOSPC) and is retried; once the space is back every message sent since is there
-exactly once (one file per dedupe key), none failed, none half written."""
+sync/messaging/files.py): the folder is a tmpfs (16 MB) filled up by a file while the load
+books, so every write fails (ENOSPC) and is retried; once the space is back every message sent
+since is there exactly once (one file per dedupe key), none failed, none half written."""
 
 from __future__ import annotations
 

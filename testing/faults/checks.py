@@ -147,7 +147,8 @@ def calendar(conn: psycopg.Connection, google: GoogleFake, world: LoadWorld) -> 
         if live != want or len(want) != scheduled:
             problems.append(
                 f"mentor {m.mentor}: {scheduled} scheduled, {len(want)} recorded events,"
-                f" {len(live)} live at Google ({len(live - want)} extra, {len(want - live)} missing)"
+                f" {len(live)} live at Google ({len(live - want)} extra,"
+                f" {len(want - live)} missing)"
             )
     return problems
 

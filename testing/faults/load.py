@@ -249,7 +249,8 @@ class Load:
                 student.id,
                 [
                     f"{rest}/session_packs?select=*&student_id=eq.{student.id}",
-                    f"{rest}/sessions?select=*&student_id=eq.{student.id}&order=starts_at.desc&limit=20",
+                    f"{rest}/sessions?select=*&student_id=eq.{student.id}"
+                    "&order=starts_at.desc&limit=20",
                 ],
             )
         else:

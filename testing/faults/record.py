@@ -109,9 +109,11 @@ def table(records: list[Record]) -> list[str]:
     for r in records:
         retries = ", ".join(f"{k} {v}" for k, v in r.retried.items() if v)
         failed = ", ".join(f"{k} {v}" for k, v in r.failed.items()) or "none"
+        caught_up = r.extra.get("caught_up_seconds")
         lines.append(
             f"{r.fault:<24} {r.outage_seconds:>8} {r.fault_seconds:>7} {r.settle_seconds:>8}"
             f"  failed: {failed}; retried: {retries or 'nothing'}"
+            + (f"; caught up {caught_up} s after its start" if caught_up is not None else "")
         )
     return lines
 

@@ -2,7 +2,7 @@
 process of the stack (Postgres with its backends, PostgREST, nginx with its workers, the
 services, the dispatcher, the calendar sync) and the size of every table with its indexes; and
 whether a series levels off (its second half grows less than a third of its first half's
-growth, or under 5 % of its value)."""
+growth, or under 5 % of its value or 1 MB)."""
 
 from __future__ import annotations
 
@@ -81,12 +81,12 @@ def table_sizes(conn: psycopg.Connection) -> dict[str, float]:
 
 def levels_off(series: list[float]) -> bool:
     """Whether the series' second half grew less than a third of its first half's growth, or
-    less than 5 % of its last value (a flat series levels off). The first sample (before the
-    load) is left out when there are more than three."""
+    less than 5 % of its last value, or less than 1 (MB) (a flat series levels off). The first
+    sample (before the load) is left out when there are more than three."""
     if len(series) > 3:
         series = series[1:]
     if len(series) < 3:
         return True
     mid = len(series) // 2
     first, second = series[mid] - series[0], series[-1] - series[mid]
-    return second <= max(first / 3, 0.05 * abs(series[-1]))
+    return second <= max(first / 3, 0.05 * abs(series[-1]), 1.0)

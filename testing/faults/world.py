@@ -1,7 +1,7 @@
 """The people and orders a load runs on (bench/load.py): mentors with every hour of every day
 bookable (UTC) and their Google calendars connected at the fake, students each with a large pack
-(some with Discord linked, so their messages go both ways), and shops whose pending Stripe orders the
-load's webhooks pay."""
+(some with Discord linked, so their messages go both ways), and shops whose pending Stripe
+orders the load's webhooks pay."""
 
 from __future__ import annotations
 
