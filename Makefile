@@ -1,11 +1,11 @@
 # The two commands: `make demo` (the whole local stack with demo data) and `make test`.
 BIN := .venv/bin
 
-.PHONY: help setup demo up down status test
+.PHONY: help setup demo up down status test test-faults
 .DEFAULT_GOAL := help
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 setup: ## Install Debian packages, PostgREST and the Python env (idempotent)
 	@scripts/setup.sh
@@ -28,3 +28,6 @@ status: ## What runs where, healthy or not
 
 test: setup ## Lint, type-check and run every test on a stack of its own
 	@scripts/test.sh
+
+test-faults: setup ## Kill each component under load, take the providers down, drill a restore (~3 min)
+	@scripts/test-faults.sh

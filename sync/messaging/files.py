@@ -143,14 +143,17 @@ def write_once(path: Path, data: bytes) -> bool:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{id(data)}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
     try:
-        os.link(tmp, path)  # fails if another delivery of the same message got there first
-    except FileExistsError:
-        return False
+        # A failed write (a full disk) removes its temporary file too: left behind, every retry's
+        # would keep the disk full after space came back.
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)  # fails if another delivery of the same message got there first
+        except FileExistsError:
+            return False
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -157,8 +157,9 @@ class DiscordBotFake(FakeServer):
         bot_id: str = "1100000000000000001",
         limit: int = 50,
         window: float = 1.0,
+        port: int = 0,
     ) -> None:
-        super().__init__("discord bot")
+        super().__init__("discord bot", port)
         self.bot_token = bot_token
         self.bot_id = bot_id
         self.limit = limit

@@ -55,8 +55,8 @@ def error(status: int, name: str, message: str) -> Answer:
 
 
 class ResendFake(FakeServer):
-    def __init__(self, *, api_key: str, sender: str) -> None:
-        super().__init__("resend")
+    def __init__(self, *, api_key: str, sender: str, port: int = 0) -> None:
+        super().__init__("resend", port)
         self.api_key = api_key
         self.sender = sender
         self.reset()

@@ -3,6 +3,10 @@ server on 127.0.0.1 in a thread, HTTP/1.1 with keep-alive, fast enough for thous
 a second. A fake subclasses it and answers each request in ``handle``; a request it cannot accept
 is answered through ``fail``, which records why, and ``verify()`` (run by the fixtures at
 teardown) fails the test on any such record or on an exception raised while answering.
+
+``outage(seconds, status=500, delay=0)`` plays a provider that is down for a while: every request
+arriving in that time is answered ``status`` (after ``delay`` seconds: a timeout, for a client
+that waits less) without reaching ``handle``; ``outage_answers`` counts them.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ class FakeServer:
         self.failures: list[str] = []
         self.errors: list[Exception] = []
         self.lock = threading.RLock()
+        self.outage_answers = 0
+        self._outage: tuple[float, Answer] | None = None  # until (time.time()), the answer
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -65,7 +71,7 @@ class FakeServer:
                         query_string=parts.query,
                     )
                     try:
-                        answer = fake.handle(request)
+                        answer = fake.down() or fake.handle(request)
                     except Exception as e:
                         with fake.lock:
                             fake.errors.append(e)
@@ -109,6 +115,20 @@ class FakeServer:
 
     def handle(self, request: Request) -> Answer:
         raise NotImplementedError
+
+    def outage(self, seconds: float, *, status: int = 500, delay: float = 0.0) -> None:
+        """Down for `seconds` from now: every request answered `status` after `delay` seconds."""
+        body = {"message": f"{self.name} fake: outage", "code": 0}
+        with self.lock:
+            self._outage = (time.time() + seconds, Answer(status, body, delay=delay))
+
+    def down(self) -> Answer | None:
+        """The outage's answer while one lasts (counted), else None."""
+        with self.lock:
+            if self._outage is None or time.time() >= self._outage[0]:
+                return None
+            self.outage_answers += 1
+            return self._outage[1]
 
     def fail(self, message: str, status: int = 400) -> Answer:
         """Records a request the fake cannot accept; answers it ``status``."""
