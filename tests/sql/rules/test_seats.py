@@ -253,6 +253,8 @@ def test_cron_schedules_exist(conn: psycopg.Connection) -> None:
         "queue-grace-warnings": "select private.queue_grace_warnings()",
         "release-expired-seats": "select private.release_expired_seats()",
         "prune-cron-history": "select private.prune_cron_history()",
+        "prune-error-reports": "select private.prune_error_reports()",
+        "prune-calendar-jobs": "select private.prune_calendar_jobs()",
     }
     schedules: dict[str, str] = dict(
         conn.execute("select jobname, schedule from cron.job").fetchall()

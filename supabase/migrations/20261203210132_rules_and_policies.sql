@@ -5106,6 +5106,32 @@ comment on function private.prune_error_reports() is
 revoke execute on function private.prune_error_reports() from public, anon, authenticated;
 select cron.schedule('prune-error-reports', '23 * * * *', $$select private.prune_error_reports()$$);
 
+-- Calendar jobs are a work queue, not a history (what happened to a session is in its row, its
+-- event in private.calendar_events, its changes in the audit log): a job applied or skipped goes
+-- after 7 days, one given up after 30 (ops_health counts those), a pending one never.
+create or replace function private.prune_calendar_jobs()
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  gone integer;
+begin
+  delete from private.calendar_jobs j
+   where j.processed_at is not null
+     and j.processed_at < private.clock_now()
+                          - case when j.outcome = 'gave_up' then interval '30 days' else interval '7 days' end;
+  get diagnostics gone = row_count;
+  return gone;
+end
+$$;
+comment on function private.prune_calendar_jobs() is
+  'Deletes calendar jobs processed more than 7 days ago (given up: 30 days); pending ones stay.';
+revoke execute on function private.prune_calendar_jobs() from public, anon, authenticated;
+select cron.schedule('prune-calendar-jobs', '41 * * * *', $$select private.prune_calendar_jobs()$$);
+
 create or replace function private.run_due_jobs()
 returns jsonb
 language sql
