@@ -81,7 +81,7 @@ declare
   extra text;
   msg text;
   ctx jsonb;
-  rid text := nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'x-request-id';
+  rid text := private.current_request_id();  -- sql/rules/request_ids.sql
   new_id bigint;
 begin
   if source is null or source not in ('client', 'server') then
