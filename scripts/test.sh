@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Every check: the migrations (no landed one edited or removed, the newest bundle up to date with
 # sql/rules + sql/rls), ruff, mypy, then pytest (which starts its own `test` stack on ports 253xx
-# and stops it afterwards; a running demo stack is not touched), then the faults suite
-# (scripts/test-faults.sh, a stack of its own). Exits non-zero if any failed; the faults suite's
-# table and summary are the last lines.
+# and stops it afterwards; a running demo stack is not touched). Exits non-zero if any failed;
+# pytest's summary is the last line. The faults suite is its own command: make test-faults.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -20,9 +19,5 @@ echo "== pytest"
 $BIN/pytest "$@"
 prc=$?
 [ "$prc" -ne 0 ] && rc=$prc
-echo "== faults (make test-faults)"
-scripts/test-faults.sh -q
-frc=$?
-[ "$frc" -ne 0 ] && rc=$frc
 [ "$rc" -ne 0 ] && echo "make test: FAILED (exit $rc)" >&2
 exit "$rc"
