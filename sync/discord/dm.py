@@ -22,6 +22,14 @@ This transport leaves it alone: its HTTP client (a subclass of ``discord.http.HT
 moves each route it sends from ``Route.BASE`` onto its own ``api_base``, so a transport pointed
 at a local fake and any other discord.py user in the same process do not disturb each other.
 
+**A time limit.** discord.py tries a 500, 502, 504 or 524 again by itself, up to five times
+over 25 s, and its session has no time limit of its own, so a Discord that is down or hangs
+could hold a send (and the dispatcher's batch) for minutes, past the claim's lease. Each send
+has ``timeout_seconds`` in all (default SEND_TIMEOUT_SECONDS; the dispatcher passes at most
+half its lease): then it is cancelled and reported temporary, and the outbox's rules retry it
+with their backoff. A post Discord took before it was cancelled is answered with the first
+one when sent again (the nonce).
+
 **Verdicts.** 50007 (the user blocked the bot), 50278 (cannot send messages to this user: DMs
 closed, no mutual server), 10013 (unknown user), 50035 (Discord refuses the message as it is) and
 any other 400, and a recipient that is not a Discord user id: permanent. A 429 discord.py stopped waiting for
@@ -54,6 +62,8 @@ NONCE_LENGTH = 25
 # discord.py waits out rate limits up to this long (its smallest allowed max_ratelimit_timeout);
 # a longer one is reported (DeliveryFailed(retry_after=...)) and the rules retry it later.
 MAX_WAIT_SECONDS = 30.0
+# A send's time in all: logging in, opening the DM channel, posting, discord.py's own tries.
+SEND_TIMEOUT_SECONDS = 30.0
 # Discord's JSON error codes that refuse this message for good.
 PERMANENT_CODES = {
     50007: "the user blocked the bot",
@@ -95,9 +105,14 @@ class DiscordTransport:
     name = "discord"
     channel: Channel = "discord"
 
-    def __init__(self, *, bot_token: str, api_base: str) -> None:
+    def __init__(
+        self, *, bot_token: str, api_base: str, timeout_seconds: float = SEND_TIMEOUT_SECONDS
+    ) -> None:
         if not bot_token:
             raise ValueError("bot_token is empty")
+        if timeout_seconds <= 0:
+            raise ValueError(f"timeout_seconds must be above 0, not {timeout_seconds}")
+        self.timeout_seconds = timeout_seconds
         self.api_base = api_base.rstrip("/")
         self._token = bot_token
         self._http: _RebasedHTTPClient | None = None
@@ -123,20 +138,13 @@ class DiscordTransport:
                 f"recipient {message.to[:40]!r} is not a Discord user id", permanent=True
             )
         try:
-            http = await self._client()
-            channel_id = await self._dm_channel(http, message.to)
-            params = handle_message_parameters(
-                content=content,
-                nonce=nonce(message.dedupe_key),
-                allowed_mentions=AllowedMentions.none(),
-            )
-            try:
-                sent = await http.send_message(channel_id, params=params)
-            except HTTPException as e:
-                if e.code == UNKNOWN_CHANNEL:
-                    self._channels.pop(message.to, None)
-                raise
-            return str(sent["id"])
+            async with asyncio.timeout(self.timeout_seconds):
+                return await self._post(message, content)
+        except TimeoutError as e:
+            raise DeliveryFailed(
+                f"discord: no answer within {self.timeout_seconds:g} s (discord.py's own tries"
+                " included)"
+            ) from e
         except LoginFailure as e:
             raise self._configuration("Discord refused the bot token (401)", message) from e
         except RateLimited as e:
@@ -147,8 +155,24 @@ class DiscordTransport:
             ) from e
         except HTTPException as e:
             raise await self._failure(e, message) from e
-        except (aiohttp.ClientError, OSError, TimeoutError) as e:
+        except (aiohttp.ClientError, OSError) as e:
             raise DeliveryFailed(f"discord: {type(e).__name__}: {e}"[:500]) from e
+
+    async def _post(self, message: Outgoing, content: str) -> str:
+        http = await self._client()
+        channel_id = await self._dm_channel(http, message.to)
+        params = handle_message_parameters(
+            content=content,
+            nonce=nonce(message.dedupe_key),
+            allowed_mentions=AllowedMentions.none(),
+        )
+        try:
+            sent = await http.send_message(channel_id, params=params)
+        except HTTPException as e:
+            if e.code == UNKNOWN_CHANNEL:
+                self._channels.pop(message.to, None)
+            raise
+        return str(sent["id"])
 
     async def _client(self) -> _RebasedHTTPClient:
         if self._http is not None:

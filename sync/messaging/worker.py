@@ -89,6 +89,10 @@ def build_transports(settings: WorkerSettings) -> dict[Channel, Transport]:
             api_base=settings.resend_api_base,
             sender=settings.mail_from,
             rate_per_second=settings.resend_rate_per_second,
+            # A send that outlived the lease could be claimed and sent a second time meanwhile.
+            timeout_seconds=min(
+                resend.REQUEST_TIMEOUT_SECONDS, settings.messages_lease_seconds / 2
+            ),
         )
     else:
         transports["email"] = FileTransport("email", settings.mail_dir, sender=settings.mail_from)
@@ -97,6 +101,8 @@ def build_transports(settings: WorkerSettings) -> dict[Channel, Transport]:
         transports["discord"] = discord.DiscordTransport(
             bot_token=settings.discord_bot_token.get_secret_value(),
             api_base=settings.discord_api_base + discord.API_PATH,
+            # A send that outlived the lease could be claimed and sent a second time meanwhile.
+            timeout_seconds=min(discord.SEND_TIMEOUT_SECONDS, settings.messages_lease_seconds / 2),
         )
     else:
         transports["discord"] = FileTransport(

@@ -20,6 +20,9 @@ outbox row needs its own key and its own verdict.
   rate_limit_exceeded pauses the bucket for everyone as long as Resend asked (``retry-after``,
   else ``ratelimit-reset``) and the send tries again, up to RATE_LIMIT_RETRIES times and while
   its waits add up to at most MAX_WAIT_SECONDS; after that DeliveryFailed(retry_after=the wait).
+- **A time limit**: each request has ``timeout_seconds`` (default REQUEST_TIMEOUT_SECONDS; the
+  dispatcher passes at most half its lease, so a send never outlives its claim); a request that
+  has no answer by then is temporary, and the outbox's rules retry it (the same key).
 - **Verdicts** (errors.py): the message's own faults are permanent; a bad key, sender or account
   is logged as an error and reported temporary, so a wrong setting fails no message for good.
 
@@ -89,8 +92,12 @@ class _SessionClient(AsyncHTTPClient):
             raise RuntimeError("resend is called outside ResendTransport.send")
         if files is not None or data is not None:
             raise RuntimeError("ResendTransport sends JSON bodies only")
-        async with session.request(method.upper(), url, headers=dict(headers), json=json) as r:
-            return await r.read(), r.status, r.headers
+        try:
+            async with session.request(method.upper(), url, headers=dict(headers), json=json) as r:
+                return await r.read(), r.status, r.headers
+        except TimeoutError as e:
+            # aiohttp's says nothing; the library puts this text in its HttpClientError.
+            raise TimeoutError(f"no answer within {session.timeout.total:g} s") from e
 
 
 _CLIENT = _SessionClient()
@@ -157,9 +164,20 @@ class ResendTransport:
     name = "resend"
     channel: Channel = "email"
 
-    def __init__(self, *, api_key: str, api_base: str, sender: str, rate_per_second: float) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        api_base: str,
+        sender: str,
+        rate_per_second: float,
+        timeout_seconds: float = REQUEST_TIMEOUT_SECONDS,
+    ) -> None:
         if not api_key:
             raise ValueError("api_key is empty")
+        if timeout_seconds <= 0:
+            raise ValueError(f"timeout_seconds must be above 0, not {timeout_seconds}")
+        self.timeout_seconds = timeout_seconds
         if "@" not in parseaddr(sender)[1]:
             raise ValueError(
                 f"sender {sender!r} is not an address: expected 'Name <address@domain>' or "
@@ -259,7 +277,7 @@ class ResendTransport:
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
             self._http = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS),
+                timeout=aiohttp.ClientTimeout(total=self.timeout_seconds),
                 connector=aiohttp.TCPConnector(limit=64),
             )
         return self._http

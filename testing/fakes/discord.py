@@ -168,6 +168,7 @@ class DiscordBotFake(FakeServer):
         self.reset()
 
     def reset(self) -> None:
+        self.end_outage()
         with self.lock:
             self.failures.clear()
             self.errors.clear()

@@ -160,6 +160,7 @@ class GoogleFake(FakeServer):
         self.reset()
 
     def reset(self) -> None:
+        self.end_outage()
         with self.lock:
             self.failures.clear()
             self.errors.clear()

@@ -62,6 +62,7 @@ class ResendFake(FakeServer):
         self.reset()
 
     def reset(self) -> None:
+        self.end_outage()
         with self.lock:
             self.failures.clear()
             self.errors.clear()

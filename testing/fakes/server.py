@@ -122,6 +122,12 @@ class FakeServer:
         with self.lock:
             self._outage = (time.time() + seconds, Answer(status, body, delay=delay))
 
+    def end_outage(self) -> None:
+        """Up again at once, its outage count back to 0 (each fake's reset calls it)."""
+        with self.lock:
+            self._outage = None
+            self.outage_answers = 0
+
     def down(self) -> Answer | None:
         """The outage's answer while one lasts (counted), else None."""
         with self.lock:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import discord.http
 import pytest
 
-from sync.discord.dm import MAX_WAIT_SECONDS, DiscordTransport, nonce
+from sync.discord.dm import MAX_WAIT_SECONDS, SEND_TIMEOUT_SECONDS, DiscordTransport, nonce
 from sync.messaging.transport import DeliveryFailed, Outgoing
 from testing.fakes.discord import BOT_TOKEN, DiscordBotFake
 from testing.messages import ALL_KINDS
@@ -30,11 +30,14 @@ def using(
     work: Callable[[DiscordTransport], Awaitable[T]],
     *,
     bot_token: str = BOT_TOKEN,
+    timeout_seconds: float = SEND_TIMEOUT_SECONDS,
 ) -> T:
     """Runs ``work`` with a transport pointed at the fake, closed afterwards."""
 
     async def main() -> T:
-        transport = DiscordTransport(bot_token=bot_token, api_base=f"{fake.url}/api/v10")
+        transport = DiscordTransport(
+            bot_token=bot_token, api_base=f"{fake.url}/api/v10", timeout_seconds=timeout_seconds
+        )
         try:
             return await work(transport)
         finally:
@@ -165,6 +168,32 @@ def test_a_server_error_is_temporary(discord_bot: DiscordBotFake) -> None:
     # 503 (discord.py retries 500, 502, 504 and 524 itself for up to 25 s before giving up).
     discord_bot.fail_messages(1, 503, {"message": "Service Unavailable", "code": 0})
     assert not failure(discord_bot, dm()).permanent
+
+
+@pytest.mark.parametrize(("status", "delay"), [(500, 0.0), (504, 10.0)], ids=["500s", "no answer"])
+def test_a_discord_down_holds_a_send_no_longer_than_its_time_limit(
+    discord_bot: DiscordBotFake, status: int, delay: float
+) -> None:
+    # discord.py would try a 500 five times over 25 s; an answer 10 s late would be waited for.
+    async def work(transport: DiscordTransport) -> tuple[float, DeliveryFailed]:
+        await transport.send(dm(n=1))  # logged in, the DM channel open
+        discord_bot.outage(30, status=status, delay=delay)
+        started = time.monotonic()
+        with pytest.raises(DeliveryFailed) as caught:
+            await transport.send(dm(n=2))
+        return time.monotonic() - started, caught.value
+
+    took, failed = using(discord_bot, work, timeout_seconds=1.5)
+    assert 1.5 <= took < 3, took
+    assert not failed.permanent
+    assert "no answer within 1.5 s" in failed.reason
+    assert discord_bot.outage_answers >= 1
+    assert len(discord_bot.messages) == 1
+
+
+def test_a_send_time_limit_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="timeout_seconds must be above 0"):
+        DiscordTransport(bot_token=BOT_TOKEN, api_base="http://127.0.0.1:9", timeout_seconds=0)
 
 
 def test_a_dm_channel_that_is_gone_is_temporary_and_opened_again(

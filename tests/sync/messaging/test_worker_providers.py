@@ -16,6 +16,7 @@ from typing import Any
 
 import icalendar
 import psycopg
+import pytest
 
 from mentorships.settings import Settings
 from sync.discord.dm import nonce
@@ -248,3 +249,31 @@ def test_a_wrong_key_or_token_fails_no_message_for_good(
     assert (again.sent, again.failed) == (2, 0)
     assert {(r["status"], r["attempts"]) for r in rows(conn)} == {("sent", 2)}
     assert len(resend_api.deliveries) == len(discord_bot.messages) == 1
+
+
+@pytest.mark.parametrize(("lease", "limit"), [(10, 5.0), (120, 30.0)])
+def test_a_send_never_outlives_its_claim(
+    settings: Settings,
+    tmp_path: Path,
+    resend_api: ResendFake,
+    discord_bot: DiscordBotFake,
+    lease: int,
+    limit: float,
+) -> None:
+    # Each provider's time limit: half the lease, at most the transport's own (30 s); a send
+    # still running when its lease ran out could be claimed and sent again meanwhile.
+    ws = worker_settings(
+        settings,
+        tmp_path / "mail",
+        **provider_overrides(resend_api, discord_bot) | {"messages_lease_seconds": lease},
+    )
+
+    async def go() -> dict[str, float]:
+        transports = build_transports(ws)
+        try:
+            return {c: t.timeout_seconds for c, t in transports.items()}  # type: ignore[attr-defined]
+        finally:
+            for t in transports.values():
+                await t.aclose()
+
+    assert asyncio.run(go()) == {"email": limit, "discord": limit}

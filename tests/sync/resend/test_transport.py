@@ -19,6 +19,7 @@ from sync.messaging.transport import DeliveryFailed, Outgoing
 from sync.resend.transport import (
     MAX_WAIT_SECONDS,
     RATE_LIMIT_RETRIES,
+    REQUEST_TIMEOUT_SECONDS,
     ResendTransport,
     idempotency_key,
     mailbox,
@@ -42,6 +43,7 @@ def using(
     rate: float = 1000.0,
     api_key: str = API_KEY,
     api_base: str | None = None,
+    timeout_seconds: float = REQUEST_TIMEOUT_SECONDS,
 ) -> T:
     """Runs ``work`` with a transport pointed at the fake, closed afterwards."""
 
@@ -51,6 +53,7 @@ def using(
             api_base=api_base or fake.url,
             sender=SENDER,
             rate_per_second=rate,
+            timeout_seconds=timeout_seconds,
         )
         try:
             return await work(transport)
@@ -252,6 +255,19 @@ def test_a_network_error_is_temporary(resend_api: ResendFake) -> None:
     )
     assert not failed.permanent
     assert "HttpClientError" in failed.reason
+
+
+def test_a_resend_that_does_not_answer_holds_a_send_no_longer_than_its_time_limit(
+    resend_api: ResendFake,
+) -> None:
+    resend_api.outage(30, status=504, delay=10)
+    started = time.monotonic()
+    failed = failure(resend_api, outgoing("session_booked", "email"), timeout_seconds=1.5)
+    took = time.monotonic() - started
+    assert 1.5 <= took < 3, took
+    assert not failed.permanent
+    assert "no answer within 1.5 s" in failed.reason
+    assert resend_api.outage_answers == 1
 
 
 def test_a_daily_quota_is_temporary_and_not_waited_for(resend_api: ResendFake) -> None:
