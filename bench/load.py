@@ -9,7 +9,7 @@ Google, 24 students with a pack each, pending Stripe orders), then runs the load
 (testing/faults/load.py: bookings then cancels, availability reads, signed Stripe webhooks each
 sent until acknowledged, dashboard reads) for --seconds at the given rates (requests per second
 by kind; 0 leaves a kind out). Prints requests per second held and statuses by kind, and the
-5xx/connection-error count. Exits 1 when any request failed or an event was never acknowledged.
+5xx/429/connection-error count. Exits 1 when any request failed or an event was never acknowledged.
 """
 
 from __future__ import annotations
@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(load.samples)} requests in {t1 - t0:.1f} s; booked {load.booked}")
         for kind, by_status in statuses(load.samples).items():
             print(f"  {kind:<13} {held.get(kind, 0):>7.2f}/s  {by_status}")
-        print(f"failed (5xx or no answer): {len(failed)}; events never acknowledged: {len(left)}")
+        print(
+            f"failed (5xx, 429 or no answer): {len(failed)}; events never acknowledged: {len(left)}"
+        )
         return 1 if failed or left else 0
 
 

@@ -12,7 +12,7 @@ each component (with its child processes) and the size of each table with its in
 Prints the samples, then for each series its first and last value and whether it levels off
 (its second half grew less than a third of its first half's growth, or under 5 % or 1 MB). A
 table that grows with the data it holds (sessions, messages) does not level off under a steady
-load; a process's memory should. Exits 1 when a request failed (5xx or no answer) or a
+load; a process's memory should. Exits 1 when a request failed (5xx, 429 or no answer) or a
 process's memory did not level off."""
 
 from __future__ import annotations

@@ -10,8 +10,8 @@
 
 Each kind runs in threads of its own at its rate (requests per second; a slow answer slows that
 thread only). Every request is a Sample (start and end wall time, kind, status; 0 for a
-connection error or timeout), so a test can find the 5xx/connection-error window and the load
-held, by kind."""
+connection error or timeout), so a test can find the failure window (5xx, 429, no answer) and
+the load held, by kind."""
 
 from __future__ import annotations
 
@@ -36,6 +36,12 @@ TIMEOUT = 5.0  # seconds a request may take before it counts as failed (status 0
 THREADS = 2  # per kind
 
 
+def slot(rng: random.Random) -> dt.datetime:
+    """A random start on the half-hour grid, 2 to 50 days ahead."""
+    day = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    return day + dt.timedelta(days=rng.randint(2, 50), minutes=30 * rng.randint(0, 47))
+
+
 @dataclass(frozen=True)
 class Sample:
     kind: str
@@ -45,7 +51,8 @@ class Sample:
 
     @property
     def failed(self) -> bool:
-        return self.status == 0 or self.status >= 500
+        """No answer, a 5xx, or a 429 (the gateway refused it: the load was not held)."""
+        return self.status in (0, 429) or self.status >= 500
 
 
 @dataclass
@@ -171,14 +178,12 @@ class Load:
 
     def _book(self, http: httpx.Client, rng: random.Random) -> None:
         student = rng.choice(self.world.students)
-        day = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
-        starts = day + dt.timedelta(days=rng.randint(2, 50), minutes=30 * rng.randint(0, 47))
         r = self._call(
             "book",
             http,
             "POST",
             f"{self.settings.rest_url}/rpc/book_session",
-            json={"pack_id": str(student.pack), "starts_at": starts.isoformat()},
+            json={"pack_id": str(student.pack), "starts_at": slot(rng).isoformat()},
             headers=self._headers(student.id),
         )
         if r is not None and r.status_code == 200:
@@ -186,6 +191,31 @@ class Load:
                 self.booked += 1
             self.to_cancel.append((student, str(r.json()["id"])))
             self._cancel_one(http)
+
+    def keep(self, count: int, tries: int = 20) -> list[str]:
+        """Books `count` sessions for students with Discord linked and keeps them (the load's own
+        bookings are canceled at once, which voids their messages and leaves Google nothing to
+        write): each queues an email and a Discord message and a calendar job. Answers the
+        sessions' ids; a slot taken meanwhile is tried again elsewhere (`tries` in all)."""
+        linked = [s for s in self.world.students if s.discord]
+        rng = random.Random(f"{self.seed}-keep-{len(self.samples)}")
+        kept: list[str] = []
+        with httpx.Client(timeout=TIMEOUT) as http:
+            for _ in range(tries):
+                if len(kept) == count:
+                    break
+                student = rng.choice(linked)
+                r = self._call(
+                    "book",
+                    http,
+                    "POST",
+                    f"{self.settings.rest_url}/rpc/book_session",
+                    json={"pack_id": str(student.pack), "starts_at": slot(rng).isoformat()},
+                    headers=self._headers(student.id),
+                )
+                if r is not None and r.status_code == 200:
+                    kept.append(str(r.json()["id"]))
+        return kept
 
     def _cancel_one(self, http: httpx.Client) -> None:
         try:

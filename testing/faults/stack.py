@@ -32,7 +32,7 @@ from testing.services import (
     GOOGLE_REDIRECT_URI,
     GOOGLE_TOKEN_KEY_1,
 )
-from testing.stacks import _FixedSettings
+from testing.stacks import _FixedSettings, generous_rate_limits
 
 FAULTS_PORT_BASE = 28320
 LEASE_SECONDS = 10  # the workers' claims: a killed worker's jobs are taken again after this
@@ -72,6 +72,9 @@ def faults_settings(google: GoogleFake, base: int | None = None, **overrides: An
             "google_token_keys": SecretStr(GOOGLE_TOKEN_KEY_1),
             "google_oauth_base": google.url,
             "google_api_base": google.url,
+            # The load comes from one address for many users: limits on (every request passes
+            # the real limit_req zones) that it never reaches; a 429 counts as a failed request.
+            **generous_rate_limits(),
             **overrides,
         }
     )

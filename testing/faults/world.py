@@ -37,6 +37,7 @@ class Student:
     id: uuid.UUID
     pack: uuid.UUID
     mentor: uuid.UUID
+    discord: bool = False  # linked: their messages go to Discord too
 
 
 @dataclass
@@ -99,7 +100,8 @@ def build(
     now = conn.execute("select now()").fetchone()
     assert now
     for i in range(students):
-        student = scenario.person("student", discord=i % 3 == 0)
+        discord = i % 3 == 0
+        student = scenario.person("student", discord=discord)
         mentor = connected[i % mentors].mentor
         pack = scenario.pack(
             mentor,
@@ -108,5 +110,5 @@ def build(
             purchased_at=now[0],
             days=90,
         )
-        people.append(Student(student, pack, mentor))
+        people.append(Student(student, pack, mentor, discord))
     return LoadWorld(settings, connected, people)
