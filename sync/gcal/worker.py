@@ -32,6 +32,7 @@ from sync.gcal.channels import Channels
 from sync.gcal.listen import Listener
 from sync.gcal.sealing import TokenKeys
 from sync.gcal.settings import GcalSettings, load
+from sync.observability import worker_errors
 from sync.settings import ConfigError
 from sync.worker_health import refuse_to_start, write_health
 
@@ -272,8 +273,12 @@ def main() -> None:
             "no MENTORSHIPS_GOOGLE_WEBHOOK_URL: no push channels, mentors are polled every "
             "platform_settings.calendar_sync_interval_seconds"
         )
+    key = settings.supabase_service_role_key
+    assert key is not None  # load() refuses settings without it
+    errors = worker_errors.install("gcal-worker", settings.rest_url, key.get_secret_value())
     try:
         syncer.run(stop)
     finally:
         syncer.close()
+        errors.close()
     log.info("calendar sync stopped", extra={"worker": syncer.worker_name, **vars(syncer.totals)})

@@ -40,6 +40,7 @@ from sync.messaging.settings import WorkerSettings, load
 from sync.messaging.templates import render
 from sync.messaging.transport import DeliveryFailed, Outgoing, Transport
 from sync.messaging.unsubscribe import unsubscribe_headers
+from sync.observability import worker_errors
 from sync.settings import ConfigError
 from sync.worker_health import refuse_to_start, write_health
 
@@ -395,7 +396,13 @@ def main() -> None:
         settings = load()
     except ConfigError as e:
         refuse_to_start(e)
-    asyncio.run(serve(settings))
+    key = settings.supabase_service_role_key
+    assert key is not None  # load() refuses settings without it
+    errors = worker_errors.install("dispatcher", settings.rest_url, key.get_secret_value())
+    try:
+        asyncio.run(serve(settings))
+    finally:
+        errors.close()
 
 
 def status_of(path: Path) -> dict[str, Any] | None:
