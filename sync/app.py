@@ -32,14 +32,9 @@ from sync.observability.requests import RequestContext
 from sync.paypal import webhook as paypal_webhook
 from sync.paypal.checkout import PayPalCheckout
 from sync.paypal.client import PayPal
+from sync.placeholders import placeholder_providers
 from sync.rest import Rest
-from sync.settings import (
-    API_KEYS,
-    Provider,
-    ServiceSettings,
-    env_name,
-    placeholder_providers,
-)
+from sync.settings import API_KEYS, Provider, ServiceSettings, env_name
 from sync.stripe import checkout as stripe_checkout
 from sync.stripe import webhook as stripe_webhook
 

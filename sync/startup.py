@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 
 from sync import call_page
-from sync.settings import (
-    ServiceSettings,
+from sync.placeholders import (
     agora_is_placeholder,
     discord_is_placeholder,
     google_is_placeholder,
     placeholder_providers,
 )
+from sync.settings import ServiceSettings
 
 # The services' own logger name, as before these lines moved here.
 log = logging.getLogger("sync.app")

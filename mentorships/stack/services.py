@@ -29,14 +29,13 @@ from sync.call_page import ASSETS as CALL_ASSETS
 from sync.call_page import SDK_FILE as CALL_SDK_FILE
 from sync.discord.oauth import CALLBACK_PATH as DISCORD_CALLBACK_PATH
 from sync.gcal import CALLBACK_PATH as GOOGLE_CALLBACK_PATH
-from sync.settings import (
+from sync.placeholders import (
     PLACEHOLDER_FIELDS,
-    ProviderSettings,
-    ServiceSettings,
     agora_is_placeholder,
     new_placeholder,
     placeholder_providers,
 )
+from sync.settings import ProviderSettings, ServiceSettings
 
 LOCAL_PAYPAL_CERT_PATH = "/v1/notifications/certs/CERT-local"
 # The local signer's certificate is valid a year (PayPalSigner.generate); it is
@@ -69,7 +68,7 @@ class Services:
         Local stacks only: a provider secret that is not set comes from a file of local values
         generated once (provider-secrets.json in the stack's state folder, mode 0600), as the JWT
         secret does, so the services start and signed webhooks verify. Those placeholder API keys
-        (sync.settings.new_placeholder) do not reach Stripe or PayPal; real test keys
+        (sync.placeholders.new_placeholder) do not reach Stripe or PayPal; real test keys
         (MENTORSHIPS_STRIPE_SECRET_KEY, ...) do. Placeholder Agora keys mint video tokens Agora's
         servers refuse; the project's real App ID and App Certificate (MENTORSHIPS_AGORA_*) work.
         Placeholder Discord client keys cannot reach Discord: /oauth/discord/start answers 503 on them
@@ -163,7 +162,7 @@ class Services:
 
     def local_providers(self) -> list[str]:
         """Enabled providers whose API keys are local placeholders (their APIs unreachable):
-        what the services themselves recognise as such (sync.settings.placeholder_providers).
+        what the services themselves recognise as such (sync.placeholders.placeholder_providers).
         Asking creates no file: an unset secret is judged by a placeholder of its form."""
         unset = {field: new_placeholder(field) for field in self.placeholders()}
         return list(

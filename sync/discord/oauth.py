@@ -24,8 +24,9 @@ import httpx
 from sync.errors import ApiError, quoted
 from sync.oauth_state import StateSigner, challenge
 from sync.orders import token_subject
+from sync.placeholders import discord_is_placeholder
 from sync.rest import Rest
-from sync.settings import DISCORD_API_KEYS, ServiceSettings, discord_is_placeholder, env_name
+from sync.settings import DISCORD_API_KEYS, ServiceSettings, env_name
 
 log = logging.getLogger(__name__)
 

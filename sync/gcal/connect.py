@@ -35,8 +35,9 @@ from sync.gcal import channels, google
 from sync.gcal.sealing import SealError, TokenKeys
 from sync.oauth_state import StateSigner
 from sync.orders import token_subject
+from sync.placeholders import google_is_placeholder
 from sync.rest import Rest
-from sync.settings import GOOGLE_API_KEYS, ServiceSettings, env_name, google_is_placeholder
+from sync.settings import GOOGLE_API_KEYS, ServiceSettings, env_name
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ from mentorships import jwt
 from mentorships.settings import Settings
 from mentorships.stack import Services, Stack
 from sync.app import create_app
-from sync.settings import ConfigError, ServiceSettings, is_placeholder
+from sync.placeholders import is_placeholder
+from sync.settings import ConfigError, ServiceSettings
 from testing import agora
 from testing.api import ok
 from testing.booking import booked_world, ny

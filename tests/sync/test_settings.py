@@ -10,17 +10,15 @@ import jwt as pyjwt
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from sync.settings import (
+from sync.placeholders import (
     PLACEHOLDER_FIELDS,
-    ConfigError,
-    ServiceSettings,
     agora_is_placeholder,
     discord_is_placeholder,
     is_placeholder,
-    load,
     new_placeholder,
     placeholder_providers,
 )
+from sync.settings import ConfigError, ServiceSettings, load
 
 HOSTED = {
     "MENTORSHIPS_SUPABASE_URL": "https://abcdefghijklmnop.supabase.co/",

@@ -25,7 +25,8 @@ from mentorships.stack import Stack
 from sync.app import create_app
 from sync.discord.oauth import discord_states
 from sync.oauth_state import StateSigner
-from sync.settings import ServiceSettings, new_placeholder
+from sync.placeholders import new_placeholder
+from sync.settings import ServiceSettings
 from testing.factories import Scenario
 from testing.fakes import discord as discord_fake
 from testing.fakes.http import StrictFake
