@@ -1,12 +1,10 @@
 """A strict fake OpenTelemetry collector (OTLP/HTTP, a real server in a thread): it accepts only
 POST /v1/traces and POST /v1/metrics with Content-Type application/x-protobuf, decodes each with
 opentelemetry-proto, and keeps what came; anything else is answered 400 and recorded as a
-failure (`verify()` raises on one)."""
+failure (`verify()` raises on one). On the stateful fakes' server (testing/fakes/server.py)."""
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
@@ -18,6 +16,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from testing.fakes.http import Request
+from testing.fakes.server import Answer, FakeServer
 
 PROTOBUF = "application/x-protobuf"
 
@@ -32,73 +33,36 @@ def attributes(pairs: Any) -> dict[str, Any]:
     return {kv.key: value_of(kv.value) for kv in pairs if isinstance(kv, KeyValue)}
 
 
-class OtlpCollector:
+class OtlpCollector(FakeServer):
     def __init__(self, port: int = 0) -> None:
         self.traces: list[ExportTraceServiceRequest] = []
         self.metrics: list[ExportMetricsServiceRequest] = []
-        self.failures: list[str] = []
-        self._lock = threading.Lock()
-        fake = self
+        super().__init__("OTLP collector", port)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            timeout = 20
-
-            def _refuse(self, why: str) -> None:
-                with fake._lock:
-                    fake.failures.append(why)
-                self.send_response(400)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
-                content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
-                if content_type != PROTOBUF:
-                    return self._refuse(f"{self.path}: content type {content_type!r}")
-                try:
-                    if self.path == "/v1/traces":
-                        traces = ExportTraceServiceRequest.FromString(body)
-                        answer = ExportTraceServiceResponse().SerializeToString()
-                        with fake._lock:
-                            fake.traces.append(traces)
-                    elif self.path == "/v1/metrics":
-                        metrics = ExportMetricsServiceRequest.FromString(body)
-                        answer = ExportMetricsServiceResponse().SerializeToString()
-                        with fake._lock:
-                            fake.metrics.append(metrics)
-                    else:
-                        return self._refuse(f"POST {self.path}: not an OTLP path")
-                except Exception as e:  # protobuf's DecodeError (its module has no types)
-                    return self._refuse(f"{self.path}: not OTLP protobuf ({e!r})")
-                self.send_response(200)
-                self.send_header("Content-Type", PROTOBUF)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def do_GET(self) -> None:
-                self._refuse(f"GET {self.path}")
-
-            do_PUT = do_PATCH = do_DELETE = do_GET
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def handle(self, request: Request) -> Answer:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip()
+        if request.method != "POST" or request.path not in ("/v1/traces", "/v1/metrics"):
+            return self.fail(f"{request.method} {request.path}: not an OTLP path")
+        if content_type != PROTOBUF:
+            return self.fail(f"{request.path}: content type {content_type!r}")
+        try:
+            if request.path == "/v1/traces":
+                traces = ExportTraceServiceRequest.FromString(request.body)
+                with self.lock:
+                    self.traces.append(traces)
+                answer = ExportTraceServiceResponse().SerializeToString()
+            else:
+                metrics = ExportMetricsServiceRequest.FromString(request.body)
+                with self.lock:
+                    self.metrics.append(metrics)
+                answer = ExportMetricsServiceResponse().SerializeToString()
+        except Exception as e:  # protobuf's DecodeError (its module has no types)
+            return self.fail(f"{request.path}: not OTLP protobuf ({e!r})")
+        return Answer(200, answer, {"Content-Type": PROTOBUF})
 
     def spans(self) -> list[tuple[dict[str, Any], Any]]:
         """Every span received, with its resource's attributes."""
-        with self._lock:
+        with self.lock:
             return [
                 (attributes(rs.resource.attributes), span)
                 for request in self.traces
@@ -108,7 +72,7 @@ class OtlpCollector:
             ]
 
     def metric_names(self) -> set[str]:
-        with self._lock:
+        with self.lock:
             return {
                 m.name
                 for request in self.metrics
@@ -118,14 +82,9 @@ class OtlpCollector:
             }
 
     def reset(self) -> None:
-        with self._lock:
+        self.end_outage()
+        with self.lock:
             self.traces.clear()
             self.metrics.clear()
             self.failures.clear()
-
-    def verify(self) -> None:
-        assert not self.failures, f"the OTLP collector refused: {self.failures}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+            self.errors.clear()
