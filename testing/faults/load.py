@@ -178,6 +178,15 @@ class Load:
 
     def _book(self, http: httpx.Client, rng: random.Random) -> None:
         student = rng.choice(self.world.students)
+        session = self._book_slot(http, rng, student)
+        if session is not None:
+            with self._lock:
+                self.booked += 1
+            self.to_cancel.append((student, session))
+            self._cancel_one(http)
+
+    def _book_slot(self, http: httpx.Client, rng: random.Random, student: Student) -> str | None:
+        """A random slot booked for the student: the session's id (None: refused or failed)."""
         r = self._call(
             "book",
             http,
@@ -186,11 +195,7 @@ class Load:
             json={"pack_id": str(student.pack), "starts_at": slot(rng).isoformat()},
             headers=self._headers(student.id),
         )
-        if r is not None and r.status_code == 200:
-            with self._lock:
-                self.booked += 1
-            self.to_cancel.append((student, str(r.json()["id"])))
-            self._cancel_one(http)
+        return str(r.json()["id"]) if r is not None and r.status_code == 200 else None
 
     def keep(self, count: int, tries: int = 20) -> list[str]:
         """Books `count` sessions for students with Discord linked and keeps them (the load's own
@@ -204,17 +209,9 @@ class Load:
             for _ in range(tries):
                 if len(kept) == count:
                     break
-                student = rng.choice(linked)
-                r = self._call(
-                    "book",
-                    http,
-                    "POST",
-                    f"{self.settings.rest_url}/rpc/book_session",
-                    json={"pack_id": str(student.pack), "starts_at": slot(rng).isoformat()},
-                    headers=self._headers(student.id),
-                )
-                if r is not None and r.status_code == 200:
-                    kept.append(str(r.json()["id"]))
+                session = self._book_slot(http, rng, rng.choice(linked))
+                if session is not None:
+                    kept.append(session)
         return kept
 
     def _cancel_one(self, http: httpx.Client) -> None:
