@@ -1,6 +1,6 @@
 """What a soak samples each minute (bench/soak.py): the memory (proportional set size) of every
-process of the stack (Postgres with its backends, PostgREST, nginx with its workers, the
-services, the dispatcher, the calendar sync) and the size of every table with its indexes; and
+process of the stack (Postgres with its backends, its shared memory apart, PostgREST, nginx with
+its workers, the services, the dispatcher, the calendar sync) and the size of every table with its indexes; and
 whether a series levels off (its second half grows less than a third of its first half's
 growth, or under 5 % of its value or 1 MB)."""
 
@@ -11,6 +11,8 @@ from pathlib import Path
 import psycopg
 
 from mentorships.stack import Stack
+
+SHARED = "postgres shared"
 
 
 def _children() -> dict[int, list[int]]:
@@ -24,28 +26,40 @@ def _children() -> dict[int, list[int]]:
     return out
 
 
-def _rss_kb(pid: int) -> int:
-    """The process's proportional set size (shared pages split between the processes sharing
-    them: Postgres's backends all map its shared buffers), else its resident set size."""
-    for path, field in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
-        try:
-            for line in Path(path).read_text().splitlines():
-                if line.startswith(field):
-                    return int(line.split()[1])
-        except OSError:
-            continue
-    return 0
+def _pss_kb(pid: int) -> tuple[int, int]:
+    """The process's proportional set size (pages shared between processes split among them),
+    as (private and file-backed, shared memory): Postgres's backends all map its shared memory
+    segment, whose size is fixed (shared_memory_size). Without smaps_rollup: the resident set
+    size, all counted private."""
+    try:
+        fields = {
+            line.split(":")[0]: int(line.split()[1])
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+            if line.startswith(("Pss:", "Pss_Shmem:"))
+        }
+        return fields["Pss"] - fields.get("Pss_Shmem", 0), fields.get("Pss_Shmem", 0)
+    except (OSError, KeyError, ValueError, IndexError):
+        pass
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]), 0
+    except OSError:
+        pass
+    return 0, 0
 
 
-def _tree_rss_mb(pid: int | None, children: dict[int, list[int]]) -> float:
+def _tree_mb(pid: int | None, children: dict[int, list[int]]) -> tuple[float, float]:
+    """MB (private, shared) of a process with its children."""
     if not pid:
-        return 0.0
-    todo, total = [pid], 0
+        return 0.0, 0.0
+    todo, private, shared = [pid], 0, 0
     while todo:
         p = todo.pop()
-        total += _rss_kb(p)
+        own, common = _pss_kb(p)
+        private, shared = private + own, shared + common
         todo += children.get(p, [])
-    return round(total / 1024, 1)
+    return round(private / 1024, 1), round(shared / 1024, 1)
 
 
 def postmaster_pid(stack: Stack) -> int | None:
@@ -56,16 +70,30 @@ def postmaster_pid(stack: Stack) -> int | None:
 
 
 def memory(stack: Stack) -> dict[str, float]:
-    """MB resident by component (a process with its children)."""
+    """MB by component (a process with its children, proportional set size). Postgres's in two:
+    its processes' own memory ("postgres"), and their share of its shared memory segment
+    ("postgres shared": it fills as pages are read, up to the segment's fixed size)."""
     children = _children()
-    return {
-        "postgres": _tree_rss_mb(postmaster_pid(stack), children),
-        "postgrest": _tree_rss_mb(stack.postgrest.pid(), children),
-        "gateway": _tree_rss_mb(stack.gateway.pid(), children),
-        "services": _tree_rss_mb(stack.services.pid(), children),
-        "dispatcher": _tree_rss_mb(stack.worker.pid(), children),
-        "gcal-worker": _tree_rss_mb(stack.gcal.pid(), children),
-    }
+    private, shared = _tree_mb(postmaster_pid(stack), children)
+    out = {"postgres": private, SHARED: shared}
+    for name, pid in (
+        ("postgrest", stack.postgrest.pid()),
+        ("gateway", stack.gateway.pid()),
+        ("services", stack.services.pid()),
+        ("dispatcher", stack.worker.pid()),
+        ("gcal-worker", stack.gcal.pid()),
+    ):
+        out[name] = round(sum(_tree_mb(pid, children)), 1)
+    return out
+
+
+def shared_memory_mb(conn: psycopg.Connection) -> float:
+    """The size of Postgres's shared memory segment (shared_memory_size: shared_buffers and the
+    rest), in MB: what "postgres shared" can reach and no more."""
+    row = conn.execute(
+        "select setting from pg_settings where name = 'shared_memory_size'"
+    ).fetchone()
+    return float(row[0]) if row else 0.0
 
 
 def table_sizes(conn: psycopg.Connection) -> dict[str, float]:
