@@ -1,11 +1,12 @@
 """The providers down a while under the same load: Resend, Discord's bot API and Google (the
-fakes' `outage` switch) answering 500s, then answering so late that the clients time out or
-their claims' leases run out, for OUTAGE_SECONDS, then back. Inside the window a few sessions are booked and kept by students
-with Discord linked (the load cancels its own at once, which voids their messages and leaves
-Google nothing to write), so each provider has work while it is down. The API answers throughout (no 5xx,
-no connection error); afterwards every due message is delivered exactly once (its idempotency key
-or nonce at the fake), every calendar job applied once, the retries show in the outbox's attempts
-and the calendar jobs', and the invariants hold."""
+fakes' `outage` switch) answering 500s, then answering later than the clients wait (each send is
+given up after its time limit), for OUTAGE_SECONDS, then back. Inside the window a few sessions
+are booked and kept by students with Discord linked (the load cancels its own at once, which
+voids their messages and leaves Google nothing to write), so each provider has work while it is
+down. The API answers throughout (no 5xx, no connection error); afterwards every due message is
+delivered exactly once (its idempotency key or nonce at the fake), every calendar job applied
+once, the retries show in the outbox's attempts and the calendar jobs', and the invariants
+hold."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ FAST_RETRIES = """update public.platform_settings set message_retry_base_seconds
 KEPT = 3  # sessions booked and kept inside the window: emails, a Discord message, an event each
 MODES = {
     # name: (status, delay): 500 at once; or an answer after 12 s, past the calendar sync's HTTP
-    # timeout (5 s) and the dispatcher's lease (10 s: the message is claimed again meanwhile)
+    # timeout (5 s), the dispatcher's send limit (5 s: half its 10 s lease) and the lease itself
     "providers answer 500": (500, 0.0),
     "providers time out": (504, 12.0),
 }
