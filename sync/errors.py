@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 # surrogate (JSON's "\ud800") is no character UTF-8 can carry: replaced as a control character.
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 QUOTE_LIMIT = 60
+# What public.report_error refuses in a report's stack: control characters but line breaks and tabs.
+_STACK_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+STACK_LIMIT = 8000
 
 
 def printable(text: str, max_length: int = 500) -> str:
@@ -26,6 +29,12 @@ def printable(text: str, max_length: int = 500) -> str:
     cut)."""
     text = CONTROL_CHARACTERS.sub(" ", text)
     return text if len(text) <= max_length else text[: max_length - 1] + "…"
+
+
+def report_stack(text: str) -> str:
+    """A traceback for an error report (sync.observability): its last STACK_LIMIT characters,
+    line breaks and tabs kept, other control characters replaced by spaces."""
+    return _STACK_CONTROL.sub(" ", text[-STACK_LIMIT:])
 
 
 def quoted(text: str) -> str:

@@ -9,7 +9,6 @@ sync.handlers.Guard), with the request's id; what they store is scrubbed by the 
 from __future__ import annotations
 
 import logging
-import re
 import traceback
 from typing import Any, ClassVar
 
@@ -19,7 +18,7 @@ from pydantic import ConfigDict
 from starlette.types import Scope
 
 from sync import bodies
-from sync.errors import ApiError, ErrorBody, printable
+from sync.errors import ApiError, ErrorBody, printable, report_stack
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +27,6 @@ PATH = "/errors"
 BODY_LIMIT = 16 * 1024
 # How long forwarding a server error may take (the 500 waits for it).
 FORWARD_TIMEOUT_SECONDS = 3.0
-# What report_error refuses in a stack: control characters other than line breaks and tabs.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ErrorReport(bodies.JsonBody):
@@ -80,7 +77,7 @@ async def forward_server_error(scope: Scope, error: BaseException) -> None:
     text = "".join(traceback.format_exception(error))
     report: dict[str, Any] = {
         "message": printable(f"{type(error).__name__}: {error}", 1000) or type(error).__name__,
-        "stack": _CONTROL.sub(" ", text[-8000:]),
+        "stack": report_stack(text),
         "url": printable(scope.get("path", ""), 2000),
         "context": {"method": printable(scope.get("method", ""), 20)},
     }

@@ -19,24 +19,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
-import re
 import threading
 from typing import Any
 
 import httpx
+
+from sync.errors import printable, report_stack
 
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 100
 TIMEOUT_SECONDS = 3.0
 CLOSE_SECONDS = 1.0
-# What report_error refuses in a text: control characters other than line breaks and tabs.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
-
-
-def _text(value: object, limit: int) -> str:
-    return _CONTROL.sub(" ", str(value))[:limit]
 
 
 class ErrorReports(logging.Handler):
@@ -57,23 +51,25 @@ class ErrorReports(logging.Handler):
     def report(self, record: logging.LogRecord) -> dict[str, Any]:
         """The report of a record (report_error's keys: message, stack, url, context)."""
         out: dict[str, Any] = {
-            "message": _text(record.getMessage(), 2000) or record.levelname,
+            "message": printable(record.getMessage(), 2000) or record.levelname,
             "url": f"worker:{self.component}",
             "context": {
                 "component": self.component,
-                "logger": _text(record.name, 200),
+                "logger": printable(record.name, 200),
                 "level": record.levelname,
             },
         }
         if record.exc_info:
-            out["stack"] = _text(logging.Formatter().formatException(record.exc_info)[-8000:], 8000)
+            out["stack"] = report_stack(logging.Formatter().formatException(record.exc_info))
         return out
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.name == __name__ or record.name.startswith("httpx"):
             return
+        # Its form is the gateway's to check (it makes its own for a malformed one) and the SQL's;
+        # only what a header can carry is sent.
         request_id = getattr(record, "request_id", None)
-        if not (isinstance(request_id, str) and _REQUEST_ID.match(request_id)):
+        if not (isinstance(request_id, str) and request_id.isascii() and request_id.isprintable()):
             request_id = None
         try:
             self._queue.put_nowait((self.report(record), request_id))

@@ -60,9 +60,10 @@ def test_an_error_line_is_stored_as_a_server_report(
     except RuntimeError:
         log.exception("transport error", extra={"request_id": "req-worker-0001"})
     log.error("the database API failed", extra={"request_id": "not a request id!"})
+    log.error("a request id no header can carry", extra={"request_id": "naïve-id-0001"})
     forwarder.close()
-    assert (forwarder.stored, forwarder.failed, forwarder.dropped) == (2, 0, 0)
-    first, second = reports(conn, since)
+    assert (forwarder.stored, forwarder.failed, forwarder.dropped) == (3, 0, 0)
+    first, second, third = reports(conn, since)
     assert first["source"] == "server"
     assert first["message"] == "transport error"
     assert "RuntimeError: the provider said no to Bearer [redacted]" in first["stack"]
@@ -77,6 +78,7 @@ def test_an_error_line_is_stored_as_a_server_report(
     assert second["message"] == "the database API failed"
     assert second["stack"] is None
     assert second["request_id"] != "not a request id!"
+    assert third["message"] == "a request id no header can carry"
 
 
 def test_a_report_that_cannot_be_stored_is_counted_not_reported_again(
